@@ -1,0 +1,1 @@
+"""Artifact I/O: atomic writes, HDF5 layouts with provenance attrs, instance sets."""

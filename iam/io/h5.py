@@ -1,0 +1,159 @@
+"""HDF5 artifacts: one file per stage and split, one group per image id, provenance in file attrs.
+
+Every artifact carries these file-level attrs:
+
+``schema_version``  int, bumped when a layout changes
+``kind``            what the file holds (``prm``, ``proposals``, ``pseudo_gt``, ``instances``, ...)
+``rule``            the Snakemake rule (or tool) that wrote it
+``config_hash``     hash of the parameters the producing rule received
+``params``          those parameters as JSON
+``code_version``    package version (+ git commit when available)
+
+Per-kind dataset layouts are documented in :mod:`iam.io.schema`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import subprocess
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from iam import __version__
+from iam.errors import ArtifactError
+from iam.io.atomic import atomic_path
+
+SCHEMA_VERSION = 1
+
+
+def config_hash(params: Mapping[str, Any]) -> str:
+    """A short, stable hash of a parameter mapping (key order does not matter)."""
+    blob = json.dumps(params, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def code_version() -> str:
+    """Package version, plus the git commit of the checkout when there is one."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{__version__}+{sha}" if sha else __version__
+
+
+@contextlib.contextmanager
+def write_artifact(
+    path: str | Path, kind: str, rule: str, params: Mapping[str, Any] | None = None
+) -> Iterator[h5py.File]:
+    """Open a new artifact for writing; it appears at ``path`` only when the block completes."""
+    params = dict(params or {})
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w", track_order=True) as f:
+            f.attrs["schema_version"] = SCHEMA_VERSION
+            f.attrs["kind"] = kind
+            f.attrs["rule"] = rule
+            f.attrs["config_hash"] = config_hash(params)
+            f.attrs["params"] = json.dumps(params, sort_keys=True, default=str)
+            f.attrs["code_version"] = code_version()
+            yield f
+
+
+def open_artifact(
+    path: str | Path, kind: str | None = None, expect: Mapping[str, Any] | None = None
+) -> h5py.File:
+    """Open an artifact read-only, checking it is readable, of ``kind`` and of this schema.
+
+    ``expect`` maps parameter names to the values the caller requires of the producing
+    rule's params (e.g. ``{"k": 5}``); a mismatch raises :class:`ArtifactError`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ArtifactError(path, "artifact does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ArtifactError(path, f"not a readable HDF5 file (truncated or foreign?): {exc}") from exc
+    try:
+        _check_attrs(f, path, kind, expect or {})
+    except ArtifactError:
+        f.close()
+        raise
+    return f
+
+
+def _check_attrs(f: h5py.File, path: Path, kind: str | None, expect: Mapping[str, Any]) -> None:
+    version = f.attrs.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ArtifactError(path, f"schema_version {version!r}, expected {SCHEMA_VERSION}")
+    if kind is not None and f.attrs.get("kind") != kind:
+        raise ArtifactError(path, f"holds kind {f.attrs.get('kind')!r}, expected {kind!r}")
+    params = json.loads(f.attrs.get("params", "{}"))
+    for key, want in expect.items():
+        if key not in params or params[key] != want:
+            raise ArtifactError(
+                path, f"was produced with {key}={params.get(key)!r}, this step expects {want!r}"
+            )
+
+
+def artifact_params(f: h5py.File) -> dict[str, Any]:
+    """The producing rule's parameters stored in an artifact."""
+    return json.loads(f.attrs.get("params", "{}"))
+
+
+def image_ids(f: h5py.File) -> list[str]:
+    """Image ids (top-level groups) of an artifact, in file order."""
+    return [k for k, v in f.items() if isinstance(v, h5py.Group)]
+
+
+def put(group: h5py.Group, name: str, data: Any, half: bool = False) -> h5py.Dataset:
+    """Store an array compressed; ``half`` stores floats as float16; ≥2-D arrays chunk per slice."""
+    arr = np.asarray(data)
+    if half and arr.dtype.kind == "f":
+        arr = arr.astype(np.float16)
+    if arr.ndim == 0 or arr.size == 0:
+        return group.create_dataset(name, data=arr, track_times=False)
+    chunks = (1, *arr.shape[1:]) if arr.ndim == 3 else True
+    return group.create_dataset(
+        name, data=arr, compression="gzip", compression_opts=4, shuffle=True,
+        chunks=chunks, track_times=False,
+    )
+
+
+def merge_shards(
+    shards: Iterable[str | Path], out: str | Path, kind: str, order: list[str] | None = None
+) -> None:
+    """Merge per-shard artifacts (same kind and params) into one split file, atomically.
+
+    Image groups are written in ``order`` (the split file's order) when given, so a sharded run
+    produces the same file layout as an unsharded one.
+    """
+    shards = [Path(p) for p in shards]
+    sources = [open_artifact(p, kind) for p in shards]
+    try:
+        attrs = dict(sources[0].attrs)
+        where: dict[str, h5py.File] = {}
+        for path, src in zip(shards, sources):
+            if src.attrs["config_hash"] != attrs["config_hash"]:
+                raise ArtifactError(path, "shard was produced with other parameters than the first")
+            where.update({key: src for key in image_ids(src)})
+        keys = list(where) if order is None else [k for k in order if k in where]
+        with atomic_path(out) as tmp:
+            with h5py.File(tmp, "w", track_order=True) as dst:
+                dst.attrs.update(attrs)
+                for key in keys:
+                    where[key].copy(where[key][key], dst, name=key)
+    finally:
+        for src in sources:
+            src.close()

@@ -1,0 +1,71 @@
+"""The common instance-set layout shared by IAM inference, PRM retrieval, baselines and evaluation.
+
+File attrs: the provenance attrs of :mod:`iam.io.h5`, ``kind = "instances"``, ``classes`` (JSON list).
+Per image group ``/{image_id}``:
+
+``masks``   (n, H, W) uint8 0/1, gzip, one chunk per instance
+``labels``  (n,) int64 class index into ``classes`` (0-based, background excluded)
+``scores``  (n,) float32 confidence used to rank predictions for mAP
+``soft``    optional (n, H, W) float16 soft maps the masks were cut from (IAMs, PRMs, ...)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import h5py
+import numpy as np
+
+from iam.io.h5 import put
+
+KIND = "instances"
+
+
+@dataclass
+class InstanceSet:
+    """Instances predicted for one image."""
+
+    masks: np.ndarray  # (n, H, W) bool
+    labels: np.ndarray  # (n,) int64
+    scores: np.ndarray  # (n,) float32
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @classmethod
+    def empty(cls, height: int, width: int) -> InstanceSet:
+        return cls(
+            np.zeros((0, height, width), bool), np.zeros(0, np.int64), np.zeros(0, np.float32)
+        )
+
+
+def write_instances(
+    f: h5py.File, image_id: str, inst: InstanceSet, soft: np.ndarray | None = None
+) -> h5py.Group:
+    """Write one image's instances (and optionally their soft maps) as group ``image_id``."""
+    g = f.create_group(image_id)
+    put(g, "masks", np.asarray(inst.masks, dtype=np.uint8))
+    put(g, "labels", np.asarray(inst.labels, dtype=np.int64))
+    put(g, "scores", np.asarray(inst.scores, dtype=np.float32))
+    if soft is not None:
+        put(g, "soft", soft, half=True)
+    return g
+
+
+def read_instances(f: h5py.File, image_id: str) -> InstanceSet:
+    """Read one image's instances."""
+    g = f[image_id]
+    return InstanceSet(
+        g["masks"][()].astype(bool), g["labels"][()].astype(np.int64), g["scores"][()].astype(np.float32)
+    )
+
+
+def set_classes(f: h5py.File, classes: list[str]) -> None:
+    """Record the class names the labels index into."""
+    f.attrs["classes"] = json.dumps(list(classes))
+
+
+def get_classes(f: h5py.File) -> list[str]:
+    """Class names the labels index into."""
+    return json.loads(f.attrs["classes"])

@@ -1,0 +1,48 @@
+"""Glue for workflow scripts: logging to the rule's log file, seeding, thread limits."""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch, and ask torch for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def shard_ids(ids: list[str], index: int, count: int) -> list[str]:
+    """The ids of shard ``index`` of ``count``: dealt round-robin by position in the split."""
+    if not 0 <= index < count:
+        raise ValueError(f"shard index {index} outside 0..{count - 1}")
+    return ids[index::count]
+
+
+def run(smk: Any, main: Callable[[Any], None]) -> None:
+    """Run ``main(snakemake)`` with logging into ``snakemake.log[0]`` and torch limited to the rule's threads.
+
+    Exceptions are logged with their traceback and re-raised so the rule fails non-zero.
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if smk.log:
+        handlers.append(logging.FileHandler(str(smk.log[0]), mode="w"))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", handlers=handlers,
+        force=True,
+    )
+    torch.set_num_threads(max(1, int(smk.threads)))
+    try:
+        main(smk)
+    except Exception:
+        logging.getLogger(smk.rule).error("rule %s failed:\n%s", smk.rule, traceback.format_exc())
+        raise
