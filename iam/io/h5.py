@@ -96,9 +96,10 @@ def open_artifact(
 def _check_attrs(f: h5py.File, path: Path, kind: str | None, expect: Mapping[str, Any]) -> None:
     version = f.attrs.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise ArtifactError(path, f"schema_version {version!r}, expected {SCHEMA_VERSION}")
+        found = "missing" if version is None else int(version)
+        raise ArtifactError(path, f"schema_version {found}, expected {SCHEMA_VERSION} (foreign or stale file)")
     if kind is not None and f.attrs.get("kind") != kind:
-        raise ArtifactError(path, f"holds kind {f.attrs.get('kind')!r}, expected {kind!r}")
+        raise ArtifactError(path, f"holds kind {str(f.attrs.get('kind'))!r}, expected {kind!r}")
     params = json.loads(f.attrs.get("params", "{}"))
     for key, want in expect.items():
         if key not in params or params[key] != want:

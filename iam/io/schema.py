@@ -1,0 +1,49 @@
+"""The one place where every HDF5 artifact's per-image datasets are documented.
+
+``iam inspect`` annotates datasets from here, the README table is generated from here
+(``python -m iam.io.schema``), and a test checks that every dataset the tiny pipeline writes
+is listed.
+"""
+
+from __future__ import annotations
+
+LAYOUTS: dict[str, dict[str, str]] = {
+    "prm": {
+        "peaks": "(n, 3) int: class index, y, x of each class peak, in original-image pixels",
+        "peak_scores": "(n,) float: CRM value at the peak",
+        "prm": "(n, H, W) float16: Peak Response Map of each peak (Eq. 1), original image size",
+        "class_scores": "(C,) float: peak-stimulated class scores (logits)",
+        "crm": "(C, h, w) float16: class response maps on the network grid (the CAMs)",
+    },
+    "proposals": {},
+    "pseudo_gt": {
+        "peaks": "(n, 3) int: class, y, x of each training peak",
+        "prm_index": "(n,) int: row of the peak in prm/<train>.h5",
+        "masks": "(m, H, W) uint8: the union of all candidate proposals of this image",
+        "candidates": "(n, k) int: indices into masks of each peak's top-k proposals (-1 = none)",
+        "candidate_scores": "(n, k) float32: matching score f of each candidate",
+    },
+    "instances": {
+        "masks": "(n, H, W) uint8: binary instance masks, original image size",
+        "labels": "(n,) int: class index into the file's `classes` attr",
+        "scores": "(n,) float32: confidence used to rank predictions",
+        "soft": "(n, H, W) float16: soft maps the masks were cut from (IAMs, PRMs)",
+    },
+}
+
+
+def describe_dataset(kind: str, name: str) -> str:
+    """The documented meaning of dataset ``name`` in an artifact of ``kind`` ('' if undocumented)."""
+    return LAYOUTS.get(kind, {}).get(name, "")
+
+
+def markdown_table() -> str:
+    """All layouts as a Markdown table (pasted into the README)."""
+    rows = ["| kind | dataset | meaning |", "| --- | --- | --- |"]
+    for kind, datasets in LAYOUTS.items():
+        rows += [f"| {kind} | `{name}` | {doc} |" for name, doc in datasets.items()]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -1,0 +1,61 @@
+"""Config schema: shipped configs validate, defaults fill in, bad values name key and rule."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from iam.config import fill_defaults, load_schema, validate_config
+from iam.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = [ROOT / "config.yaml", *sorted((ROOT / "config").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_shipped_configs_validate(path):
+    validate_config(yaml.safe_load(path.read_text()), source=str(path))
+
+
+def _walk(schema, prefix=""):
+    for key, sub in schema.get("properties", {}).items():
+        yield f"{prefix}{key}", sub
+        yield from _walk(sub, f"{prefix}{key}.")
+
+
+def test_every_schema_key_has_a_description_and_type():
+    for key, sub in _walk(load_schema()):
+        assert sub.get("description"), f"{key} lacks a description"
+        assert "type" in sub, f"{key} lacks a type"
+        if sub["type"] != "object":
+            assert "default" in sub or key == "dataset.classes", f"{key} lacks a default"
+
+
+def _default():
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_wrong_type_names_key_and_rule():
+    config = _default()
+    config["backbone"]["epochs"] = "many"
+    with pytest.raises(InputError, match=r"key 'backbone.epochs': 'many' is not of type 'integer' \(schema rule 'type'\)"):
+        validate_config(config)
+
+
+def test_out_of_range_and_unknown_keys_are_rejected():
+    config = _default()
+    config["pseudo_gt"]["min_overlap"] = 1.5
+    config["filler"]["learning_rate"] = 0.1
+    with pytest.raises(InputError) as err:
+        validate_config(config)
+    assert "key 'pseudo_gt.min_overlap'" in str(err.value) and "'maximum'" in str(err.value)
+    assert "learning_rate" in str(err.value) and "additionalProperties" in str(err.value)
+
+
+def test_defaults_are_filled():
+    config = _default()
+    del config["crf"]["iterations"]
+    del config["seed"]
+    fill_defaults(config, load_schema())
+    assert config["crf"]["iterations"] == 5
+    assert config["seed"] == 0
