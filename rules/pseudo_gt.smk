@@ -1,1 +1,47 @@
-# (being written)
+# Pseudo GT (paper §3.2): match training PRMs to proposals, keep each peak's top-k, overlap filter.
+
+
+rule make_pseudo_gt:
+    input:
+        prm=f"{OUT}/prm/{TRAIN}.h5",
+        proposals=lambda w: f"{OUT}/proposals/{w.source}/{TRAIN}.h5",
+        split=split_file(TRAIN),
+    output:
+        f"{OUT}/pseudo_gt/{{source}}/k{{k}}/shard{{i}}.h5",
+    params:
+        k=lambda w: int(w.k),
+        alpha=config["pseudo_gt"]["alpha"],
+        contour_width=config["pseudo_gt"]["contour_width"],
+        min_overlap=config["pseudo_gt"]["min_overlap"],
+        train_split=TRAIN,
+        voc_root=VOC,
+        shards=len(SHARDS),
+    log:
+        f"{OUT}/logs/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.tsv"
+    threads: 1
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow_scripts/make_pseudo_gt.py"
+
+
+rule merge_pseudo_gt:
+    input:
+        shards=lambda w: shards_of(f"{OUT}/pseudo_gt/{{source}}/k{{k}}/shard{{i}}.h5", source=w.source, k=w.k),
+    output:
+        f"{OUT}/pseudo_gt/{{source}}/k{{k}}.h5",
+    params:
+        kind="pseudo_gt",
+        voc_root=VOC,
+        split=TRAIN,
+    log:
+        f"{OUT}/logs/merge_pseudo_gt/{{source}}_k{{k}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/merge_pseudo_gt/{{source}}_k{{k}}.tsv"
+    threads: 1
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow_scripts/merge_shards.py"

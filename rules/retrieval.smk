@@ -1,1 +1,48 @@
-# (being written)
+# PRM retrieval baseline (Zhou et al. 2018; paper Tables 1-2): one proposal per val peak.
+
+
+rule retrieve_prm:
+    input:
+        prm=f"{OUT}/prm/{{split}}.h5",
+        proposals=f"{OUT}/proposals/{SOURCE}/{{split}}.h5",
+        split=lambda w: split_file(w.split),
+        proposal_timing=lambda w: mcg_dir(w) if SOURCE == "generated" else [],
+    output:
+        f"{OUT}/baselines/prm_retrieval/{{split}}/shard{{i}}.h5",
+    params:
+        alpha=config["retrieval"]["alpha"],
+        beta=config["retrieval"]["beta"],
+        nms_iou=config["retrieval"]["nms_iou"],
+        contour_width=config["retrieval"]["contour_width"],
+        classes=CLASSES,
+        voc_root=VOC,
+        shards=len(SHARDS),
+        timing=lambda w: f"{mcg_dir(w)}/timing.json" if SOURCE == "generated" else "",
+    log:
+        f"{OUT}/logs/retrieve_prm/{{split}}_shard{{i}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/retrieve_prm/{{split}}_shard{{i}}.tsv"
+    threads: 1
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow_scripts/retrieve_prm.py"
+
+
+rule merge_retrieval:
+    input:
+        shards=lambda w: shards_of(f"{OUT}/baselines/prm_retrieval/{{split}}/shard{{i}}.h5", split=w.split),
+    output:
+        f"{OUT}/baselines/prm_retrieval/{{split}}.h5",
+    params:
+        kind="instances",
+        voc_root=VOC,
+    log:
+        f"{OUT}/logs/merge_retrieval/{{split}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/merge_retrieval/{{split}}.tsv"
+    threads: 1
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow_scripts/merge_shards.py"

@@ -6,7 +6,8 @@ from iam.workflow import run
 
 
 def main(smk) -> None:
-    order = read_split(smk.params.voc_root, smk.wildcards.split)
+    split = smk.params.get("split", None) or smk.wildcards.split
+    order = read_split(smk.params.voc_root, split)
     merge_shards(smk.input.shards, smk.output[0], kind=smk.params.kind, order=order)
 
 

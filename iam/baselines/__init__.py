@@ -1,0 +1,1 @@
+"""Baselines that produce instance sets without IAMs."""

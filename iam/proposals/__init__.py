@@ -1,0 +1,1 @@
+"""Segment proposals: MCG/COB ingestion, the built-in generator, HDF5 storage."""

@@ -1,0 +1,1 @@
+"""Pseudo ground truth from PRMs and proposals: matching score, top-k, overlap filter."""

@@ -1,0 +1,89 @@
+"""Matching score vs brute force, top-k + overlap filter by hand, pseudo-GT artifact assembly."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from iam.io.h5 import open_artifact, put, write_artifact
+from iam.proposals.mcg import from_lists
+from iam.proposals.store import write_proposals
+from iam.pseudo_gt.build import build, image_pseudo_gt
+from iam.pseudo_gt.matching import matching_scores, select_candidates
+
+
+def test_matching_score_equals_brute_force_on_random_maps():
+    rng = np.random.default_rng(0)
+    prms = rng.random((4, 20, 24)).astype(np.float32)
+    masks = rng.random((7, 20, 24)) > 0.6
+    alpha, width = 0.7, 3
+    f, overlap = matching_scores(prms, masks, alpha, width)
+    for i in range(4):
+        m = prms[i] / prms[i].sum()
+        for j in range(7):
+            s = masks[j]
+            grad = ndimage.binary_dilation(s, np.ones((3, 3))) & ~ndimage.binary_erosion(s, np.ones((3, 3)), border_value=1)
+            assert overlap[i, j] == pytest.approx((m * s).sum(), rel=1e-4)
+            assert f[i, j] == pytest.approx(alpha * (m * s).sum() + (m * grad).sum(), rel=1e-4)
+
+
+def test_scores_do_not_depend_on_prm_scale():
+    rng = np.random.default_rng(1)
+    prms, masks = rng.random((2, 8, 8)), rng.random((3, 8, 8)) > 0.5
+    np.testing.assert_allclose(matching_scores(prms, masks, 1.0, 3)[0], matching_scores(prms * 50, masks, 1.0, 3)[0], rtol=1e-5)
+
+
+def test_top_k_then_overlap_filter_by_hand():
+    scores = np.array([[0.9, 0.8, 0.1, 0.7], [0.2, 0.3, 0.95, 0.1]])
+    overlap = np.array([[0.5, 0.1, 0.0, 0.3], [0.0, 0.15, 0.6, 0.0]])  # proposal 1: max 0.15 < 0.2
+    cand, cs = select_candidates(scores, overlap, k=3, min_overlap=0.2)
+    np.testing.assert_array_equal(cand, [[0, 3, -1], [2, 0, -1]])
+    np.testing.assert_allclose(cs[0, :2], [0.9, 0.7])
+    assert np.isnan(cs[:, 2]).all()
+
+
+def test_peak_without_surviving_candidate_is_all_minus_one():
+    cand, _ = select_candidates(np.array([[0.5, 0.4]]), np.array([[0.1, 0.05]]), k=2, min_overlap=0.2)
+    np.testing.assert_array_equal(cand, [[-1, -1]])
+
+
+def _square(h, w, y0, y1, x0, x1):
+    m = np.zeros((h, w), bool)
+    m[y0:y1, x0:x1] = True
+    return m
+
+
+def test_image_pseudo_gt_picks_the_proposal_around_each_peak():
+    h = w = 16
+    proposals = np.stack([_square(h, w, 0, 6, 0, 6), _square(h, w, 8, 16, 8, 16), _square(h, w, 0, 16, 0, 16)])
+    prms = np.zeros((2, h, w), np.float32)
+    prms[0, 2:4, 2:4] = 1  # inside proposal 0
+    prms[1, 10:14, 10:14] = 1  # inside proposal 1
+    pgt = image_pseudo_gt(np.array([[0, 3, 3], [1, 12, 12]]), prms, proposals, k=1, alpha=1.0,
+                          contour_width=3, min_overlap=0.2)
+    np.testing.assert_array_equal(pgt.masks[pgt.candidates[0, 0]], proposals[0])
+    np.testing.assert_array_equal(pgt.masks[pgt.candidates[1, 0]], proposals[1])
+    assert len(pgt.masks) == 2  # only proposals that are some peak's candidate are stored
+
+
+def test_build_writes_a_self_contained_artifact(tmp_path):
+    h = w = 12
+    prm_path, prop_path, out = tmp_path / "prm.h5", tmp_path / "prop.h5", tmp_path / "k2.h5"
+    sp = np.arange(h * w).reshape(h, w) // (h * w // 4)  # 4 horizontal bands
+    with write_artifact(prm_path, "prm", "extract_prm") as f:
+        for image_id, peaks in (("a", [[0, 1, 5]]), ("b", np.zeros((0, 3)))):
+            g = f.create_group(image_id)
+            prm = np.zeros((len(peaks), h, w), np.float32)
+            prm[:, :3] = 1
+            put(g, "peaks", np.asarray(peaks, np.int64))
+            put(g, "prm", prm, half=True)
+    with write_artifact(prop_path, "proposals", "ingest_proposals") as f:
+        for image_id in ("a", "b"):
+            write_proposals(f, image_id, from_lists(sp, [np.array([0]), np.array([0, 1]), np.array([3])], np.ones(3)))
+    counts = build(prm_path, prop_path, ["a", "b"], out, k=2, alpha=1.0, contour_width=3, min_overlap=0.2,
+                   source="generated", params={"k": 2})
+    assert counts == {"peaks": 1, "without_candidates": 0}
+    with open_artifact(out, "pseudo_gt", expect={"k": 2}) as f:
+        assert f.attrs["k"] == 2 and f.attrs["source"] == "generated"
+        np.testing.assert_array_equal(f["a/candidates"][()], [[0, 1]])
+        np.testing.assert_array_equal(f["a/masks"][0], sp == 0)  # band 0 alone fits best
+        assert f["b/masks"].shape == (0, h, w) and f["b/candidates"].shape == (0, 2)
