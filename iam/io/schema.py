@@ -15,13 +15,18 @@ LAYOUTS: dict[str, dict[str, str]] = {
         "class_scores": "(C,) float: peak-stimulated class scores (logits)",
         "crm": "(C, h, w) float16: class response maps on the network grid (the CAMs)",
     },
-    "proposals": {},
+    "proposals": {
+        "superpixels": "(H, W) int32: 0-based superpixel map",
+        "sp_ids": "(nnz,) int32: superpixel ids of all proposals, concatenated (CSR values)",
+        "sp_ptr": "(n + 1,) int64: proposal j unions sp_ids[sp_ptr[j]:sp_ptr[j+1]]",
+        "scores": "(n,) float32: objectness, best first",
+    },
     "pseudo_gt": {
         "peaks": "(n, 3) int: class, y, x of each training peak",
         "prm_index": "(n,) int: row of the peak in prm/<train>.h5",
         "masks": "(m, H, W) uint8: the union of all candidate proposals of this image",
         "candidates": "(n, k) int: indices into masks of each peak's top-k proposals (-1 = none)",
-        "candidate_scores": "(n, k) float32: matching score f of each candidate",
+        "candidate_scores": "(n, k) float32: matching score f of each candidate (NaN = none)",
     },
     "instances": {
         "masks": "(n, H, W) uint8: binary instance masks, original image size",
