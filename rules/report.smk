@@ -1,1 +1,41 @@
-# (being written)
+# Report: the paper's tables and figures from this run's metrics, logs and val artifacts.
+
+
+rule report:
+    input:
+        metrics=expand(f"{OUT}/metrics/{{method}}.json", method=METHODS),
+        proposal_recall=f"{OUT}/metrics/proposals_{VAL}.json",
+        soft_maps=f"{OUT}/metrics/soft_maps.csv",
+        transfer=expand(f"{OUT}/metrics/transfer_{{split}}.json", split=TRANSFER),
+        backbone_curve=f"{OUT}/backbone/metrics.csv",
+        filler_curves=expand(f"{OUT}/filler/{SOURCE}/k{{k}}/metrics.csv", k=KS),
+        prm=f"{OUT}/prm/{VAL}.h5",
+        iam=f"{OUT}/iam/{SOURCE}/k{TRANSFER_K}/{VAL}.h5",
+        iam_nocrf=f"{OUT}/iam/{SOURCE}/k{TRANSFER_K}/{VAL}.nocrf.h5",
+        data=dataset_marker,
+    output:
+        index=f"{OUT}/report/index.html",
+        tables=report(f"{OUT}/report/tables.md", caption="../report/tables.rst", category="Tables"),
+        csvs=expand(f"{OUT}/report/{{table}}.csv", table=["table1", "table2", "table3", "table4", "proposal_recall"]),
+        fig7=report(f"{OUT}/report/figures/iou_vs_size.png", caption="../report/iou_vs_size.rst", category="Figures"),
+        fig8=report(f"{OUT}/report/figures/per_class_iou.png", caption="../report/per_class_iou.rst", category="Figures"),
+        curves=report(f"{OUT}/report/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"),
+        gallery=report(f"{OUT}/report/figures/gallery.png", caption="../report/gallery.rst", category="Figures"),
+    params:
+        run=config["run"],
+        voc_root=VOC,
+        sbd_root=SBD,
+        gt_source=config["dataset"]["gt_source"],
+        split=VAL,
+        classes=CLASSES,
+        ks=KS,
+        gallery_images=config["evaluation"]["gallery_images"],
+    log:
+        f"{OUT}/logs/report/report.log",
+    benchmark:
+        f"{OUT}/benchmarks/report/report.tsv"
+    threads: 1
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow_scripts/report.py"

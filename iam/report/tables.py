@@ -1,0 +1,116 @@
+"""The paper's tables from metric files: Table 1 (mAP^r, ABO), Table 2 (seconds per image),
+Tables 3-4 analogues (transfer), proposal recall; every number read from a metrics artifact."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+FILL_NAMES = {"rect": "Rect", "ellipse": "Ellipse", "proposal": "best proposal"}
+
+
+def method_label(method: str) -> str:
+    """Human-readable name of a metrics/{method}.json method."""
+    if method.startswith("iam_s"):
+        k, _, nocrf = method[len("iam_s"):].partition("_")
+        return f"IAM-S{k}" + (" (no CRF)" if nocrf else "")
+    if method == "prm_retrieval":
+        return "PRM retrieval"
+    boxes, fill = method.rsplit("_", 1)
+    if boxes == "gt_box":
+        return f"GT boxes + {FILL_NAMES[fill]} (upper bound, uses GT boxes)"
+    return f"CAM boxes + {FILL_NAMES[fill]}"
+
+
+def load_json(paths: Mapping[str, str | Path]) -> dict[str, dict[str, Any]]:
+    """Metric JSON files by name."""
+    return {name: json.loads(Path(p).read_text()) for name, p in paths.items()}
+
+
+def table1(metrics: Mapping[str, dict[str, Any]]) -> pd.DataFrame:
+    """mAP^r (VOC mode) and COCO-mode cross-checks at every threshold, and ABO, in percent."""
+    rows = []
+    for method, m in metrics.items():
+        row = {"method": method_label(method)}
+        row.update({f"mAP@{t}": 100 * v for t, v in m["map"].items()})
+        row["ABO"] = 100 * m["abo"]
+        row.update({f"COCO-mode mAP@{t}": 100 * v for t, v in m["coco_map_pycocotools"].items()})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
+
+
+def table2(metrics: Mapping[str, dict[str, Any]]) -> pd.DataFrame:
+    """Mean seconds per image of each timed stage and their total, for PRM retrieval and IAM."""
+    parts = {"forward": "time_forward", "proposals": "time_proposals", "retrieval": "time_retrieval",
+             "CRF": "time_crf"}
+    rows = []
+    for method, m in metrics.items():
+        timed = m.get("seconds_per_image", {})
+        row = {"method": method_label(method), **{p: timed.get(a, np.nan) for p, a in parts.items()}}
+        row["total"] = float(np.nansum([row[p] for p in parts]))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
+
+
+def table3(loc: dict[str, Any]) -> pd.DataFrame:
+    """Localization errors (percent) of IAM and CAM boxes on loc_test."""
+    return pd.DataFrame({
+        name.upper(): {"top-1 loc. error": 100 * r["top1_loc_error"], "GT-known loc. error": 100 * r["gt_known_loc_error"],
+                       "top-1 cls. error": 100 * r["top1_cls_error"]}
+        for name, r in loc.items() if isinstance(r, dict)
+    }).T
+
+
+def table4(sal: dict[str, Any]) -> pd.DataFrame:
+    """F_β (adaptive threshold, max over thresholds) of IAM, CAM and PRM saliency on saliency_test."""
+    return pd.DataFrame({
+        name.upper(): {"F_beta (adaptive)": r["adaptive_f"], "max F_beta": r["max_f"]}
+        for name, r in sal.items() if isinstance(r, dict)
+    }).T
+
+
+def proposal_table(recall: dict[str, Any]) -> pd.DataFrame:
+    """Proposal recall/ABO of the val proposals (one row)."""
+    return pd.DataFrame([recall], index=["proposals"])
+
+
+def verdict(metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5") -> str:
+    """Whether the best IAM (with CRF) beats PRM retrieval at mAP^r@threshold, with the numbers."""
+    iams = {m: v["map"][threshold] for m, v in metrics.items() if m.startswith("iam_s") and not m.endswith("nocrf")}
+    if not iams or "prm_retrieval" not in metrics:
+        return "IAM vs PRM retrieval: not both evaluated in this run."
+    best = max(iams, key=iams.get)
+    prm = metrics["prm_retrieval"]["map"][threshold]
+    word = "beats" if iams[best] > prm else "does not beat"
+    return (f"{method_label(best)} {word} PRM retrieval at mAP^r@{threshold}: "
+            f"{100 * iams[best]:.1f}% vs {100 * prm:.1f}%.")
+
+
+def machine() -> str:
+    """CPU model (and GPU, when torch sees one) of the machine running this code."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines() if ln.startswith("model name")]
+        cpu = f"{names[0]} x{len(names)}" if names else cpu
+    return f"{cpu}; GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else cpu
+
+
+def to_markdown(df: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table, floats to one decimal (three below 1)."""
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return "n/a" if np.isnan(v) else (f"{v:.3f}" if abs(v) < 1 else f"{v:.1f}")
+        return str(v)
+
+    header = [df.index.name or "", *map(str, df.columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join([str(i), *(fmt(v) for v in row)]) + " |" for i, row in zip(df.index, df.itertuples(index=False))]
+    return "\n".join(lines)

@@ -1,0 +1,18 @@
+"""metrics/{method}.json: mAP^r (VOC and COCO mode), ABO and timing of one method's instance set."""
+
+from iam.data.voc import read_split
+from iam.evaluation.gt import instance_reader
+from iam.evaluation.instance_metrics import evaluate_instances
+from iam.io.atomic import write_json
+from iam.workflow import run
+
+
+def main(smk) -> None:
+    p = smk.params
+    read_gt = instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes)
+    metrics = evaluate_instances(smk.input.pred, read_split(p.voc_root, p.split), read_gt, p.classes,
+                                 p.iou_thresholds)
+    write_json(smk.output[0], {"method": smk.wildcards.method, "split": p.split, **metrics})
+
+
+run(snakemake, main)  # noqa: F821
