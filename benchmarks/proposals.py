@@ -23,7 +23,8 @@ from pycocotools import mask as rle
 from skimage.draw import disk, ellipse
 
 from iam.baselines.prm_retrieval import retrieve
-from iam.evaluation.proposal_recall import iou_matrix, recall_metrics
+from iam.evaluation.masks import iou_matrix
+from iam.evaluation.proposal_recall import recall_metrics
 from iam.io.atomic import write_json
 from iam.proposals.generate import GeneratorConfig, generate, generate_dir
 from iam.proposals.ingest import ingest

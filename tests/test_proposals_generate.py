@@ -6,7 +6,8 @@ import os
 
 import numpy as np
 
-from iam.evaluation.proposal_recall import iou_matrix, recall_metrics
+from iam.evaluation.masks import iou_matrix
+from iam.evaluation.proposal_recall import recall_metrics
 from iam.proposals.generate import GeneratorConfig, generate, generate_dir, overlay
 from iam.proposals.mcg import read_mcg
 

@@ -12,18 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from iam.evaluation.masks import iou_matrix
 from iam.io.h5 import open_artifact
 from iam.proposals.store import KIND, read_proposals
-
-
-def iou_matrix(gt: np.ndarray, proposals: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
-    """(g, n) IoU between GT masks and proposals, ignoring ``void`` pixels."""
-    valid = np.ones(gt.shape[1:], bool) if void is None else ~void
-    g = (gt & valid).reshape(len(gt), -1).astype(np.float32)
-    p = (proposals & valid).reshape(len(proposals), -1).astype(np.float32)
-    inter = g @ p.T
-    union = g.sum(1)[:, None] + p.sum(1)[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def recall_metrics(
