@@ -1,1 +1,43 @@
-# (being written)
+# The embedded synthetic benchmark (dataset.kind: synthetic), written in VOC2012 + SBD formats.
+
+
+if SYNTHETIC:
+
+    rule make_dataset:
+        output:
+            marker=f"{DATA}/dataset.json",
+            splits=[split_file(s) for s in [TRAIN, VAL, "loc_test", "saliency_test"]],
+        params:
+            synthetic=config["synthetic"],
+            classes=CLASSES,
+            seed=config["seed"],
+        log:
+            f"{OUT}/logs/make_dataset/make_dataset.log",
+        benchmark:
+            f"{OUT}/benchmarks/make_dataset/make_dataset.tsv"
+        threads: 1
+        conda:
+            "../envs/core.yaml"
+        script:
+            "../workflow_scripts/make_dataset.py"
+
+
+rule dataset_stats:
+    input:
+        dataset_marker,
+    output:
+        stats=f"{OUT}/dataset/stats.json",
+        sheet=f"{OUT}/dataset/contact_sheet.png",
+    params:
+        voc_root=VOC,
+        classes=CLASSES,
+        splits=[TRAIN, VAL],
+    log:
+        f"{OUT}/logs/dataset_stats/dataset_stats.log",
+    benchmark:
+        f"{OUT}/benchmarks/dataset_stats/dataset_stats.tsv"
+    threads: 1
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow_scripts/dataset_stats.py"

@@ -1,0 +1,86 @@
+"""Write the synthetic benchmark to disk as a VOC2012 tree plus SBD ``inst/``/``cls/`` files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from iam.data.synthetic import Scene, load_textures, multi_object_scene, single_object_scene
+from iam.data.voc_writer import (
+    annotation_xml, boxes_of, class_map, with_void, write_jpeg, write_palette_png, write_sbd,
+)
+from iam.io.atomic import write_json, write_text
+
+SPLITS = ("train", "val", "loc_test", "saliency_test")
+FOLDERS = ("JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject", "SegmentationPart",
+           "SaliencyMasks", "ImageSets/Segmentation", "ImageSets/Main")
+UNSEEN_CLASS_NAME = "unseen"
+
+
+def _write_scene(voc: Path, sbd: Path, image_id: str, scene: Scene, classes: Sequence[str], quality: int) -> None:
+    n = len(scene.labels)
+    names = [classes[lab] if lab >= 0 else UNSEEN_CLASS_NAME for lab in scene.labels]
+    write_jpeg(voc / "JPEGImages" / f"{image_id}.jpg", scene.image, quality)
+    xml = annotation_xml(image_id, scene.image.shape, names, boxes_of(scene.instances, n))
+    (voc / "Annotations" / f"{image_id}.xml").write_text(xml)
+    write_palette_png(voc / "SegmentationObject" / f"{image_id}.png", with_void(scene.instances, scene.instances))
+    write_palette_png(voc / "SegmentationPart" / f"{image_id}.png", scene.parts)
+    if all(lab >= 0 for lab in scene.labels):
+        cls = class_map(scene.instances, scene.labels)
+        write_palette_png(voc / "SegmentationClass" / f"{image_id}.png", with_void(cls, scene.instances))
+        write_sbd(sbd, image_id, scene.instances, scene.labels, len(classes))
+    else:
+        mask = ((scene.instances > 0) * 255).astype(np.uint8)
+        Image.fromarray(mask, mode="L").save(voc / "SaliencyMasks" / f"{image_id}.png")
+
+
+def _scene(rng: np.random.Generator, split: str, params: dict[str, Any], n_classes: int, textures) -> Scene:
+    size = params["image_size"]
+    if split in ("loc_test", "saliency_test"):
+        return single_object_scene(rng, size, n_classes, textures, unseen_class=split == "saliency_test")
+    return multi_object_scene(rng, size, n_classes, params["min_instances"], params["max_instances"], textures)
+
+
+def _write_lists(voc: Path, split: str, ids: list[str], labels: list[list[int]], classes: Sequence[str]) -> None:
+    write_text(voc / "ImageSets" / "Segmentation" / f"{split}.txt", "".join(f"{i}\n" for i in ids))
+    write_text(voc / "ImageSets" / "Main" / f"{split}.txt", "".join(f"{i}\n" for i in ids))
+    for c, name in enumerate(classes):
+        rows = "".join(f"{i} {1 if c in labs else -1:2d}\n" for i, labs in zip(ids, labels))
+        write_text(voc / "ImageSets" / "Main" / f"{name}_{split}.txt", rows)
+
+
+def generate_benchmark(out: str | Path, classes: Sequence[str], params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Generate every split under ``out/VOC2012`` and ``out/SBD``; write ``out/dataset.json`` last.
+
+    ``params`` holds the config's ``synthetic`` section. Image ``i`` of split ``s`` is drawn from
+    its own generator seeded by ``(seed, s, i)``, so the output does not depend on order.
+    """
+    start = time.perf_counter()
+    out = Path(out)
+    voc, sbd = out / "VOC2012", out / "SBD"
+    for folder in FOLDERS:
+        (voc / folder).mkdir(parents=True, exist_ok=True)
+    for folder in ("inst", "cls"):
+        (sbd / folder).mkdir(parents=True, exist_ok=True)
+    textures = load_textures()
+    counts = {}
+    for s, split in enumerate(SPLITS):
+        ids, labels = [], []
+        for i in range(params[f"n_{split}"]):
+            rng = np.random.default_rng([seed, s, i])
+            scene = _scene(rng, split, params, len(classes), textures)
+            image_id = f"{split}_{i:05d}"
+            _write_scene(voc, sbd, image_id, scene, classes, params["jpeg_quality"])
+            ids.append(image_id)
+            labels.append(scene.labels)
+        _write_lists(voc, split, ids, labels, classes)
+        counts[split] = {"images": len(ids), "instances": int(sum(len(lab) for lab in labels))}
+    summary = {"classes": list(classes), "params": params, "seed": seed, "splits": counts,
+               "seconds": round(time.perf_counter() - start, 2)}
+    write_json(out / "dataset.json", summary)
+    return summary
