@@ -104,3 +104,16 @@ def test_cli_inspect_lists_datasets_and_documents_them(tmp_path, capsys):
     assert "Peak Response Map" in out
     assert "@config_hash" in out
     assert cli_main(["inspect", str(tmp_path / "a.h5"), "missing"]) == 2
+
+
+def test_artifact_differences_ignore_timings_but_see_values(tmp_path):
+    from iam.io.compare import artifact_differences
+
+    for name, value, t in (("a", 1.0, 0.1), ("b", 1.0, 0.2), ("c", 2.0, 0.1)):
+        with write_artifact(tmp_path / f"{name}.h5", "prm", "r", {"p": 1}) as f:
+            g = f.create_group("img")
+            g.attrs["time_forward"] = t
+            put(g, "prm", np.full((1, 3, 3), value, np.float32))
+    assert artifact_differences(tmp_path / "a.h5", tmp_path / "b.h5") == []
+    assert artifact_differences(tmp_path / "a.h5", tmp_path / "c.h5") == ["dataset img/prm differs"]
+    assert cli_main(["diff", str(tmp_path / "a.h5"), str(tmp_path / "c.h5")]) == 1
