@@ -1,0 +1,72 @@
+"""Render any artifact's content for one image to PNG (``iam show``), dispatching on its kind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import h5py
+import numpy as np
+
+from iam.data.voc import read_image
+from iam.errors import InputError
+from iam.io.atomic import atomic_path
+from iam.io.instances import KIND as INSTANCES, read_instances
+from iam.proposals.show import overlay_grid, render_proposals
+
+
+def artifact_voc_root(path: str | Path) -> str | None:
+    """The VOC root recorded in an artifact's producing params, if any."""
+    with h5py.File(path, "r") as f:
+        return json.loads(f.attrs.get("params", "{}")).get("voc_root")
+
+
+def write_png(out_png: str | Path, rgb: np.ndarray) -> None:
+    """Encode an RGB array as PNG, atomically."""
+    ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise InputError(out_png, "PNG encoding failed")
+    with atomic_path(out_png) as tmp:
+        tmp.write_bytes(png.tobytes())
+
+
+def _heat(soft: np.ndarray) -> np.ndarray:
+    return cv2.applyColorMap((np.clip(soft, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_JET)[..., ::-1]
+
+
+def render_instances(path: str | Path, image_id: str, out_png: str | Path, image: np.ndarray, top: int = 8) -> None:
+    """The ``top`` best instances over the image, one per column, their soft maps below when stored."""
+    with h5py.File(path, "r") as f:
+        inst = read_instances(f, image_id)
+        soft = f[image_id]["soft"][()].astype(np.float32) if "soft" in f[image_id] else None
+    order = np.argsort(-inst.scores)[:top]
+    if not len(order):
+        write_png(out_png, image)
+        return
+    rows = [overlay_grid(inst.masks[order], image, columns=len(order))]
+    if soft is not None:
+        rows.append(np.concatenate([_heat(soft[k]) for k in order], axis=1))
+    write_png(out_png, np.concatenate(rows, axis=0))
+
+
+def show(path: str | Path, image_id: str, out_png: str | Path, voc_root: str | None = None, top: int = 16) -> None:
+    """Render ``image_id`` of the artifact at ``path`` according to its kind."""
+    voc_root = voc_root or artifact_voc_root(path)
+    if voc_root is None:
+        raise InputError(path, "artifact records no voc_root; pass --voc-root")
+    image = read_image(voc_root, image_id)
+    with h5py.File(path, "r") as f:
+        kind = str(f.attrs.get("kind"))
+        if image_id not in f:
+            raise InputError(path, f"no image group {image_id!r}")
+    if kind == "proposals":
+        render_proposals(path, image_id, out_png, top=top, image=image)
+    elif kind == INSTANCES:
+        render_instances(path, image_id, out_png, image)
+    elif kind == "prm":
+        from iam.prm.show import render_prm
+
+        render_prm(path, voc_root, image_id, out_png)
+    else:
+        raise InputError(path, f"no renderer for artifact kind {kind!r}")
