@@ -1,1 +1,33 @@
-# (being written)
+# Backbone (paper §3.1): ResNet + 1x1 classifier + peak stimulation, trained with image labels only.
+# Resumes from backbone/checkpoints/epoch*.pt after an interruption (not declared as outputs so
+# Snakemake keeps them).
+
+
+rule train_backbone:
+    input:
+        data=dataset_marker,
+        train=split_file(TRAIN),
+        val=split_file(VAL),
+    output:
+        model=f"{OUT}/backbone/model.pt",
+        metrics=f"{OUT}/backbone/metrics.json",
+        csv=f"{OUT}/backbone/metrics.csv",
+    params:
+        backbone=config["backbone"],
+        classes=CLASSES,
+        seed=config["seed"],
+        device=config["device"],
+        voc_root=VOC,
+        train_split=TRAIN,
+        val_split=VAL,
+    log:
+        f"{OUT}/logs/train_backbone/train_backbone.log",
+    benchmark:
+        f"{OUT}/benchmarks/train_backbone/train_backbone.tsv"
+    threads: 2
+    resources:
+        gpu=torch_resources,
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/train_backbone.py"

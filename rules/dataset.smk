@@ -1,12 +1,13 @@
-# The embedded synthetic benchmark (dataset.kind: synthetic), written in VOC2012 + SBD formats.
-
+# The embedded synthetic benchmark (dataset.kind: synthetic), written in VOC2012 + SBD formats,
+# and its statistics (which read ground truth, so they belong to the report side).
+from iam.data.benchmark import SPLITS as SYNTHETIC_SPLITS
 
 if SYNTHETIC:
 
     rule make_dataset:
         output:
             marker=f"{DATA}/dataset.json",
-            splits=[split_file(s) for s in [TRAIN, VAL, "loc_test", "saliency_test"]],
+            splits=[split_file(s) for s in SYNTHETIC_SPLITS],
         params:
             synthetic=config["synthetic"],
             classes=CLASSES,

@@ -1,1 +1,35 @@
-# (being written)
+# Filler training (paper §3.2-3.3): the instance extent filling module, one model per k (IAM-S{k}).
+# Resumes from filler/{source}/k{k}/checkpoints/last.pt after an interruption (not declared as an
+# output so Snakemake keeps it); on a GPU, run with --resources gpu=1 (SLURM: gpu -> gres).
+
+
+rule train_filler:
+    input:
+        data=dataset_marker,
+        backbone=f"{OUT}/backbone/model.pt",
+        prm=f"{OUT}/prm/{TRAIN}.h5",
+        pseudo_gt=f"{OUT}/pseudo_gt/{{source}}/k{{k}}.h5",
+        split=split_file(TRAIN),
+    output:
+        model=f"{OUT}/filler/{{source}}/k{{k}}/model.pt",
+        metrics=f"{OUT}/filler/{{source}}/k{{k}}/metrics.csv",
+    params:
+        k=lambda w: int(w.k),
+        source=lambda w: w.source,
+        filler=config["filler"],
+        input_size=config["backbone"]["input_size"],
+        seed=config["seed"],
+        device=config["device"],
+        voc_root=VOC,
+        train_split=TRAIN,
+    log:
+        f"{OUT}/logs/train_filler/{{source}}_k{{k}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/train_filler/{{source}}_k{{k}}.tsv"
+    threads: 2
+    resources:
+        gpu=torch_resources,
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/train_filler.py"

@@ -1,1 +1,48 @@
-# (being written)
+# Peak Response Maps (paper §3.1, Eq. 1): class peaks + probabilistic peak backpropagation, per shard.
+
+
+rule extract_prm:
+    input:
+        data=dataset_marker,
+        backbone=f"{OUT}/backbone/model.pt",
+        split=lambda w: split_file(w.split),
+    output:
+        f"{OUT}/prm/{{split}}/shard{{i}}.h5",
+    params:
+        prm=config["prm"],
+        input_size=config["backbone"]["input_size"],
+        classes=CLASSES,
+        train_split=TRAIN,
+        device=config["device"],
+        voc_root=VOC,
+        shards=len(SHARDS),
+    log:
+        f"{OUT}/logs/extract_prm/{{split}}_shard{{i}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/extract_prm/{{split}}_shard{{i}}.tsv"
+    threads: 1
+    resources:
+        gpu=torch_resources,
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/extract_prm.py"
+
+
+rule merge_prm:
+    input:
+        shards=lambda w: shards_of(f"{OUT}/prm/{{split}}/shard{{i}}.h5", split=w.split),
+    output:
+        f"{OUT}/prm/{{split}}.h5",
+    params:
+        kind="prm",
+        voc_root=VOC,
+    log:
+        f"{OUT}/logs/merge_prm/{{split}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/merge_prm/{{split}}.tsv"
+    threads: 1
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow_scripts/merge_shards.py"

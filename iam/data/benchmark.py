@@ -14,19 +14,21 @@ from iam.data.synthetic import Scene, load_textures, multi_object_scene, single_
 from iam.data.voc_writer import (
     annotation_xml, boxes_of, class_map, with_void, write_jpeg, write_palette_png, write_sbd,
 )
+from iam.errors import InputError
 from iam.io.atomic import write_json, write_text
 
 SPLITS = ("train", "val", "loc_test", "saliency_test")
 FOLDERS = ("JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject", "SegmentationPart",
            "SaliencyMasks", "ImageSets/Segmentation", "ImageSets/Main")
 UNSEEN_CLASS_NAME = "unseen"
+MAX_CLASSES = 20  # beyond this the part hues of neighbouring classes become hard to tell apart
 
 
 def _write_scene(voc: Path, sbd: Path, image_id: str, scene: Scene, classes: Sequence[str], quality: int) -> None:
     n = len(scene.labels)
     names = [classes[lab] if lab >= 0 else UNSEEN_CLASS_NAME for lab in scene.labels]
     write_jpeg(voc / "JPEGImages" / f"{image_id}.jpg", scene.image, quality)
-    xml = annotation_xml(image_id, scene.image.shape, names, boxes_of(scene.instances, n))
+    xml = annotation_xml(image_id, scene.image.shape, names, boxes_of(scene.instances, n), scene.occluded)
     (voc / "Annotations" / f"{image_id}.xml").write_text(xml)
     write_palette_png(voc / "SegmentationObject" / f"{image_id}.png", with_void(scene.instances, scene.instances))
     write_palette_png(voc / "SegmentationPart" / f"{image_id}.png", scene.parts)
@@ -54,12 +56,23 @@ def _write_lists(voc: Path, split: str, ids: list[str], labels: list[list[int]],
         write_text(voc / "ImageSets" / "Main" / f"{name}_{split}.txt", rows)
 
 
+def _check(classes: Sequence[str], params: dict[str, Any]) -> None:
+    key = "config key 'dataset.classes'"
+    if not 2 <= len(classes) <= MAX_CLASSES:
+        raise InputError(key, f"the synthetic benchmark needs 2..{MAX_CLASSES} classes, got {len(classes)}")
+    if UNSEEN_CLASS_NAME in classes:
+        raise InputError(key, f"{UNSEEN_CLASS_NAME!r} is reserved for the saliency_test class")
+    if params["min_instances"] > params["max_instances"]:
+        raise InputError("config key 'synthetic.min_instances'", "exceeds synthetic.max_instances")
+
+
 def generate_benchmark(out: str | Path, classes: Sequence[str], params: dict[str, Any], seed: int) -> dict[str, Any]:
     """Generate every split under ``out/VOC2012`` and ``out/SBD``; write ``out/dataset.json`` last.
 
     ``params`` holds the config's ``synthetic`` section. Image ``i`` of split ``s`` is drawn from
     its own generator seeded by ``(seed, s, i)``, so the output does not depend on order.
     """
+    _check(classes, params)
     start = time.perf_counter()
     out = Path(out)
     voc, sbd = out / "VOC2012", out / "SBD"

@@ -9,7 +9,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from iam.data.voc import read_gt_instances, read_image, read_part_masks, read_split
+from iam.data.voc import read_gt_instances, read_image, read_objects, read_part_masks, read_split
 from iam.data.voc_writer import PALETTE
 from iam.io.atomic import atomic_path
 
@@ -29,32 +29,46 @@ def _touching_pairs(masks: np.ndarray, labels: np.ndarray) -> int:
 
 
 def dataset_stats(voc_root: str | Path, classes: Sequence[str], split: str) -> dict[str, Any]:
-    """Classes, instances per image, object-size histogram, part/body ratio, touching same-class pairs."""
+    """Instances per class and per image, object sizes, part share, touching pairs, occlusion.
+
+    Sizes are visible instance areas as a fraction of the image; ``part_fraction`` is the share of
+    an instance's visible area covered by its discriminative part (only where the tree has
+    ``SegmentationPart``, i.e. the synthetic benchmark).
+    ``occluded``/``truncated`` come from the annotation flags.
+    """
     ids = read_split(voc_root, split)
-    per_image, sizes, ratios, per_class, touching = [], [], [], np.zeros(len(classes), int), 0
+    per_image, sizes, fractions, touching = [], [], [], 0
+    per_class, occluded, truncated = np.zeros(len(classes), int), 0, 0
+    has_parts = (Path(voc_root) / "SegmentationPart").is_dir()
     for image_id in ids:
         gt = read_gt_instances(voc_root, image_id, list(classes))
-        parts = read_part_masks(voc_root, image_id)
-        area = gt.void.size
+        objects = read_objects(voc_root, image_id, list(classes))
+        parts = read_part_masks(voc_root, image_id) if has_parts else None
         per_image.append(len(gt.labels))
         np.add.at(per_class, gt.labels, 1)
+        occluded += int(objects.occluded.sum())
+        truncated += int(objects.truncated.sum())
         for k, mask in enumerate(gt.masks, start=1):
-            sizes.append(mask.sum() / area)
-            part = (parts == k).sum()
-            ratios.append(part / max(mask.sum() - part, 1))
+            area = mask.sum()
+            sizes.append(area / gt.void.size)
+            if parts is not None:
+                fractions.append((parts[mask] == k).sum() / max(area, 1))
         touching += _touching_pairs(gt.masks, gt.labels)
+    n = int(sum(per_image))
     counts = np.bincount(per_image)
     hist, _ = np.histogram(sizes, bins=SIZE_BINS)
     return {
         "split": split,
         "images": len(ids),
-        "instances": int(sum(per_image)),
+        "instances": n,
         "classes": dict(zip(classes, per_class.tolist())),
-        "instances_per_image": {str(n): int(c) for n, c in enumerate(counts) if c},
+        "instances_per_image": {str(k): int(c) for k, c in enumerate(counts) if c},
         "object_size_histogram": {f"{lo:.2f}-{hi:.2f}": int(h) for lo, hi, h in zip(SIZE_BINS, SIZE_BINS[1:], hist)},
         "median_object_size": float(np.median(sizes)) if sizes else 0.0,
-        "median_part_body_ratio": float(np.median(ratios)) if ratios else 0.0,
+        "part_fraction_quartiles": np.quantile(fractions, [0.25, 0.5, 0.75]).round(4).tolist() if fractions else [],
         "touching_same_class_pairs": int(touching),
+        "occluded_fraction": occluded / max(n, 1),
+        "truncated_fraction": truncated / max(n, 1),
     }
 
 

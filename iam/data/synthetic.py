@@ -23,9 +23,10 @@ from skimage import data as skdata
 from iam.data.shapes import PART_SHAPES, UNSEEN_PART_SHAPE, body_outline, part_outline, transform
 
 TEXTURE_NAMES = ("brick", "grass", "gravel", "camera", "moon", "coins", "cell", "page")
-PART_SIZE = 0.32  # part radius relative to the body's half-length
+PART_SIZE = 0.34  # part radius relative to the body's half-length
 MIN_VISIBLE = 0.35  # an instance keeps at least this fraction of its drawn area
 MIN_PART_VISIBLE = 0.3
+OCCLUDED_BELOW = 0.95  # an instance showing less than this fraction of its drawn area is occluded
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Scene:
     instances: np.ndarray  # (S, S) int32: 0 background, i = i-th entry of labels
     parts: np.ndarray  # (S, S) int32: instance index on the part pixels
     labels: list[int] = field(default_factory=list)  # class index per instance, -1 = unseen class
+    occluded: list[bool] = field(default_factory=list)  # instance lost area to objects in front of it
 
 
 @dataclass
@@ -56,7 +58,7 @@ def load_textures() -> list[np.ndarray]:
 
 def class_colour(label: int, n_classes: int) -> np.ndarray:
     """Saturated hue that, with the part shape, identifies a class."""
-    return np.array(colorsys.hsv_to_rgb(label / n_classes, 0.9, 0.95), np.float32)
+    return np.array(colorsys.hsv_to_rgb(label / n_classes, 1.0, 1.0), np.float32)
 
 
 def part_shape(label: int) -> str:
@@ -72,7 +74,7 @@ def _texture_patch(rng: np.random.Generator, textures: list[np.ndarray], size: i
 
 
 def _muted_colour(rng: np.random.Generator) -> np.ndarray:
-    return np.array(colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.05, 0.3), rng.uniform(0.3, 0.8)), np.float32)
+    return np.array(colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.05, 0.25), rng.uniform(0.3, 0.8)), np.float32)
 
 
 def _textured(rng, textures, size, contrast) -> np.ndarray:
@@ -98,7 +100,7 @@ def render(rng: np.random.Generator, size: int, objects: list[ObjectSpec], textu
         part_mask = _fill(part_poly, size)
         full = body | part_mask
         image[body] = _textured(rng, textures, size, contrast=0.18)[body]
-        shade = 1 + 0.08 * _texture_patch(rng, textures, size)[..., None]
+        shade = 1 + 0.04 * _texture_patch(rng, textures, size)[..., None]
         image[part_mask] = np.clip(obj.part_colour * shade, 0, 1)[part_mask]
         inst[full] = k
         part[full] = 0
@@ -109,6 +111,7 @@ def render(rng: np.random.Generator, size: int, objects: list[ObjectSpec], textu
         visible, part_visible = (inst == k).sum(), (part == k).sum()
         if area and visible >= MIN_VISIBLE * area and part_visible >= MIN_PART_VISIBLE * max(part_area, 1):
             scene.labels.append(obj.label)
+            scene.occluded.append(bool(visible < OCCLUDED_BELOW * area))
             scene.instances[inst == k] = len(scene.labels)
             scene.parts[part == k] = len(scene.labels)
     scene.image = _jitter(rng, image)
@@ -156,7 +159,7 @@ def multi_object_scene(
     """A train/val scene: 1-5 instances, touching same-class pairs, occlusion, 1-45 % sizes."""
     for _ in range(20):
         n = int(rng.integers(n_min, n_max + 1))
-        high = 0.45 if n == 1 else 0.3 / np.sqrt(n)
+        high = 0.5 if n == 1 else 0.35 / np.sqrt(n)
         objects: list[ObjectSpec] = []
         while len(objects) < n:
             obj = _spec(rng, size, int(rng.integers(n_classes)), n_classes, _radius(rng, size, 0.01, high))

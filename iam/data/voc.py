@@ -81,18 +81,46 @@ def read_image_labels(voc_root: str | Path, image_id: str, classes: list[str]) -
     return labels
 
 
+@dataclass
+class VOCObjects:
+    """The objects of one annotation file, in file order. Evaluation and statistics only."""
+
+    labels: np.ndarray  # (n,) int64, 0-based class index
+    boxes: np.ndarray  # (n, 4) float32, 0-based [x1, y1, x2, y2)
+    difficult: np.ndarray  # (n,) bool
+    truncated: np.ndarray  # (n,) bool
+    occluded: np.ndarray  # (n,) bool (absent in VOC2007-era files: False)
+
+
+def _flag(obj: ET.Element, name: str) -> bool:
+    return (obj.findtext(name) or "0").strip() == "1"
+
+
+def _box(path: Path, obj: ET.Element) -> list[float]:
+    box = obj.find("bndbox")
+    if box is None:
+        raise InputError(path, f"object {obj.findtext('name')!r} has no <bndbox>")
+    try:
+        x1, y1, x2, y2 = (float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+    except (TypeError, ValueError) as exc:
+        raise InputError(path, f"object {obj.findtext('name')!r} has a malformed <bndbox>") from exc
+    return [x1 - 1, y1 - 1, x2, y2]
+
+
+def read_objects(voc_root: str | Path, image_id: str, classes: list[str]) -> VOCObjects:
+    """Labels, boxes and the difficult/truncated/occluded flags of every annotated object."""
+    path, objects = _objects(voc_root, image_id, classes)
+    return VOCObjects(
+        np.asarray([classes.index(obj.findtext("name").strip()) for obj in objects], np.int64),
+        np.asarray([_box(path, obj) for obj in objects], np.float32).reshape(-1, 4),
+        *(np.asarray([_flag(obj, f) for obj in objects], bool) for f in ("difficult", "truncated", "occluded")),
+    )
+
+
 def read_boxes(voc_root: str | Path, image_id: str, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """GT boxes (n, 4) as 0-based ``[x1, y1, x2, y2)`` and their labels (n,). Evaluation only."""
-    path, objects = _objects(voc_root, image_id, classes)
-    boxes, labels = [], []
-    for obj in objects:
-        box = obj.find("bndbox")
-        if box is None:
-            raise InputError(path, "object without <bndbox>")
-        x1, y1, x2, y2 = (float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
-        boxes.append([x1 - 1, y1 - 1, x2, y2])
-        labels.append(classes.index(obj.findtext("name").strip()))
-    return np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(labels, np.int64)
+    objects = read_objects(voc_root, image_id, classes)
+    return objects.boxes, objects.labels
 
 
 def read_label_png(path: Path) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -58,8 +59,13 @@ def boxes_of(instances: np.ndarray, n: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def annotation_xml(image_id: str, shape: tuple[int, ...], names: list[str], boxes: list[tuple[int, ...]]) -> str:
-    """A VOC2012 annotation (filename, size, objects with name, pose, truncated, difficult, bndbox)."""
+def annotation_xml(
+    image_id: str, shape: tuple[int, ...], names: list[str], boxes: list[tuple[int, ...]], occluded: list[bool]
+) -> str:
+    """A VOC2012 annotation: filename, size, objects with name, pose, truncated, occluded, difficult, bndbox.
+
+    An object is truncated when its box touches the image border.
+    """
     root = ET.Element("annotation")
     ET.SubElement(root, "folder").text = "VOC2012"
     ET.SubElement(root, "filename").text = f"{image_id}.jpg"
@@ -67,11 +73,13 @@ def annotation_xml(image_id: str, shape: tuple[int, ...], names: list[str], boxe
     for key, value in zip(("width", "height", "depth"), (shape[1], shape[0], 3)):
         ET.SubElement(size, key).text = str(value)
     ET.SubElement(root, "segmented").text = "1"
-    for name, box in zip(names, boxes):
+    for name, box, occ in zip(names, boxes, occluded):
         obj = ET.SubElement(root, "object")
+        truncated = min(box[:2]) == 1 or box[2] == shape[1] or box[3] == shape[0]
         ET.SubElement(obj, "name").text = name
         ET.SubElement(obj, "pose").text = "Unspecified"
-        ET.SubElement(obj, "truncated").text = "0"
+        ET.SubElement(obj, "truncated").text = str(int(truncated))
+        ET.SubElement(obj, "occluded").text = str(int(occ))
         ET.SubElement(obj, "difficult").text = "0"
         bnd = ET.SubElement(obj, "bndbox")
         for key, value in zip(("xmin", "ymin", "xmax", "ymax"), box):
@@ -86,6 +94,19 @@ def _boundary(mask: np.ndarray) -> scipy.sparse.csc_matrix:
     return scipy.sparse.csc_matrix(mask & ~inner)
 
 
+# MAT v5 files start with 116 bytes of text; scipy writes the current time there, MATLAB its platform and date.
+MAT_HEADER = b"MATLAB 5.0 MAT-file, Platform: GLNXA64, Created by: iam synthetic benchmark".ljust(116)
+
+
+def _savemat(path: Path, name: str, struct: dict[str, np.ndarray]) -> None:
+    """A compressed MAT v5 file holding one 1x1 struct, byte-identical for identical content."""
+    buf = io.BytesIO()
+    scipy.io.savemat(buf, {name: struct}, do_compression=True)
+    data = bytearray(buf.getvalue())
+    data[:116] = MAT_HEADER
+    path.write_bytes(bytes(data))
+
+
 def write_sbd(sbd_root: Path, image_id: str, instances: np.ndarray, labels: list[int], n_classes: int) -> None:
     """SBD ``inst/<id>.mat`` (GTinst) and ``cls/<id>.mat`` (GTcls) with the real files' struct layout."""
     n = len(labels)
@@ -94,20 +115,18 @@ def write_sbd(sbd_root: Path, image_id: str, instances: np.ndarray, labels: list
     for k in range(n):
         bounds[k, 0] = _boundary(instances == k + 1)
     gtinst = {"Segmentation": instances.astype(np.uint8), "Categories": cats, "Boundaries": bounds}
-    cls = np.zeros_like(instances, np.uint8)
-    for k, lab in enumerate(labels, start=1):
-        cls[instances == k] = lab + 1
+    cls = class_map(instances, labels)
     cls_bounds = np.empty((n_classes, 1), object)
     for c in range(n_classes):
         cls_bounds[c, 0] = _boundary(cls == c + 1)
     present = np.unique(cats).astype(np.uint8).reshape(-1, 1)
     gtcls = {"Segmentation": cls, "Boundaries": cls_bounds, "CategoriesPresent": present}
-    scipy.io.savemat(sbd_root / "inst" / f"{image_id}.mat", {"GTinst": gtinst}, do_compression=True)
-    scipy.io.savemat(sbd_root / "cls" / f"{image_id}.mat", {"GTcls": gtcls}, do_compression=True)
+    _savemat(sbd_root / "inst" / f"{image_id}.mat", "GTinst", gtinst)
+    _savemat(sbd_root / "cls" / f"{image_id}.mat", "GTcls", gtcls)
 
 
 def class_map(instances: np.ndarray, labels: list[int]) -> np.ndarray:
-    """SegmentationClass indices (class + 1) with the void band."""
+    """Per-pixel class index (class + 1; 0 = background), as SegmentationClass and SBD ``cls/`` store it."""
     out = np.zeros_like(instances, np.uint8)
     for k, lab in enumerate(labels, start=1):
         out[instances == k] = lab + 1
@@ -115,6 +134,7 @@ def class_map(instances: np.ndarray, labels: list[int]) -> np.ndarray:
 
 
 def with_void(index: np.ndarray, instances: np.ndarray) -> np.ndarray:
+    """``index`` as uint8 with VOC's void value on the borders between instances (and background)."""
     out = index.astype(np.uint8).copy()
     out[void_band(instances)] = VOID
     return out

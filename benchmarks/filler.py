@@ -1,0 +1,92 @@
+"""Filler training cost: images/s of a training step and peak memory, with and without recompute.
+
+Each case runs in its own process (peak RSS on CPU, ``torch.cuda.max_memory_allocated`` on GPU).
+Backbone features are random tensors shaped like the default ResNet18 (layer3/4 dilated) pyramid,
+because training uses cached features of the frozen backbone; the one-off feature caching is not
+included. Cases: the default setting (128 px, N = 32 steps, 16 images x 4 peaks per step) for
+several channel widths, and one 448 px image with 4 PRMs (N = 112 steps) fwd + bwd.
+
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/filler.py [--device cuda]
+writes benchmarks/results/filler-<device>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from iam.models.filling import FillingModule
+
+CHANNELS = {"res2": 64, "res3": 128, "res4": 256}
+CASES = [
+    {"size": 128, "images": 16, "peaks": 4, "channels": c, "recompute": r, "steps": 5}
+    for c in (8, 16, 32) for r in (True, False)
+] + [{"size": 448, "images": 1, "peaks": 4, "channels": 32, "recompute": r, "steps": 1} for r in (True, False)]
+
+
+def run_case(case: dict, device: torch.device) -> dict:
+    """Time ``steps`` SGD steps of one batch; report images/s, ms/PRM and peak memory."""
+    torch.manual_seed(0)
+    s, b, p = case["size"], case["images"], case["peaks"]
+    model = FillingModule(CHANNELS, case["channels"], 3, 64, case["recompute"]).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    feats = {"res2": torch.randn(b, 64, s // 4, s // 4), "res3": torch.randn(b, 128, s // 8, s // 8),
+             "res4": torch.randn(b, 256, s // 8, s // 8)}
+    feats = {k: v.to(device) for k, v in feats.items()}
+    prms = torch.rand(b * p, 1, s, s, device=device)
+    target = (torch.rand(b * p, 1, s, s, device=device) > 0.5).float()
+    owner = torch.arange(b * p, device=device) // p
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    times = []
+    for _ in range(case["steps"] + 1):
+        tic = time.perf_counter()
+        loss = F.binary_cross_entropy_with_logits(model(prms, feats, owner), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - tic)
+    step = sum(times[1:]) / case["steps"]  # the first step warms up
+    peak = (torch.cuda.max_memory_allocated(device) if device.type == "cuda"
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    return {**case, "s_per_step": step, "images_per_s": b / step, "ms_per_prm": 1000 * step / (b * p),
+            "peak_memory_mib": peak / 2 ** 20, "filling_steps": s // 4}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--case", help="internal: run one JSON case and print its result")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    if args.case:
+        print(json.dumps(run_case(json.loads(args.case), device)))
+        return
+    results = []
+    for case in CASES:
+        out = subprocess.run([sys.executable, __file__, "--device", args.device, "--case", json.dumps(case)],
+                             capture_output=True, text=True, check=True).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+        print(results[-1], flush=True)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    report = {"benchmark": "filler training step", "device": name, "torch_threads": torch.get_num_threads(),
+              "date": datetime.date.today().isoformat(), "results": results}
+    out_path = Path(__file__).parent / "results" / f"filler-{device.type}.json"
+    out_path.parent.mkdir(exist_ok=True)
+    out_path.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

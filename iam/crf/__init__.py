@@ -1,0 +1,1 @@
+"""ConvCRF refinement and the windowed neighbourhood op it shares with the filling module."""

@@ -1,0 +1,109 @@
+"""Windowed weighted sums over an r x r neighbourhood, the op shared by filling (Eq. 3) and ConvCRF.
+
+``out[..., i, j] = sum_s w[..., s, i, j] * x[..., neighbour_s(i, j)]`` where neighbour ``s`` of
+(i, j) is (i + dy - r//2, j + dx - r//2) with (dy, dx) = divmod(s, r) (row-major over the window)
+and locations outside the map read as zero.
+
+Maps are kept in a *flat padded* layout: zero-padded by r//2 on every side, rows flattened, plus
+r//2 zeros at both ends. A window shift is then a contiguous 1-D slice, so each of the r^2 terms
+is one fused multiply-add over long contiguous rows (an order of magnitude faster on CPU than
+shifting 2-D slices, and nothing r^2-sized is materialised). Weights in this layout are zero on the
+pad columns, which keeps the padding of every output zero, so iterating stays in the layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class Window:
+    """The flat padded layout of an (height, width) map for an r x r window."""
+
+    height: int
+    width: int
+    radius: int
+
+    @property
+    def pad(self) -> int:
+        return self.radius // 2
+
+    @property
+    def stride(self) -> int:
+        return self.width + 2 * self.pad
+
+    @property
+    def base(self) -> int:
+        """Flat index of the first interior row."""
+        return self.pad + self.pad * self.stride
+
+    @property
+    def span(self) -> int:
+        """Flat length of the interior rows (pad columns included)."""
+        return self.height * self.stride
+
+    def offsets(self) -> list[int]:
+        p, r = self.pad, self.radius
+        return [(s // r - p) * self.stride + (s % r - p) for s in range(r * r)]
+
+    def to_flat(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., H, W) -> (..., L) flat padded."""
+        p = self.pad
+        return F.pad(F.pad(x, (p, p, p, p)).flatten(-2), (p, p))
+
+    def from_flat(self, xf: torch.Tensor) -> torch.Tensor:
+        """(..., L) flat padded -> (..., H, W)."""
+        rows = xf[..., self.base:self.base + self.span].unflatten(-1, (self.height, self.stride))
+        return rows[..., self.pad:self.pad + self.width]
+
+    def weights_to_flat(self, w: torch.Tensor) -> torch.Tensor:
+        """(..., r^2, H, W) -> (..., r^2, span), zero on the pad columns."""
+        return F.pad(w, (self.pad, self.pad)).flatten(-2)
+
+    def weights_from_flat(self, wf: torch.Tensor) -> torch.Tensor:
+        """(..., r^2, span) -> (..., r^2, H, W)."""
+        return wf.unflatten(-1, (self.height, self.stride))[..., self.pad:self.pad + self.width]
+
+    def shifted(self, xf: torch.Tensor, offset: int) -> torch.Tensor:
+        """The interior rows of ``xf`` moved by a flat offset (a view)."""
+        start = self.base + offset
+        return xf[..., start:start + self.span]
+
+    def sum(self, xf: torch.Tensor, wf: torch.Tensor) -> torch.Tensor:
+        """One windowed sum in flat layout; ``wf`` (..., r^2, span) broadcasts against ``xf`` (..., L)."""
+        shape = torch.broadcast_shapes(xf.shape[:-1], wf.shape[:-2]) + xf.shape[-1:]
+        out = xf.new_zeros(shape)
+        mid = out[..., self.base:self.base + self.span]
+        for s, off in enumerate(self.offsets()):
+            mid.addcmul_(wf[..., s, :], self.shifted(xf, off))
+        return out
+
+    def adjoint(self, gf: torch.Tensor, wf: torch.Tensor) -> torch.Tensor:
+        """The adjoint of :meth:`sum` in ``xf`` (for equal shapes): scatter ``w * g`` to the neighbours."""
+        out = torch.zeros_like(gf)
+        gmid = gf[..., self.base:self.base + self.span]
+        for s, off in enumerate(self.offsets()):
+            self.shifted(out, off).addcmul_(wf[..., s, :], gmid)
+        return out
+
+    def accumulate_weight_grad(self, acc: torch.Tensor, gf: torch.Tensor, xf: torch.Tensor) -> None:
+        """``acc`` (..., r^2, span) += the gradient of :meth:`sum` in ``wf`` given output gradient ``gf``."""
+        gmid = gf[..., self.base:self.base + self.span]
+        for s, off in enumerate(self.offsets()):
+            acc[..., s, :].addcmul_(gmid, self.shifted(xf, off))
+
+
+def window_sum(x: torch.Tensor, weights: torch.Tensor, radius: int) -> torch.Tensor:
+    """One windowed sum of (..., H, W) maps with (..., r^2, H, W) weights (broadcasting)."""
+    win = Window(x.shape[-2], x.shape[-1], radius)
+    return win.from_flat(win.sum(win.to_flat(x), win.weights_to_flat(weights)))
+
+
+def valid_neighbours(height: int, width: int, radius: int, device: torch.device | None = None) -> torch.Tensor:
+    """(r^2, H, W) bool: which window entries fall inside the map."""
+    win = Window(height, width, radius)
+    ones = win.to_flat(torch.ones(height, width, device=device))
+    return win.weights_from_flat(torch.stack([win.shifted(ones, off) for off in win.offsets()])) > 0

@@ -1,0 +1,78 @@
+"""Ground-truth diagnostics of peaks and PRMs (issue 4); evaluation only, never on the training path.
+
+For a ``prm`` artifact and the split's GT:
+
+``peak_precision``      fraction of peaks lying inside a GT instance of the peak's class
+``instance_recall``     fraction of GT instances holding at least one peak of their class
+``mass_part``           mean fraction of a PRM's mass on the discriminative part of its instance
+``mass_body``           ... on the rest of that instance (the body IAM has to fill)
+``mass_outside``        ... outside that instance
+``part_area_fraction``  mean part area / instance area of the matched instances (what a PRM
+                        spread uniformly over its instance would put on the part)
+
+A PRM's instance is the GT instance of its class holding most of its mass; PRMs whose class has
+no instance in the image count for precision but not for the mass fractions. Part masks exist for
+the synthetic benchmark only (``SegmentationPart/``); without them the part/body split is None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from iam.data.voc import VOID, GTInstances, read_gt_instances, read_part_masks
+from iam.io.h5 import image_ids, open_artifact
+
+MASS_KEYS = ("mass_part", "mass_body", "mass_outside")
+
+
+def peak_hits(peaks: np.ndarray, gt: GTInstances) -> np.ndarray:
+    """(n, m) bool: peak j lies inside GT instance i of the same class."""
+    inside = gt.masks[:, peaks[:, 1], peaks[:, 2]].T if len(gt.masks) else np.zeros((len(peaks), 0), bool)
+    return inside & (peaks[:, :1] == gt.labels[None, :])
+
+
+def prm_masses(peaks: np.ndarray, prm: np.ndarray, gt: GTInstances, parts: np.ndarray | None) -> np.ndarray:
+    """(k, 4) rows (part, body, outside, part area fraction) for the PRMs whose class is in the image."""
+    rows = []
+    on_part = np.zeros(gt.void.shape, bool) if parts is None else (parts > 0) & (parts != VOID)
+    for (c, _, _), m in zip(peaks, prm.astype(np.float64)):
+        same = np.flatnonzero(gt.labels == c)
+        if not len(same) or m.sum() <= 0:
+            continue
+        m = m / m.sum()
+        inst = gt.masks[same[np.argmax([m[gt.masks[i]].sum() for i in same])]]
+        part = m[inst & on_part].sum()
+        rows.append((part, m[inst].sum() - part, 1 - m[inst].sum(), (inst & on_part).sum() / inst.sum()))
+    return np.asarray(rows, np.float64).reshape(-1, 4)
+
+
+def _mean(values: np.ndarray) -> float | None:
+    return float(values.mean()) if values.size else None
+
+
+def prm_quality(prm_path: str | Path, voc_root: str | Path, classes: Sequence[str]) -> dict[str, float | int | None]:
+    """The diagnostics of the module docstring over all images of the artifact."""
+    with_parts = (Path(voc_root) / "SegmentationPart").is_dir()
+    hits, recalled, masses, n_instances = [], 0, [], 0
+    with open_artifact(prm_path, "prm") as f:
+        ids = image_ids(f)
+        for image_id in ids:
+            peaks, prm = f[image_id]["peaks"][()], f[image_id]["prm"][()]
+            gt = read_gt_instances(voc_root, image_id, list(classes))
+            parts = read_part_masks(voc_root, image_id) if with_parts else None
+            inside = peak_hits(peaks, gt)
+            hits.append(inside.any(axis=1))
+            recalled += int(inside.any(axis=0).sum())
+            n_instances += len(gt.labels)
+            masses.append(prm_masses(peaks, prm, gt, parts))
+    hit, mass = np.concatenate(hits) if hits else np.zeros(0), np.concatenate(masses) if masses else np.zeros((0, 4))
+    result: dict[str, float | int | None] = {
+        "n_images": len(ids), "n_peaks": int(hit.size), "n_instances": n_instances,
+        "peak_precision": _mean(hit), "instance_recall": recalled / n_instances if n_instances else None,
+    }
+    for k, key in enumerate((*MASS_KEYS, "part_area_fraction")):
+        result[key] = _mean(mass[:, k]) if with_parts or key == "mass_outside" else None
+    return result

@@ -1,0 +1,161 @@
+"""IAM inference (paper §3.3, Tables 1-2): PRMs -> filling module -> IAMs -> ConvCRF -> instances.
+
+For each image: a backbone forward gives the filling weights' features, the image's PRMs come from
+``prm/{split}.h5``, the filler turns every PRM into an IAM (sigmoid, resized to the original
+image), and ConvCRF refines each IAM as its own foreground/background problem. No proposals.
+
+Why per-instance fg/bg labels and not one CRF over background + all instances: several peaks often
+fire on one object, and their near-identical IAMs would compete for the same pixels in a joint CRF
+and split the object between them before NMS can merge them; per-instance CRFs keep duplicates
+whole (NMS removes them afterwards) and keep overlapping instances possible. They share one
+pairwise kernel per image and run as one batch.
+
+Instance i: mask = refined probability > ``mask_threshold``; class = the peak's class;
+score = sigmoid(peak score) x mean IAM inside the mask. Duplicates are removed by class-wise mask
+NMS. Two files come from the same forward pass: with CRF (``{split}.h5``) and without
+(``{split}.nocrf.h5``, masks = IAM > threshold), both storing the raw IAMs as ``soft`` and the
+per-image attrs ``time_forward`` (backbone + filler, s) and ``time_crf`` (s; 0 without CRF).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import h5py
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from iam.baselines.prm_retrieval import mask_nms
+from iam.crf.convcrf import CRFParams, refine
+from iam.data.transforms import to_tensor
+from iam.data.voc import read_image
+from iam.io.h5 import open_artifact, write_artifact
+from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
+from iam.models.filling import FillingModule
+from iam.training.filler import resize_stack, scale_to_max
+
+log = logging.getLogger(__name__)
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class InferenceParams:
+    """Config section ``inference`` plus whether ConvCRF runs (``crf.enabled``)."""
+
+    mask_threshold: float = 0.5
+    nms_iou: float = 0.5
+    crf: CRFParams | None = CRFParams()
+
+    @classmethod
+    def from_config(cls, inference: Mapping[str, Any], crf: Mapping[str, Any]) -> InferenceParams:
+        """From the config sections ``inference`` and ``crf``."""
+        refine_with = CRFParams(**{k: v for k, v in crf.items() if k != "enabled"}) if crf["enabled"] else None
+        return cls(inference["mask_threshold"], inference["nms_iou"], refine_with)
+
+
+@dataclass
+class ImageResult:
+    iams: np.ndarray  # (n, H, W) float32
+    with_crf: InstanceSet
+    without_crf: InstanceSet
+    time_forward: float
+    time_crf: float
+
+
+def synced_clock(device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+@torch.no_grad()
+def predict_iams(
+    image: np.ndarray, prms: np.ndarray, backbone: nn.Module, filler: FillingModule, input_size: int,
+    device: torch.device,
+) -> np.ndarray:
+    """(n, H, W) IAMs in [0, 1] at the image's size from its (n, H, W) PRMs."""
+    height, width = image.shape[:2]
+    features = backbone(to_tensor(image, input_size)[None].to(device)).features
+    x = torch.from_numpy(scale_to_max(resize_stack(prms.astype(np.float32), input_size, cv2.INTER_AREA)))
+    logits = filler(x[:, None].to(device), features, torch.zeros(len(prms), dtype=torch.long, device=device))
+    return F.interpolate(logits.float(), size=(height, width), mode="bilinear", align_corners=False)[:, 0].sigmoid().cpu().numpy()
+
+
+def crf_refine(image: np.ndarray, iams: np.ndarray, params: CRFParams, device: torch.device) -> np.ndarray:
+    """Per-instance fg/bg ConvCRF marginals (n, H, W) of the foreground."""
+    fg = torch.from_numpy(iams).to(device).clamp(EPS, 1 - EPS)
+    unary = torch.stack([1 - fg, fg], dim=1).log()
+    rgb = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).to(device).float()
+    return refine(rgb, unary, params)[:, 1].cpu().numpy()
+
+
+def instances(
+    probs: np.ndarray, iams: np.ndarray, classes: np.ndarray, peak_scores: np.ndarray, params: InferenceParams,
+) -> InstanceSet:
+    """Threshold, score and NMS one image's per-peak probability maps."""
+    masks = probs > params.mask_threshold
+    area = masks.reshape(len(masks), -1).sum(1)
+    keep = area > 0
+    mean_iam = (iams * masks).reshape(len(masks), -1).sum(1) / np.maximum(area, 1)
+    scores = (1 / (1 + np.exp(-peak_scores)) * mean_iam).astype(np.float32)
+    masks, classes, scores = masks[keep], classes[keep], scores[keep]
+    kept = mask_nms(masks, classes, scores, params.nms_iou) if len(masks) else np.zeros(0, np.int64)
+    return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept])
+
+
+def infer_image(
+    image: np.ndarray, peaks: np.ndarray, peak_scores: np.ndarray, prms: np.ndarray, backbone: nn.Module,
+    filler: FillingModule, input_size: int, params: InferenceParams, device: torch.device,
+) -> ImageResult:
+    """IAMs and instances (with and without CRF) of one image; peaks with all-zero PRMs are dropped."""
+    height, width = image.shape[:2]
+    live = prms.reshape(len(prms), -1).max(1) > 0 if len(prms) else np.zeros(0, bool)
+    if not live.any():
+        empty = InstanceSet.empty(height, width)
+        return ImageResult(np.zeros((0, height, width), np.float32), empty, empty, 0.0, 0.0)
+    peaks, peak_scores, prms = peaks[live], peak_scores[live], prms[live]
+    tic = synced_clock(device)
+    iams = predict_iams(image, prms, backbone, filler, input_size, device)
+    toc = synced_clock(device)
+    refined = crf_refine(image, iams, params.crf, device) if params.crf else iams
+    time_crf = synced_clock(device) - toc if params.crf else 0.0
+    classes = peaks[:, 0].astype(np.int64)
+    return ImageResult(
+        iams, instances(refined, iams, classes, peak_scores, params), instances(iams, iams, classes, peak_scores, params),
+        toc - tic, time_crf,
+    )
+
+
+def write_result(f: h5py.File, image_id: str, inst: InstanceSet, iams: np.ndarray, time_forward: float, time_crf: float) -> None:
+    g = write_instances(f, image_id, inst, soft=iams)
+    g.attrs["time_forward"], g.attrs["time_crf"] = time_forward, time_crf
+
+
+def infer_split(
+    backbone: nn.Module, filler: FillingModule, input_size: int, prm_path: str | Path, voc_root: str | Path,
+    image_ids: list[str], out: str | Path, out_nocrf: str | Path, classes: list[str], params: InferenceParams,
+    device: torch.device, rule: str = "infer_iam", provenance: Mapping[str, Any] | None = None,
+) -> None:
+    """Write IAM instances of ``image_ids`` with CRF to ``out`` and without to ``out_nocrf``."""
+    backbone, filler = backbone.to(device).eval(), filler.to(device).eval()
+    with open_artifact(prm_path, "prm") as prm_f, \
+            write_artifact(out, INSTANCES, rule, provenance) as f_crf, \
+            write_artifact(out_nocrf, INSTANCES, rule, {**(provenance or {}), "crf": None}) as f_raw:
+        set_classes(f_crf, classes)
+        set_classes(f_raw, classes)
+        for image_id in image_ids:
+            g = prm_f[image_id]
+            res = infer_image(read_image(voc_root, image_id), g["peaks"][()], g["peak_scores"][()], g["prm"][()],
+                              backbone, filler, input_size, params, device)
+            if not len(res.iams):
+                log.warning("%s: no peaks with a non-zero PRM; no instances", image_id)
+            write_result(f_crf, image_id, res.with_crf, res.iams, res.time_forward, res.time_crf)
+            write_result(f_raw, image_id, res.without_crf, res.iams, res.time_forward, 0.0)

@@ -1,0 +1,1 @@
+"""Networks: the peak-stimulated classification backbone and the instance extent filling module."""

@@ -1,0 +1,162 @@
+"""Peak backpropagation (paper Eq. 1): a top-down probabilistic pass from a class peak to pixels.
+
+:func:`probabilistic` returns a copy of a network whose forward values are unchanged but whose
+backward pass carries probabilities instead of gradients:
+
+* **conv** (custom autograd rule, :class:`ProbConv`): with the layer input U (shifted to be
+  non-negative when it is not, i.e. for the image at the first conv) and W+ = max(W, 0), a parent
+  V_ij hands its probability to the children U_pq in proportion to U_pq * W+_pq, normalised by
+  Z_ij = sum U * W+ so the transition probabilities sum to one (bias ignored). Where Z_ij = 0 the
+  parent's mass is dropped.
+* **batch norm**: passes probabilities through unchanged (a per-channel affine map, not a
+  connection between locations).
+* **ReLU / max pooling / bilinear upsampling**: the ordinary gradient, which already is a
+  probability routing (ReLU: zero units receive nothing from the next conv anyway; max pooling:
+  to the window's winner; upsampling: non-negative interpolation weights summing to one).
+* **residual add** ``a + b``: the parent's mass splits between the two branches in proportion to
+  their positive parts.
+
+The map in pixel space is averaged over the colour channels and normalised by its sum
+(:func:`peak_response_maps`). All peaks of an image share one forward pass and one batched
+backward pass (``torch.autograd.grad(..., is_grads_batched=True)``);
+:func:`peak_response_maps_looped` is the one-backward-per-peak reference.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.models.resnet import BasicBlock, Bottleneck
+
+EPS = 1e-12
+
+
+class ProbConv(torch.autograd.Function):
+    """conv2d whose backward is the Eq. 1 transition from output locations to input locations."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups) -> torch.Tensor:
+        return F.conv2d(x, weight, None, stride, padding, dilation, groups)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        x, weight, *ctx.conf = inputs
+        ctx.save_for_backward(x, weight)
+
+    @staticmethod
+    def backward(ctx, p_out: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.conf
+        u = x - x.amin(dim=(1, 2, 3), keepdim=True).clamp(max=0)
+        w = weight.clamp(min=0)
+        z = F.conv2d(u, w, None, stride, padding, dilation, groups)
+        ratio = torch.where(z > EPS, p_out / z.clamp(min=EPS), torch.zeros_like(p_out))
+        p_in = torch.nn.grad.conv2d_input(u.shape, w, ratio, stride, padding, dilation, groups)
+        return u * p_in, None, None, None, None, None
+
+
+class ProbConv2d(nn.Conv2d):
+    """A Conv2d running :class:`ProbConv` (same weights, same forward values)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = ProbConv.apply(x, self.weight, self.stride, self.padding, self.dilation, self.groups)
+        return out if self.bias is None else out + self.bias[:, None, None]
+
+
+def with_gradient(value: torch.Tensor, x: torch.Tensor, scale: torch.Tensor | float) -> torch.Tensor:
+    """``value`` in the forward pass; d(out)/dx = ``scale`` (elementwise) in the backward pass."""
+    return value.detach() + scale * (x - x.detach())
+
+
+class PassBatchNorm(nn.Module):
+    """Batch norm in the forward pass, identity for probabilities in the backward pass."""
+
+    def __init__(self, bn: nn.BatchNorm2d) -> None:
+        super().__init__()
+        self.bn = bn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return with_gradient(self.bn(x), x, 1.0)
+
+
+def prob_add(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a + b``; the backward splits the mass in proportion to the positive parts of a and b."""
+    pa, pb = a.detach().clamp(min=0), b.detach().clamp(min=0)
+    share = torch.where(pa + pb > EPS, pa / (pa + pb).clamp(min=EPS), torch.full_like(pa, 0.5))
+    return with_gradient(a, a, share) + with_gradient(b, b, 1 - share)
+
+
+class ProbResidual(nn.Module):
+    """A torchvision BasicBlock/Bottleneck recomposed so its residual add uses :func:`prob_add`."""
+
+    def __init__(self, block: BasicBlock | Bottleneck) -> None:
+        super().__init__()
+        self.block = block
+        self.pairs = [(f"conv{i}", f"bn{i}") for i in (1, 2, 3) if hasattr(block, f"conv{i}")]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        block, out = self.block, x
+        for index, (conv, bn) in enumerate(self.pairs):
+            out = getattr(block, bn)(getattr(block, conv)(out))
+            if index < len(self.pairs) - 1:
+                out = F.relu(out)
+        identity = x if block.downsample is None else block.downsample(x)
+        return F.relu(prob_add(out, identity))
+
+
+def _convert(module: nn.Module) -> nn.Module:
+    if isinstance(module, (BasicBlock, Bottleneck)):
+        _convert_children(module)
+        return ProbResidual(module)
+    if isinstance(module, nn.Conv2d):
+        module.__class__ = ProbConv2d  # same parameters and attributes, Eq. 1 backward
+        return module
+    if isinstance(module, nn.BatchNorm2d):
+        return PassBatchNorm(module)
+    _convert_children(module)
+    return module
+
+
+def _convert_children(module: nn.Module) -> None:
+    for name, child in module.named_children():
+        setattr(module, name, _convert(child))
+
+
+def probabilistic(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` (eval mode, frozen) whose backward pass is the probabilistic top-down pass."""
+    model = _convert(copy.deepcopy(model)).eval()
+    return model.requires_grad_(False)
+
+
+def _pixel_maps(p_input: torch.Tensor) -> torch.Tensor:
+    """(n, 3, H, W) probabilities on the input -> (n, H, W): channel mean, normalised by its sum."""
+    maps = p_input.mean(dim=1).clamp(min=0)
+    return maps / maps.flatten(1).sum(1).clamp(min=EPS)[:, None, None]
+
+
+def _peak_values(response: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:
+    """Values of a (1, C, H, W) map at ``peaks`` (n, 3) = (class, y, x)."""
+    return response[0, peaks[:, 0], peaks[:, 1], peaks[:, 2]]
+
+
+def peak_response_maps(response: torch.Tensor, x: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:
+    """(n, H, W) PRMs of ``peaks`` (n, 3) of ``response`` (1, C, H, W), computed from input ``x`` (1, 3, H, W)
+    of a :func:`probabilistic` network, in one batched backward pass."""
+    if len(peaks) == 0:
+        return x.new_zeros((0, *x.shape[-2:]))
+    values = _peak_values(response, peaks)
+    seeds = torch.eye(len(peaks), dtype=values.dtype, device=values.device)
+    (p_input,) = torch.autograd.grad(values, x, seeds, is_grads_batched=True)
+    return _pixel_maps(p_input[:, 0])
+
+
+def peak_response_maps_looped(response: torch.Tensor, x: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:
+    """Reference for :func:`peak_response_maps`: one backward pass per peak."""
+    values = _peak_values(response, peaks)
+    grads = [torch.autograd.grad(v, x, retain_graph=True)[0][0] for v in values]
+    return _pixel_maps(torch.stack(grads)) if grads else x.new_zeros((0, *x.shape[-2:]))

@@ -1,0 +1,145 @@
+"""PRM extraction: forward, class peaks, batched peak backpropagation, one HDF5 group per image.
+
+``prm/{split}.h5`` (kind ``prm``), one group per image id, attrs ``height``, ``width`` (original
+image size) and file attrs ``classes`` (JSON list), ``input_size``:
+
+``peaks``         (n, 3) int64: class index, y, x of each peak in original-image pixels (peaks are
+                  found on the CRM bilinearly upsampled to the network input, then scaled)
+``peak_scores``   (n,) float32: value of the upsampled CRM at the peak
+``prm``           (n, H, W) float16: the peak's PRM (Eq. 1, channel mean), resized to the original
+                  image and normalised to sum 1 (before the float16 rounding)
+``class_scores``  (C,) float32: peak-stimulated class scores (logits)
+``crm``           (C, h, w) float16: class response maps on the network grid (the CAMs)
+
+Classes considered: on the training split the image's labels (weak labels are allowed); on other
+splits the classes whose score exceeds ``class_threshold``. Per class, the ``max_peaks`` highest
+peaks with a value above ``peak_threshold`` are kept (on the training split the strongest peak of
+a labelled class is kept even below it: the label says the class is there); peaks are grouped by
+class, highest first within a class.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import h5py
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from iam.data.transforms import to_tensor
+from iam.data.voc import read_image, read_image_labels
+from iam.io.h5 import put, write_artifact
+from iam.prm.backprop import peak_response_maps, peak_response_maps_looped, probabilistic
+from iam.prm.peaks import find_peaks
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeakRule:
+    """Which classes and peaks of an image become PRMs."""
+
+    use_labels: bool  # training split: the image's labels choose the classes
+    class_threshold: float
+    peak_threshold: float
+    max_peaks: int
+
+
+@dataclass
+class ImagePRM:
+    """Everything the artifact stores for one image (PRMs still float32)."""
+
+    peaks: np.ndarray  # (n, 3) class, y, x in original pixels
+    peak_scores: np.ndarray  # (n,)
+    prm: np.ndarray  # (n, H, W) float32, each sums to 1
+    class_scores: np.ndarray  # (C,)
+    crm: np.ndarray  # (C, h, w)
+
+
+def select_peaks(response: np.ndarray, classes: np.ndarray, rule: PeakRule) -> np.ndarray:
+    """(n, 3) (class, y, x) peaks of the (C, S, S) upsampled CRM for the given class indices."""
+    rows = [np.column_stack([np.full(len(p), c), p]) for c in classes for p in [class_peaks(response[c], rule)]]
+    return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 3), np.int64)
+
+
+def class_peaks(response: np.ndarray, rule: PeakRule) -> np.ndarray:
+    """(k, 2) peaks of one class map; with image labels the strongest peak is kept whatever its value."""
+    peaks = find_peaks(response, max_peaks=rule.max_peaks)
+    keep = response[peaks[:, 0], peaks[:, 1]] > rule.peak_threshold
+    keep[0] |= rule.use_labels
+    return peaks[keep]
+
+
+def to_original(peaks: np.ndarray, size: int, height: int, width: int) -> np.ndarray:
+    """Peak pixels on the size x size input -> pixels of the height x width image (pixel centres)."""
+    out = peaks.copy()
+    out[:, 1] = np.minimum(((peaks[:, 1] + 0.5) * height / size).astype(np.int64), height - 1)
+    out[:, 2] = np.minimum(((peaks[:, 2] + 0.5) * width / size).astype(np.int64), width - 1)
+    return out
+
+
+def resize_maps(maps: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(n, s, s) -> (n, H, W) bilinear, each renormalised to sum 1."""
+    out = np.stack([cv2.resize(m, (width, height), interpolation=cv2.INTER_LINEAR) for m in maps]) \
+        if len(maps) else np.zeros((0, height, width), np.float32)
+    return out / np.maximum(out.sum(axis=(1, 2), keepdims=True), 1e-12)
+
+
+def image_prm(
+    net: nn.Module, image: np.ndarray, labels: np.ndarray | None, size: int, rule: PeakRule, batched: bool = True,
+) -> ImagePRM:
+    """Peaks and PRMs of one image with a :func:`probabilistic` backbone (``batched=False``: per-peak loop)."""
+    height, width = image.shape[:2]
+    device = next(net.parameters()).device
+    x = to_tensor(image, size)[None].to(device).requires_grad_(True)
+    out = net(x)
+    response = F.interpolate(out.crm, size=(size, size), mode="bilinear", align_corners=False)
+    scores, maps = _numpy(out.scores[0]), _numpy(response[0])
+    classes = np.flatnonzero(labels > 0) if rule.use_labels else np.flatnonzero(scores > rule.class_threshold)
+    peaks = select_peaks(maps, classes, rule)
+    backward = peak_response_maps if batched else peak_response_maps_looped
+    prms = _numpy(backward(response, x, torch.from_numpy(peaks).to(device)))
+    return ImagePRM(
+        peaks=to_original(peaks, size, height, width),
+        peak_scores=maps[peaks[:, 0], peaks[:, 1], peaks[:, 2]],
+        prm=resize_maps(prms, height, width),
+        class_scores=scores,
+        crm=_numpy(out.crm[0]),
+    )
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().float().cpu().numpy()
+
+
+def write_image(f: h5py.File, image_id: str, result: ImagePRM) -> None:
+    """One image group of a ``prm`` artifact."""
+    g = f.create_group(image_id)
+    g.attrs["height"], g.attrs["width"] = result.prm.shape[1:]
+    put(g, "peaks", result.peaks)
+    put(g, "peak_scores", result.peak_scores)
+    put(g, "prm", result.prm, half=True)
+    put(g, "class_scores", result.class_scores)
+    put(g, "crm", result.crm, half=True)
+
+
+def extract_split(
+    backbone: nn.Module, voc_root: str | Path, ids: list[str], classes: list[str], size: int, rule: PeakRule,
+    out_path: str | Path, rule_name: str = "extract_prm", params: dict | None = None,
+) -> None:
+    """Write the ``prm`` artifact of ``ids``, streaming one image at a time, atomically."""
+    net = probabilistic(backbone)
+    with write_artifact(out_path, "prm", rule_name, params) as f:
+        f.attrs["classes"] = json.dumps(list(classes))
+        f.attrs["input_size"] = size
+        for image_id in tqdm(ids, desc=f"PRM {Path(out_path).name}", mininterval=10):
+            labels = read_image_labels(voc_root, image_id, classes) if rule.use_labels else None
+            write_image(f, image_id, image_prm(net, read_image(voc_root, image_id), labels, size, rule))
+    log.info("wrote PRMs of %d images to %s", len(ids), out_path)

@@ -1,0 +1,1 @@
+"""Training loops (backbone, filler) and their shared checkpointing."""

@@ -1,0 +1,137 @@
+"""Backbone training with image-level labels only (paper §3.1, §4 training details).
+
+Multi-label soft margin loss on the peak-stimulated scores, SGD with two parameter groups
+(``lr`` for the classifier, ``trunk_lr`` for the ResNet trunk), horizontal flips, a fixed input
+size. After every epoch: classification mAP on val, a checkpoint (resumed from when rerun).
+Outputs in ``out_dir``: ``model.pt`` (atomic), ``metrics.json``, ``metrics.csv``, ``checkpoints/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from iam.data.datasets import ImageLabelDataset
+from iam.errors import TrainingError
+from iam.io.atomic import atomic_path, write_json, write_text
+from iam.models.backbone import PeakBackbone, save_backbone
+from iam.training.checkpoint import load_latest, restore, save_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    """The ``backbone`` config section."""
+
+    arch: str = "resnet18"
+    weights: str = "none"
+    dilate_layer3: bool = True
+    dilate_layer4: bool = True
+    input_size: int = 128
+    epochs: int = 8
+    batch_size: int = 32
+    lr: float = 0.01
+    trunk_lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+
+
+def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Non-interpolated AP of one class: mean precision at the rank of each positive (NaN without positives)."""
+    if labels.sum() == 0:
+        return float("nan")
+    hits = labels[np.argsort(-scores, kind="stable")] > 0
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float(precision[hits].mean())
+
+
+def classification_map(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Mean over classes with positives of the per-class AP of (N, C) scores against (N, C) labels."""
+    return float(np.nanmean([average_precision(scores[:, c], labels[:, c]) for c in range(labels.shape[1])]))
+
+
+def build_optimizer(model: PeakBackbone, cfg: BackboneConfig) -> torch.optim.SGD:
+    """SGD: ``lr`` for the classifier, ``trunk_lr`` for the trunk."""
+    groups = [{"params": list(model.classifier.parameters()), "lr": cfg.lr},
+              {"params": model.trunk_parameters(), "lr": cfg.trunk_lr}]
+    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+
+def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, epoch: int,
+                device: torch.device) -> float:
+    """One pass over ``loader``; mean loss. A non-finite loss stops before the step that would use it."""
+    model.train()
+    criterion, total, count = nn.MultiLabelSoftMarginLoss(), 0.0, 0
+    for batch, (x, y) in enumerate(tqdm(loader, desc=f"epoch {epoch + 1}", mininterval=10)):
+        loss = criterion(model(x.to(device)).scores, y.to(device))
+        if not torch.isfinite(loss):
+            raise TrainingError(f"epoch {epoch + 1}, batch {batch}: loss is {loss.item()}; "
+                                "the last good checkpoint is kept")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total, count = total + loss.item() * len(x), count + len(x)
+    return total / count
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: ImageLabelDataset, device: torch.device, batch_size: int) -> float:
+    """Classification mAP of ``model`` on ``data``."""
+    model.eval()
+    scores = [model(x.to(device)).scores.cpu() for x, _ in DataLoader(data, batch_size=batch_size)]
+    return classification_map(torch.cat(scores).numpy(), data.labels.numpy())
+
+
+def same_run(saved: dict, cfg: BackboneConfig) -> bool:
+    """Whether a checkpoint's config matches ``cfg`` except for the number of epochs (which may grow)."""
+    return {**saved, "epochs": 0} == {**asdict(cfg), "epochs": 0}
+
+
+def write_metrics(rows: list[dict], out_dir: Path) -> None:
+    """``metrics.json`` (list of per-epoch rows) and ``metrics.csv``."""
+    write_json(out_dir / "metrics.json", rows)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(out_dir / "metrics.csv", buf.getvalue())
+
+
+def train_backbone(
+    voc_root: str | Path, train_ids: list[str], val_ids: list[str], classes: list[str], cfg: BackboneConfig,
+    device: torch.device, out_dir: str | Path,
+) -> list[dict]:
+    """Train (or resume) the backbone; the caller seeds the RNGs. Returns the per-epoch metric rows."""
+    out_dir = Path(out_dir)
+    model = PeakBackbone(cfg.arch, len(classes), cfg.dilate_layer3, cfg.dilate_layer4, cfg.weights).to(device)
+    optimizer = build_optimizer(model, cfg)
+    start, rows = 0, []
+    state = load_latest(out_dir / "checkpoints")
+    if state is not None and not same_run(state["extra"]["config"], cfg):
+        log.warning("ignoring checkpoints in %s: written with another configuration", out_dir / "checkpoints")
+        state = None
+    if state is not None:
+        start, rows = restore(state, model, optimizer), state["extra"]["rows"]
+        log.info("resuming after epoch %d", start)
+    train = ImageLabelDataset(voc_root, train_ids, classes, cfg.input_size, flip=True)
+    val = ImageLabelDataset(voc_root, val_ids, classes, cfg.input_size)
+    for epoch in range(start, cfg.epochs):
+        loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, num_workers=0)
+        loss = train_epoch(model, loader, optimizer, epoch, device)
+        rows.append({"epoch": epoch + 1, "loss": loss, "val_map": evaluate(model, val, device, cfg.batch_size)})
+        log.info("epoch %d: loss %.4f, val mAP %.4f", epoch + 1, loss, rows[-1]["val_map"])
+        save_checkpoint(out_dir / "checkpoints", model, optimizer, epoch + 1, {"rows": rows, "config": asdict(cfg)})
+    with atomic_path(out_dir / "model.pt") as tmp:
+        save_backbone(model, classes, tmp)
+    write_metrics(rows, out_dir)
+    return rows

@@ -1,0 +1,79 @@
+"""Generic resumable checkpoints: model, optimizer, epoch, Python/NumPy/torch RNG states, extra.
+
+Files are ``<dir>/epoch<NNNN>.pt`` (NNNN = epochs completed), written atomically; the newest
+``keep`` are kept. :func:`load_latest` + :func:`restore` continue a run exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from iam.errors import InputError
+from iam.io.atomic import atomic_path
+
+PATTERN = re.compile(r"epoch(\d{4,})\.pt$")
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, NumPy and torch (CPU, and CUDA when present) RNG states."""
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Inverse of :func:`rng_state`."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def checkpoints(directory: str | Path) -> list[Path]:
+    """Checkpoint files of ``directory``, oldest first."""
+    directory = Path(directory)
+    found = [p for p in directory.glob("epoch*.pt") if PATTERN.search(p.name)] if directory.is_dir() else []
+    return sorted(found, key=lambda p: int(PATTERN.search(p.name).group(1)))
+
+
+def save_checkpoint(
+    directory: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int,
+    extra: dict[str, Any] | None = None, keep: int = 2,
+) -> Path:
+    """Save the state after ``epoch`` completed epochs; drop all but the newest ``keep`` files."""
+    path = Path(directory) / f"epoch{epoch:04d}.pt"
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+             "rng": rng_state(), "extra": extra or {}}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    for old in checkpoints(directory)[:-keep]:
+        old.unlink()
+    return path
+
+
+def load_latest(directory: str | Path) -> dict[str, Any] | None:
+    """The newest checkpoint of ``directory`` (None when there is none)."""
+    found = checkpoints(directory)
+    if not found:
+        return None
+    try:
+        return torch.load(found[-1], map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch.load fails in many ways on a truncated file
+        raise InputError(found[-1], f"unreadable checkpoint (delete it to restart that epoch): {exc}") from exc
+
+
+def restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer) -> int:
+    """Load a checkpoint into ``model``/``optimizer`` and the RNGs; returns the epochs completed."""
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    set_rng_state(state["rng"])
+    return int(state["epoch"])

@@ -1,0 +1,105 @@
+"""Backbone: shapes, dilation, training determinism, resume, bad checkpoints, NaN loss."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from iam.data.benchmark import generate_benchmark
+from iam.data.voc import read_split
+from iam.errors import InputError, TrainingError
+from iam.models.backbone import PeakBackbone, load_backbone
+from iam.training.backbone import BackboneConfig, average_precision, train_backbone
+from iam.workflow import seed_everything
+
+CLASSES = ["bird", "cat", "cow"]
+PARAMS = {"image_size": 48, "n_train": 6, "n_val": 3, "n_loc_test": 1, "n_saliency_test": 1,
+          "min_instances": 1, "max_instances": 2, "jpeg_quality": 92}
+CFG = BackboneConfig(input_size=32, epochs=2, batch_size=4)
+
+
+@pytest.fixture(scope="module")
+def voc(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bb")
+    generate_benchmark(out, CLASSES, PARAMS, seed=5)
+    return out / "VOC2012"
+
+
+def _train(voc, out, cfg=CFG):
+    seed_everything(0)
+    return train_backbone(voc, read_split(voc, "train"), read_split(voc, "val"), CLASSES, cfg,
+                          torch.device("cpu"), out)
+
+
+def _weights(path):
+    return load_backbone(path).state_dict()
+
+
+def test_outputs_and_dilation_give_stride_8():
+    out = PeakBackbone("resnet18", 5)(torch.randn(2, 3, 128, 128))
+    assert out.crm.shape == (2, 5, 16, 16) and out.scores.shape == (2, 5)
+    assert [out.features[k].shape[1:] for k in ("res2", "res3", "res4")] == [(64, 32, 32), (128, 16, 16), (256, 16, 16)]
+    assert PeakBackbone("resnet18", 5, False, False)(torch.randn(1, 3, 128, 128)).crm.shape == (1, 5, 4, 4)
+
+
+def test_dilation_matches_torchvision_for_bottlenecks():
+    ours = [m for m in PeakBackbone("resnet50", 2).modules() if isinstance(m, nn.Conv2d)][:-1]
+    ref = [m for m in torchvision.models.resnet50(replace_stride_with_dilation=[False, True, True]).modules()
+           if isinstance(m, nn.Conv2d)]
+    assert [(m.stride, m.dilation, m.padding) for m in ours] == [(m.stride, m.dilation, m.padding) for m in ref]
+
+
+def test_average_precision():
+    assert average_precision(np.array([0.9, 0.8, 0.1]), np.array([1, 0, 1])) == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_training_is_deterministic_and_resume_equals_uninterrupted(voc, tmp_path):
+    rows = _train(voc, tmp_path / "a")
+    assert [r["epoch"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
+    assert json.loads((tmp_path / "a" / "metrics.json").read_text()) == rows
+    assert (tmp_path / "a" / "metrics.csv").read_text().splitlines()[0] == "epoch,loss,val_map"
+    _train(voc, tmp_path / "b", BackboneConfig(**{**CFG.__dict__, "epochs": 1}))  # "interrupted" after epoch 1
+    _train(voc, tmp_path / "b")  # rerun resumes from checkpoints/epoch0001.pt
+    a, b = _weights(tmp_path / "a" / "model.pt"), _weights(tmp_path / "b" / "model.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert json.loads((tmp_path / "b" / "metrics.json").read_text()) == rows
+
+
+def test_wrong_arch_or_class_count_is_an_error(voc, tmp_path):
+    _train(voc, tmp_path, BackboneConfig(**{**CFG.__dict__, "epochs": 1}))
+    with pytest.raises(InputError, match="arch='resnet18', expected 'resnet50'"):
+        load_backbone(tmp_path / "model.pt", arch="resnet50")
+    with pytest.raises(InputError, match="num_classes=3, expected 20"):
+        load_backbone(tmp_path / "model.pt", num_classes=20)
+    ckpt = torch.load(tmp_path / "model.pt", weights_only=True)
+    ckpt["arch"]["arch"] = "resnet50"
+    torch.save(ckpt, tmp_path / "forged.pt")
+    with pytest.raises(InputError, match="forged.pt.*do not fit a resnet50"):
+        load_backbone(tmp_path / "forged.pt")
+
+
+def test_nan_loss_names_epoch_and_batch_and_keeps_last_checkpoint(voc, tmp_path, monkeypatch):
+    _train(voc, tmp_path, BackboneConfig(**{**CFG.__dict__, "epochs": 1}))
+    monkeypatch.setattr(nn.MultiLabelSoftMarginLoss, "forward", lambda self, x, y: (x * float("nan")).sum())
+    with pytest.raises(TrainingError, match="epoch 2, batch 0: loss is nan"):
+        _train(voc, tmp_path)
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["epoch0001.pt"]
+
+
+def test_weights_from_a_torchvision_state_dict(tmp_path):
+    ref = torchvision.models.resnet18()
+    torch.save(ref.state_dict(), tmp_path / "r18.pth")
+    model = PeakBackbone("resnet18", 4, weights=str(tmp_path / "r18.pth"))
+    assert torch.equal(model.layer4[1].conv2.weight, ref.layer4[1].conv2.weight)
+    assert torch.equal(model.stem[0].weight, ref.conv1.weight)
+    with pytest.raises(InputError, match="r18.pth.*not a state dict of this ResNet"):
+        PeakBackbone("resnet50", 4, weights=str(tmp_path / "r18.pth"))
+
+
+def test_truncated_model_file_is_an_input_error(tmp_path):
+    (tmp_path / "model.pt").write_bytes(b"trunc")
+    with pytest.raises(InputError, match="model.pt: not a backbone model file"):
+        load_backbone(tmp_path / "model.pt")

@@ -1,0 +1,53 @@
+"""Generic checkpoints (shared by the backbone and filler trainers): pruning, order, RNG, bad files."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from iam.errors import InputError
+from iam.training.checkpoint import checkpoints, load_latest, restore, save_checkpoint
+
+
+def _setup(seed: int) -> tuple[nn.Module, torch.optim.Optimizer]:
+    torch.manual_seed(seed)
+    model = nn.Linear(3, 2)
+    return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
+def _step(model: nn.Module, opt: torch.optim.Optimizer) -> None:
+    opt.zero_grad()
+    model(torch.randn(4, 3)).pow(2).sum().backward()
+    opt.step()
+
+
+def test_newest_by_epoch_number_and_older_ones_pruned(tmp_path):
+    model, opt = _setup(0)
+    for epoch in (9, 10, 11):
+        save_checkpoint(tmp_path, model, opt, epoch, {"epoch_seen": epoch}, keep=2)
+    assert [p.name for p in checkpoints(tmp_path)] == ["epoch0010.pt", "epoch0011.pt"]
+    assert load_latest(tmp_path)["extra"] == {"epoch_seen": 11}
+    assert load_latest(tmp_path / "missing") is None
+
+
+def test_restore_continues_exactly_like_an_uninterrupted_run(tmp_path):
+    model, opt = _setup(0)
+    _step(model, opt)
+    save_checkpoint(tmp_path, model, opt, 1)
+    _step(model, opt)
+    expected = (model.weight.detach().clone(), random.random(), np.random.rand(), torch.rand(1))
+
+    resumed, resumed_opt = _setup(1)  # other weights, other RNG state
+    assert restore(load_latest(tmp_path), resumed, resumed_opt) == 1
+    _step(resumed, resumed_opt)  # momentum buffer and torch RNG must both be restored
+    torch.testing.assert_close(resumed.weight.detach(), expected[0])
+    assert (random.random(), np.random.rand()) == expected[1:3]
+    torch.testing.assert_close(torch.rand(1), expected[3])
+
+
+def test_unreadable_checkpoint_names_the_file(tmp_path):
+    (tmp_path / "epoch0001.pt").write_bytes(b"truncated")
+    with pytest.raises(InputError, match="epoch0001.pt"):
+        load_latest(tmp_path)

@@ -1,0 +1,137 @@
+"""Filler training: loss decreases, resume == uninterrupted, NaN and pseudo-GT mismatches are caught."""
+
+from types import SimpleNamespace
+
+import cv2
+import h5py
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from iam.errors import ArtifactError, TrainingError
+from iam.io.h5 import put, write_artifact
+from iam.training.checkpoint import load_latest
+from iam.training.filler import FillerConfig, Sample, Trainer, load_filler, load_samples, train
+
+SIZE = 32
+CFG = FillerConfig(channels=4, pyramid_channels=8, epochs=3, batch_size=4, lr=0.1, peaks_per_image=2)
+
+
+class TinyBackbone(nn.Module):
+    """Stands in for PeakBackbone: res2 at stride 4, res3/res4 at stride 8."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.res2 = nn.Sequential(nn.Conv2d(3, 6, 3, stride=4, padding=1), nn.ReLU())
+        self.res3 = nn.Sequential(nn.Conv2d(6, 8, 3, stride=2, padding=1), nn.ReLU())
+        self.res4 = nn.Conv2d(8, 10, 3, padding=1)
+
+    def forward(self, x):
+        r2 = self.res2(x)
+        r3 = self.res3(r2)
+        return SimpleNamespace(features={"res2": r2, "res3": r3, "res4": self.res4(r3)})
+
+
+def square_samples(n: int, seed: int = 0) -> list[Sample]:
+    """Images with bright squares; each PRM is a dot inside its square; candidates = the square
+    (and, in the second column, a wrong half-square)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        image = torch.full((3, SIZE, SIZE), -1.0)
+        y, x, side = int(rng.integers(2, 14)), int(rng.integers(2, 14)), int(rng.integers(8, 16))
+        image[:, y:y + side, x:x + side] = 1.0
+        mask = torch.zeros(2, SIZE, SIZE, dtype=torch.uint8)
+        mask[0, y:y + side, x:x + side] = 1
+        mask[1, y:y + side // 2, x:x + side] = 1
+        prm = torch.zeros(1, SIZE, SIZE, dtype=torch.float16)
+        prm[0, y + side // 2, x + side // 2] = 1.0
+        out.append(Sample(f"im{i}", image, prm, mask, np.array([[0, 1]])))
+    return out
+
+
+def final_state(out_dir) -> dict[str, torch.Tensor]:
+    return torch.load(out_dir / "model.pt", weights_only=False)["state_dict"]
+
+
+def test_loss_decreases_and_model_reloads(tmp_path):
+    cfg = FillerConfig(**{**CFG.__dict__, "epochs": 6})
+    model = train(TinyBackbone(), square_samples(8), cfg, torch.device("cpu"), tmp_path)
+    losses = np.loadtxt(tmp_path / "metrics.csv", delimiter=",", skiprows=1, usecols=1)
+    assert len(losses) == 6 and losses[-1] < 0.8 * losses[0]
+    loaded, size = load_filler(tmp_path / "model.pt", torch.device("cpu"))
+    assert size == SIZE
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[key], value)
+
+
+def test_resume_after_interruption_equals_uninterrupted_run(tmp_path, monkeypatch):
+    samples = square_samples(8)
+    train(TinyBackbone(), samples, CFG, torch.device("cpu"), tmp_path / "straight")
+    real_epoch = Trainer.epoch
+
+    def crash_in_epoch_2(self, samples, cache, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return real_epoch(self, samples, cache, epoch)
+
+    monkeypatch.setattr(Trainer, "epoch", crash_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train(TinyBackbone(), samples, CFG, torch.device("cpu"), tmp_path / "resumed")
+    monkeypatch.setattr(Trainer, "epoch", real_epoch)
+    assert not (tmp_path / "resumed" / "model.pt").exists()
+    train(TinyBackbone(), samples, CFG, torch.device("cpu"), tmp_path / "resumed")
+    straight, resumed = final_state(tmp_path / "straight"), final_state(tmp_path / "resumed")
+    for key in straight:
+        torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=0)
+
+
+def test_nan_loss_names_epoch_and_batch_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    real_epoch = Trainer.epoch
+
+    def poison_in_epoch_1(self, samples, cache, epoch):
+        if epoch == 1:
+            with torch.no_grad():
+                self.model.decoder[-1].bias.fill_(float("nan"))
+        return real_epoch(self, samples, cache, epoch)
+
+    monkeypatch.setattr(Trainer, "epoch", poison_in_epoch_1)
+    with pytest.raises(TrainingError, match="epoch 1, batch 0"):
+        train(TinyBackbone(), square_samples(4), CFG, torch.device("cpu"), tmp_path)
+    state = load_latest(tmp_path / "checkpoints")
+    assert state["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+    assert not (tmp_path / "model.pt").exists()
+
+
+def write_inputs(tmp_path, k: int = 2, source: str = "generated"):
+    voc = tmp_path / "voc"
+    (voc / "JPEGImages").mkdir(parents=True)
+    cv2.imwrite(str(voc / "JPEGImages" / "a.jpg"), np.full((40, 48, 3), 128, np.uint8))
+    prms = np.zeros((3, 40, 48), np.float32)
+    prms[0, 10, 10] = prms[2, 20, 20] = 1.0  # prm 1 is all zero
+    with write_artifact(tmp_path / "prm.h5", "prm", "test") as f:
+        put(f.create_group("a"), "prm", prms, half=True)
+    with write_artifact(tmp_path / "pgt.h5", "pseudo_gt", "test", {"k": k}) as f:
+        f.attrs["k"], f.attrs["source"] = k, source
+        g = f.create_group("a")
+        put(g, "prm_index", np.arange(3))
+        put(g, "masks", np.ones((1, 40, 48), np.uint8))
+        put(g, "candidates", np.array([[0, -1], [0, -1], [-1, -1]]))
+    return voc
+
+
+def test_load_samples_keeps_peaks_with_candidates_and_nonzero_prms(tmp_path):
+    voc = write_inputs(tmp_path)
+    [sample] = load_samples(voc, tmp_path / "prm.h5", tmp_path / "pgt.h5", ["a"], SIZE, k=2, source="generated")
+    assert sample.prms.shape == (1, SIZE, SIZE) and float(sample.prms.max()) == 1.0
+    assert sample.masks.shape == (1, SIZE, SIZE) and sample.image.shape == (3, SIZE, SIZE)
+
+
+@pytest.mark.parametrize("k, source", [(5, "generated"), (2, "mcg")])
+def test_pseudo_gt_for_another_k_or_source_is_rejected(tmp_path, k, source):
+    voc = write_inputs(tmp_path)
+    with pytest.raises(ArtifactError, match="pgt.h5.*expected k="):
+        load_samples(voc, tmp_path / "prm.h5", tmp_path / "pgt.h5", ["a"], SIZE, k=k, source=source)

@@ -1,0 +1,101 @@
+"""The filling module: windowed op, filling weights, fill() and its memory-bounded backward."""
+
+import pytest
+import torch
+
+from iam.crf.window import valid_neighbours, window_sum
+from iam.models.filling import FillingModule, FillingWeights, fill
+
+IN_CHANNELS = {"res2": 4, "res3": 6, "res4": 8}
+
+
+def naive_window_sum(x: torch.Tensor, w: torch.Tensor, r: int) -> torch.Tensor:
+    """Per-pixel loops over Eq. 3 (zero outside the map)."""
+    out = torch.zeros_like(x)
+    height, width = x.shape[-2:]
+    for i in range(height):
+        for j in range(width):
+            for s in range(r * r):
+                u, v = i + s // r - r // 2, j + s % r - r // 2
+                if 0 <= u < height and 0 <= v < width:
+                    out[..., i, j] += w[..., s, i, j] * x[..., u, v]
+    return out
+
+
+@pytest.mark.parametrize("radius", [3, 5])
+def test_window_sum_matches_naive_reference(radius):
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 6, 7, generator=g, dtype=torch.float64)
+    w = torch.rand(2, 3, radius * radius, 6, 7, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(window_sum(x, w, radius), naive_window_sum(x, w, radius))
+
+
+def test_fill_is_repeated_window_sum():
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(3, 2, 5, 5, generator=g, dtype=torch.float64)
+    w = torch.rand(3, 2, 9, 5, 5, generator=g, dtype=torch.float64)
+    ref = x
+    for _ in range(4):
+        ref = naive_window_sum(ref, w, 3)
+    torch.testing.assert_close(fill(x, w, 4).double(), ref, rtol=1e-5, atol=1e-6)
+
+
+def features(batch: int, size: int) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(2)
+    return {
+        "res2": torch.randn(batch, 4, size, size, generator=g),
+        "res3": torch.randn(batch, 6, size // 2, size // 2, generator=g),
+        "res4": torch.randn(batch, 8, size // 2, size // 2, generator=g),
+    }
+
+
+def test_filling_weights_are_a_distribution_over_in_map_neighbours():
+    w = FillingWeights(IN_CHANNELS, channels=3, radius=3, pyramid_channels=5)(features(2, 8), (8, 8))
+    assert w.shape == (2, 3, 9, 8, 8)
+    assert (w >= 0).all()
+    torch.testing.assert_close(w.sum(2), torch.ones(2, 3, 8, 8))
+    outside = ~valid_neighbours(8, 8, 3)
+    assert outside.any() and (w[:, :, outside] == 0).all()
+
+
+def test_gradcheck_recompute_backward():
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(2, 2, 4, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(2, 2, 9, 4, 5, generator=g, dtype=torch.float64).softmax(2).requires_grad_()
+    assert torch.autograd.gradcheck(lambda a, b: fill(a, b, 5, recompute=True).double(), (x, w))
+
+
+def test_recompute_and_autograd_agree_in_float32():
+    g = torch.Generator().manual_seed(4)
+    x = torch.rand(3, 4, 8, 8, generator=g)
+    w = torch.rand(3, 4, 9, 8, 8, generator=g).softmax(2)
+    grads = []
+    for recompute in (True, False):
+        xr, wr = x.clone().requires_grad_(), w.clone().requires_grad_()
+        (fill(xr, wr, 8, recompute=recompute) * torch.arange(64.0).view(8, 8)).sum().backward()
+        grads.append((xr.grad, wr.grad))
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_single_impulse_spreads_to_the_whole_map_in_n_steps():
+    n = 9
+    x = torch.zeros(1, 1, n, n)
+    x[0, 0, 0, 0] = 1.0
+    valid = valid_neighbours(n, n, 3).float()
+    uniform = (valid / valid.sum(0, keepdim=True))[None, None]
+    assert (fill(x, uniform, n) > 0).all()
+    assert fill(x, uniform, n - 2)[0, 0, -1, -1] == 0  # one step reaches one pixel further
+
+
+def test_weights_are_shared_per_image_and_prms_fill_independently():
+    torch.manual_seed(0)
+    module = FillingModule(IN_CHANNELS, channels=4, radius=3, pyramid_channels=6).eval()
+    feats = features(2, 8)
+    prms = torch.rand(3, 1, 32, 32)
+    owner = torch.tensor([1, 0, 1])
+    with torch.no_grad():
+        together = module(prms, feats, owner)
+        alone = module(prms[2:], {k: v[1:] for k, v in feats.items()}, torch.tensor([0]))
+    assert together.shape == (3, 1, 32, 32)
+    torch.testing.assert_close(together[2:], alone)
+    assert not torch.allclose(together[0], together[2])

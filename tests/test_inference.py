@@ -1,0 +1,66 @@
+"""IAM inference: instances from IAMs (threshold, score, NMS), CRF and no-CRF files, bad PRMs."""
+
+import cv2
+import numpy as np
+import torch
+from test_filler_training import SIZE, TinyBackbone
+
+from iam.crf.convcrf import CRFParams
+from iam.inference import InferenceParams, infer_split, instances
+from iam.io.h5 import open_artifact, put, write_artifact
+from iam.io.instances import get_classes, read_instances
+from iam.models.filling import FillingModule
+
+PARAMS = InferenceParams(mask_threshold=0.5, nms_iou=0.5, crf=CRFParams(filter_size=5, iterations=2))
+
+
+def test_instances_threshold_score_and_classwise_nms():
+    probs = np.zeros((4, 10, 10), np.float32)
+    probs[0, :5] = probs[1, :5] = probs[2, :5] = 0.9  # 0 and 1 duplicate; 2 same place, other class
+    probs[1, 5] = 0.9
+    iams = probs.copy()
+    inst = instances(probs, iams, np.array([0, 0, 1, 0]), np.array([2.0, 0.0, 0.0, 5.0]), PARAMS)
+    assert sorted(inst.labels.tolist()) == [0, 1]  # 1 suppressed by 0, 3 has an empty mask
+    top = int(np.argmax(inst.scores))
+    assert inst.labels[top] == 0 and inst.masks[top].sum() == 50
+    np.testing.assert_allclose(inst.scores[top], 0.9 / (1 + np.exp(-2.0)), rtol=1e-6)
+
+
+def write_inputs(tmp_path):
+    voc = tmp_path / "voc"
+    (voc / "JPEGImages").mkdir(parents=True)
+    image = np.zeros((36, 44, 3), np.uint8)
+    image[8:24, 10:30] = 255
+    for image_id in ("a", "b"):
+        cv2.imwrite(str(voc / "JPEGImages" / f"{image_id}.jpg"), image)
+    prms = np.zeros((3, 36, 44), np.float32)
+    prms[0, 15, 20] = prms[2, 12, 15] = 1.0  # prm 1 is all zero
+    with write_artifact(tmp_path / "prm.h5", "prm", "test") as f:
+        g = f.create_group("a")
+        put(g, "peaks", np.array([[0, 15, 20], [1, 5, 5], [2, 12, 15]]))
+        put(g, "peak_scores", np.array([1.0, 1.0, 0.5]))
+        put(g, "prm", prms, half=True)
+        g = f.create_group("b")  # no peaks
+        put(g, "peaks", np.zeros((0, 3), np.int64))
+        put(g, "peak_scores", np.zeros(0))
+        put(g, "prm", np.zeros((0, 36, 44)), half=True)
+    return voc
+
+
+def test_infer_split_writes_crf_and_nocrf_files_at_image_size(tmp_path):
+    voc = write_inputs(tmp_path)
+    torch.manual_seed(0)
+    filler = FillingModule({"res2": 6, "res3": 8, "res4": 10}, channels=4, pyramid_channels=8)
+    with torch.no_grad():
+        filler.decoder[-1].bias.fill_(3.0)  # confident IAMs, so masks are non-empty
+    infer_split(TinyBackbone(), filler, SIZE, tmp_path / "prm.h5", voc, ["a", "b"], tmp_path / "val.h5",
+                tmp_path / "val.nocrf.h5", ["x", "y", "z"], PARAMS, torch.device("cpu"))
+    for name, crf in (("val.h5", True), ("val.nocrf.h5", False)):
+        with open_artifact(tmp_path / name, "instances") as f:
+            assert get_classes(f) == ["x", "y", "z"] and list(f) == ["a", "b"]
+            inst = read_instances(f, "a")
+            assert inst.masks.shape[1:] == (36, 44) and len(inst) >= 1
+            assert set(inst.labels.tolist()) <= {0, 2}  # the all-zero PRM (class 1) is dropped
+            assert f["a/soft"].shape == (2, 36, 44)
+            assert f["a"].attrs["time_forward"] > 0 and (f["a"].attrs["time_crf"] > 0) == crf
+            assert len(read_instances(f, "b")) == 0

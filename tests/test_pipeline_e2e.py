@@ -1,0 +1,110 @@
+"""End-to-end runs of the tiny config: artifacts, caching, weak supervision, determinism.
+
+Marked ``e2e``; they share one tiny run (the ``tiny_run`` fixture in conftest.py).
+"""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import pytest
+import yaml
+
+from iam.io.compare import artifact_differences
+from iam.io.schema import LAYOUTS
+
+pytestmark = pytest.mark.e2e
+
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+GT_FOLDERS = ("SegmentationObject", "SegmentationClass", "SegmentationPart", "SaliencyMasks")
+UPSTREAM = ("prm", "proposals", "pseudo_gt", "iam")
+
+
+def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [SNAKEMAKE, "--cores", "2", "--configfile", "config/tiny.yaml", *args],
+        cwd=workdir, capture_output=True, text=True, timeout=900,
+    )
+
+
+def _planned_rules(result: subprocess.CompletedProcess) -> set[str]:
+    """Rule names in a dry run's job table."""
+    table = result.stdout.split("Job stats:")[-1].split("Reasons:")[0]
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, re.M)} - {"total", "job"}
+
+
+def test_report_and_metrics(tiny_run):
+    out = tiny_run.results
+    assert (out / "report" / "index.html").stat().st_size > 1000
+    iam = json.loads((out / "metrics" / "iam_s1.json").read_text())
+    assert 0.0 <= iam["abo"] <= 1.0
+    assert all(0.0 <= v <= 1.0 for v in iam["map"].values())
+    assert (out / "report" / "tables.md").read_text().count("|") > 20
+
+
+def test_every_rule_logs_and_benchmarks(tiny_run):
+    out = tiny_run.results
+    logs = {p.parent.name for p in (out / "logs").rglob("*.log")}
+    bench = {p.parent.name for p in (out / "benchmarks").rglob("*.tsv")}
+    assert {"train_backbone", "extract_prm", "train_filler", "infer_iam", "evaluate", "report"} <= logs
+    assert logs == bench
+
+
+def test_every_hdf5_dataset_is_documented(tiny_run):
+    for path in tiny_run.results.rglob("*.h5"):
+        with h5py.File(path, "r") as f:
+            kind = str(f.attrs["kind"])
+            assert kind in LAYOUTS, f"{path}: undocumented kind {kind}"
+            for key in list(f)[:2]:
+                for name in f[key]:
+                    assert name in LAYOUTS[kind], f"{path}: dataset {name} of kind {kind} undocumented"
+
+
+def test_noop_rerun_schedules_nothing(tiny_run):
+    result = _snakemake(tiny_run.workdir, "-n")
+    assert result.returncode == 0, result.stderr
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_config_change_reruns_only_downstream(tiny_run, tmp_path):
+    config = yaml.safe_load((tiny_run.workdir / "config" / "tiny.yaml").read_text())
+    config["crf"]["iterations"] += 1
+    changed = tiny_run.workdir / "config" / "tiny_crf.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [SNAKEMAKE, "-n", "--cores", "2", "--configfile", str(changed)],
+        cwd=tiny_run.workdir, capture_output=True, text=True, timeout=300,
+    )
+    changed.unlink()
+    assert result.returncode == 0, result.stderr
+    planned = _planned_rules(result)
+    assert "infer_iam" in planned and "report" in planned
+    assert not planned & {"make_dataset", "train_backbone", "extract_prm", "make_pseudo_gt", "train_filler"}
+
+
+def test_upstream_never_reads_ground_truth_and_is_deterministic(tiny_run, tmp_path):
+    """Rerun everything upstream of evaluation on a copy of the data without any GT.
+
+    Masks (VOC PNGs, SBD .mat, parts, saliency) are deleted and every <bndbox> is stripped from
+    the annotations; only image-level names remain. A stage that read GT would fail or change
+    its output; the artifacts must equal the first run's array for array.
+    """
+    work = tmp_path / "work"
+    shutil.copytree(tiny_run.workdir, work, ignore=shutil.ignore_patterns("results", ".snakemake"))
+    data = work / "results" / "tiny" / "data"
+    shutil.copytree(tiny_run.results / "data", data)
+    for folder in GT_FOLDERS:
+        shutil.rmtree(data / "VOC2012" / folder)
+    shutil.rmtree(data / "SBD")
+    for xml in (data / "VOC2012" / "Annotations").glob("*.xml"):
+        xml.write_text(re.sub(r"<bndbox>.*?</bndbox>", "", xml.read_text(), flags=re.S))
+    targets = [str(p.relative_to(tiny_run.workdir)) for stage in UPSTREAM
+               for p in (tiny_run.results / stage).rglob("*.h5") if "shard" not in p.name]
+    result = _snakemake(work, *targets)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for target in targets:
+        assert artifact_differences(tiny_run.workdir / target, work / target) == [], target

@@ -1,0 +1,93 @@
+"""Peak backpropagation: the custom conv rule against a direct NumPy Eq. 1, batched vs looped."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from iam.models.backbone import PeakBackbone
+from iam.prm.backprop import peak_response_maps, peak_response_maps_looped, probabilistic
+
+
+def eq1_conv(u: np.ndarray, w: np.ndarray, p_out: np.ndarray, stride: int, pad: int) -> np.ndarray:
+    """Eq. 1 for one conv layer, written out location by location."""
+    u = u - min(u.min(), 0.0)
+    w = np.maximum(w, 0.0)
+    k, kh, kw = w.shape[1:]
+    up = np.pad(u, ((0, 0), (pad, pad), (pad, pad)))
+    p_in = np.zeros_like(up)
+    for c, i, j in np.ndindex(p_out.shape):
+        window = up[:, i * stride:i * stride + kh, j * stride:j * stride + kw]
+        t = window * w[c]
+        if p_out[c, i, j] and t.sum() > 0:
+            p_in[:, i * stride:i * stride + kh, j * stride:j * stride + kw] += p_out[c, i, j] * t / t.sum()
+    return p_in[:, pad:pad + u.shape[1], pad:pad + u.shape[2]]
+
+
+@pytest.fixture
+def tiny_net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 2, 3, stride=2, padding=1)).eval()
+
+
+def test_custom_backward_equals_numpy_eq1(tiny_net):
+    x = torch.randn(1, 2, 7, 7)
+    net = probabilistic(tiny_net)
+    xg = x.clone().requires_grad_(True)
+    out = net(xg)
+    assert torch.allclose(out, tiny_net(x), atol=1e-6)  # forward values unchanged
+    peak = (1, 2, 1)
+    (grad,) = torch.autograd.grad(out[0][peak], xg)
+
+    conv1, conv2 = tiny_net[0], tiny_net[2]
+    hidden = F.relu(conv1(x))[0].detach().numpy()
+    p_top = np.zeros(out.shape[1:])
+    p_top[peak] = 1.0
+    p_hidden = eq1_conv(hidden, conv2.weight.detach().numpy(), p_top, stride=2, pad=1)
+    p_pixels = eq1_conv(x[0].numpy(), conv1.weight.detach().numpy(), p_hidden, stride=1, pad=1)
+    np.testing.assert_allclose(grad[0].numpy(), p_pixels, rtol=1e-4, atol=1e-7)
+    assert p_pixels.min() >= 0 and p_pixels.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def resnet_case():
+    torch.manual_seed(1)
+    model = PeakBackbone("resnet18", 3).eval()
+    for m in model.modules():  # non-trivial batch-norm statistics
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    return model, probabilistic(model), torch.randn(1, 3, 32, 32)
+
+
+def _response(net, x):
+    xg = x.clone().requires_grad_(True)
+    out = net(xg)
+    return F.interpolate(out.crm, size=x.shape[-2:], mode="bilinear", align_corners=False), xg, out
+
+
+def test_probabilistic_resnet_keeps_forward_and_conserves_mass(resnet_case):
+    model, net, x = resnet_case
+    response, xg, out = _response(net, x)
+    with torch.no_grad():
+        assert torch.allclose(out.crm, model(x).crm, atol=1e-5)
+    (p,) = torch.autograd.grad(response[0, 1, 10, 20], xg)
+    assert p.min() >= 0
+    assert p.sum().item() == pytest.approx(1.0, abs=0.05)  # only mass at Z = 0 parents is dropped
+
+
+def test_batched_prms_equal_looped(resnet_case):
+    _, net, x = resnet_case
+    peaks = torch.tensor([[0, 3, 4], [2, 16, 16], [1, 30, 1], [0, 20, 25]])
+    batched = peak_response_maps(*_response(net, x)[:2], peaks)
+    looped = peak_response_maps_looped(*_response(net, x)[:2], peaks)
+    assert batched.shape == (4, 32, 32)
+    torch.testing.assert_close(batched, looped, rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(batched.sum((1, 2)), torch.ones(4))
+    assert not torch.allclose(batched[0], batched[1])  # different peaks, different maps
+
+
+def test_no_peaks_gives_empty_stack(resnet_case):
+    _, net, x = resnet_case
+    assert peak_response_maps(*_response(net, x)[:2], torch.zeros((0, 3), dtype=torch.long)).shape == (0, 32, 32)

@@ -1,0 +1,91 @@
+"""PRM extraction: the HDF5 artifact round trip, peak selection, shard merge and rendering."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from iam.data.benchmark import generate_benchmark
+from iam.data.transforms import to_tensor
+from iam.data.voc import read_image, read_image_labels, read_split
+from iam.io.h5 import image_ids, merge_shards, open_artifact
+from iam.models.backbone import PeakBackbone
+from iam.prm.extract import PeakRule, class_peaks, extract_split, to_original
+from iam.prm.show import render_prm
+from iam.workflow import shard_ids
+
+CLASSES = ["bird", "cat", "cow"]
+PARAMS = {"image_size": 48, "n_train": 4, "n_val": 3, "n_loc_test": 1, "n_saliency_test": 1,
+          "min_instances": 1, "max_instances": 3, "jpeg_quality": 92}
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    out = tmp_path_factory.mktemp("prm")
+    generate_benchmark(out, CLASSES, PARAMS, seed=7)
+    torch.manual_seed(0)
+    return out / "VOC2012", PeakBackbone("resnet18", len(CLASSES)).eval(), out
+
+
+def test_train_artifact_round_trip(setup):
+    voc, model, out = setup
+    ids = read_split(voc, "train")
+    rule = PeakRule(True, 0.0, 1e9, 3)  # threshold above every peak: only the labelled classes' best
+    extract_split(model, voc, ids, CLASSES, SIZE, rule, out / "train.h5", params={"voc_root": str(voc)})
+    with open_artifact(out / "train.h5", "prm") as f:
+        assert image_ids(f) == ids and json.loads(f.attrs["classes"]) == CLASSES
+        for image_id in ids:
+            g, image = f[image_id], read_image(voc, image_id)
+            h, w = image.shape[:2]
+            assert (g.attrs["height"], g.attrs["width"]) == (h, w)
+            peaks, prm = g["peaks"][()], g["prm"][()]
+            assert peaks[:, 0].tolist() == np.flatnonzero(read_image_labels(voc, image_id, CLASSES)).tolist()
+            assert prm.shape == (len(peaks), h, w) and prm.dtype == np.float16
+            np.testing.assert_allclose(prm.astype(np.float64).sum(axis=(1, 2)), 1.0, atol=2e-3)
+            with torch.no_grad():
+                ref = model(to_tensor(image, SIZE)[None])
+            np.testing.assert_allclose(g["class_scores"][()], ref.scores[0].numpy(), rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(g["crm"][()], ref.crm[0].numpy(), rtol=1e-2, atol=1e-2)
+            response = F.interpolate(ref.crm, size=(SIZE, SIZE), mode="bilinear", align_corners=False)[0]
+            best = response.flatten(1).amax(1).numpy()[peaks[:, 0]]
+            np.testing.assert_allclose(g["peak_scores"][()], best, rtol=1e-4)
+
+
+def test_val_uses_class_threshold_and_shards_merge_in_split_order(setup):
+    voc, model, out = setup
+    ids = read_split(voc, "val")
+    rule = PeakRule(False, -1e9, -1e9, 2)  # every class, two peaks each
+    for i in range(2):
+        extract_split(model, voc, shard_ids(ids, i, 2), CLASSES, SIZE, rule, out / f"val{i}.h5")
+    merge_shards([out / "val0.h5", out / "val1.h5"], out / "val.h5", "prm", order=ids)
+    with open_artifact(out / "val.h5", "prm") as f:
+        assert image_ids(f) == ids
+        assert [sorted(set(f[i]["peaks"][()][:, 0])) for i in ids] == [[0, 1, 2]] * len(ids)
+    none = PeakRule(False, 1e9, 0.0, 2)
+    extract_split(model, voc, ids[:1], CLASSES, SIZE, none, out / "empty.h5")
+    with open_artifact(out / "empty.h5", "prm") as f:
+        assert f[ids[0]]["peaks"].shape == (0, 3) and f[ids[0]]["prm"].shape[0] == 0
+
+
+def test_class_peaks_thresholds_and_keeps_labelled_best():
+    m = np.full((6, 6), -5.0, np.float32)
+    m[1, 1], m[4, 4] = -1.0, -2.0
+    assert class_peaks(m, PeakRule(False, 0.0, 0.0, 5)).tolist() == []
+    assert class_peaks(m, PeakRule(True, 0.0, 0.0, 5)).tolist() == [[1, 1]]
+    assert class_peaks(m, PeakRule(False, 0.0, -1.5, 5)).tolist() == [[1, 1]]
+    assert class_peaks(m, PeakRule(True, 0.0, -2.5, 5)).tolist() == [[1, 1], [4, 4]]
+    assert class_peaks(m, PeakRule(True, 0.0, -2.5, 1)).tolist() == [[1, 1]]
+
+
+def test_peaks_scale_to_original_pixels():
+    peaks = np.array([[0, 0, 0], [1, 31, 15], [2, 16, 31]])
+    assert to_original(peaks, 32, 64, 96).tolist() == [[0, 1, 1], [1, 63, 46], [2, 33, 94]]
+
+
+def test_render_prm(setup):
+    voc, _, out = setup
+    render_prm(out / "train.h5", voc, read_split(voc, "train")[0], out / "show.png")
+    assert (out / "show.png").read_bytes()[:4] == b"\x89PNG"

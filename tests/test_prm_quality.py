@@ -1,0 +1,63 @@
+"""GT diagnostics of peaks and PRMs: hand-made cases and a round trip through a prm artifact."""
+
+import json
+
+import numpy as np
+import pytest
+
+from iam.data.benchmark import generate_benchmark
+from iam.data.voc import GTInstances, read_gt_instances, read_part_masks, read_split
+from iam.evaluation.prm_quality import peak_hits, prm_masses, prm_quality
+from iam.io.h5 import put, write_artifact
+
+CLASSES = ["bird", "cat"]
+
+
+def _gt() -> GTInstances:
+    masks = np.zeros((2, 6, 6), bool)
+    masks[0, :3, :3] = True  # class 0
+    masks[1, 3:, 3:] = True  # class 1
+    return GTInstances(masks, np.array([0, 1]), np.zeros((6, 6), bool))
+
+
+def test_peak_hits_need_the_peaks_class():
+    peaks = np.array([[0, 1, 1], [1, 1, 1], [1, 4, 4], [0, 5, 0]])
+    assert peak_hits(peaks, _gt()).tolist() == [[True, False], [False, False], [False, True], [False, False]]
+
+
+def test_masses_split_part_body_outside_and_skip_absent_classes():
+    parts = np.zeros((6, 6), np.uint8)
+    parts[0, 0] = 1  # one part pixel of the 9-pixel class-0 instance
+    prm = np.zeros((3, 6, 6), np.float32)
+    prm[0, 0, 0], prm[0, 1, 1], prm[0, 5, 5] = 2.0, 1.0, 1.0  # part 1/2, body 1/4, outside 1/4
+    prm[1, 4, 4] = 1.0
+    peaks = np.array([[0, 0, 0], [1, 4, 4], [2, 0, 0]])  # class 2 is not in the image
+    rows = prm_masses(peaks, prm, _gt(), parts)
+    np.testing.assert_allclose(rows, [[0.5, 0.25, 0.25, 1 / 9], [0.0, 1.0, 0.0, 0.0]])
+
+
+@pytest.fixture(scope="module")
+def voc(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quality")
+    params = {"image_size": 40, "n_train": 1, "n_val": 3, "n_loc_test": 1, "n_saliency_test": 1,
+              "min_instances": 1, "max_instances": 2, "jpeg_quality": 92}
+    generate_benchmark(out, CLASSES, params, seed=2)
+    return out / "VOC2012"
+
+
+def test_prms_on_parts_score_full_part_mass(voc, tmp_path):
+    path, ids = tmp_path / "val.h5", read_split(voc, "val")
+    with write_artifact(path, "prm", "test") as f:
+        f.attrs["classes"] = json.dumps(CLASSES)
+        for image_id in ids:
+            gt, parts = read_gt_instances(voc, image_id, CLASSES), read_part_masks(voc, image_id)
+            part = gt.masks[0] & (parts > 0) & (parts != 255)
+            y, x = np.argwhere(part)[0]
+            g = f.create_group(image_id)
+            put(g, "peaks", np.array([[gt.labels[0], y, x]]))
+            put(g, "prm", (part / part.sum())[None], half=True)
+    q = prm_quality(path, voc, CLASSES)
+    assert q["n_images"] == 3 and q["n_peaks"] == 3 and q["peak_precision"] == 1.0
+    assert q["mass_part"] == pytest.approx(1.0, abs=1e-3) and q["mass_outside"] == pytest.approx(0.0, abs=1e-3)
+    assert 0 < q["part_area_fraction"] < 1
+    assert q["instance_recall"] == pytest.approx(3 / q["n_instances"])

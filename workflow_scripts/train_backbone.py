@@ -1,0 +1,19 @@
+"""Train the peak-stimulated backbone on image labels; resume from its last checkpoint."""
+
+from pathlib import Path
+
+from iam.data.voc import read_split
+from iam.device import resolve_device
+from iam.training.backbone import BackboneConfig, train_backbone
+from iam.workflow import run, seed_everything
+
+
+def main(smk) -> None:
+    p = smk.params
+    seed_everything(p.seed)
+    train_backbone(p.voc_root, read_split(p.voc_root, p.train_split), read_split(p.voc_root, p.val_split),
+                   list(p.classes), BackboneConfig(**p.backbone), resolve_device(p.device),
+                   Path(smk.output.model).parent)
+
+
+run(snakemake, main)  # noqa: F821
