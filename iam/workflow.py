@@ -10,11 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import torch
 
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch, and ask torch for deterministic kernels."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -40,7 +41,8 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", handlers=handlers,
         force=True,
     )
-    torch.set_num_threads(max(1, int(smk.threads)))
+    if "torch" in sys.modules:  # torch stages imported it already; others skip its ~2 s import
+        sys.modules["torch"].set_num_threads(max(1, int(smk.threads)))
     try:
         main(smk)
     except Exception:

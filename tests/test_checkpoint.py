@@ -51,3 +51,21 @@ def test_unreadable_checkpoint_names_the_file(tmp_path):
     (tmp_path / "epoch0001.pt").write_bytes(b"truncated")
     with pytest.raises(InputError, match="epoch0001.pt"):
         load_latest(tmp_path)
+
+
+def test_checkpoints_of_another_run_are_discarded(tmp_path):
+    from iam.training.checkpoint import load_latest, run_fingerprint, save_checkpoint
+
+    inp = tmp_path / "input.h5"
+    inp.write_bytes(b"v1")
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    first = run_fingerprint({"lr": 0.1}, [inp])
+    save_checkpoint(tmp_path / "ck", model, opt, 1, {"fingerprint": first})
+    assert load_latest(tmp_path / "ck", first)["epoch"] == 1
+    assert run_fingerprint({"lr": 0.2}, [inp]) != first
+    inp.write_bytes(b"v2, regenerated upstream")
+    second = run_fingerprint({"lr": 0.1}, [inp])
+    assert second != first
+    assert load_latest(tmp_path / "ck", second) is None
+    assert not list((tmp_path / "ck").glob("*.pt"))

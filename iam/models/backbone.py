@@ -138,5 +138,6 @@ def load_backbone(
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
-        raise InputError(path, f"weights do not fit a {spec['arch']} with {spec['num_classes']} classes: {exc}") from exc
+        shape = f"a {spec['arch']} with {spec['num_classes']} classes"
+        raise InputError(path, f"weights do not fit {shape}: {exc}") from exc
     return model.to(device).eval()

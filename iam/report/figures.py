@@ -36,9 +36,12 @@ def iou_vs_size(samples: pd.DataFrame, path: str | Path) -> None:
 
 def per_class_iou(samples: pd.DataFrame, classes: Sequence[str], path: str | Path) -> None:
     """Fig. 8: per-class mean best IoU, grouped bars per method."""
-    means = samples.groupby(["class", "method"])["iou"].mean().unstack("method").reindex(list(classes))
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(classes)), 3.5))
-    (100 * means).plot.bar(ax=ax, width=0.8)
+    if samples.empty:
+        ax.text(0.5, 0.5, "no soft-map samples (no peaks on val)", ha="center", transform=ax.transAxes)
+    else:
+        means = samples.groupby(["class", "method"])["iou"].mean().unstack("method").reindex(list(classes))
+        (100 * means.astype(float)).plot.bar(ax=ax, width=0.8)
     ax.set(ylabel="mean best IoU (%)", xlabel="", ylim=(0, 100))
     save(fig, path)
 

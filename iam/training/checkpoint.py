@@ -6,8 +6,10 @@ Files are ``<dir>/epoch<NNNN>.pt`` (NNNN = epochs completed), written atomically
 
 from __future__ import annotations
 
+import logging
 import random
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,9 @@ from torch import nn
 
 from iam.errors import InputError
 from iam.io.atomic import atomic_path
+from iam.io.h5 import config_hash
+
+log = logging.getLogger(__name__)
 
 PATTERN = re.compile(r"epoch(\d{4,})\.pt$")
 
@@ -60,15 +65,35 @@ def save_checkpoint(
     return path
 
 
-def load_latest(directory: str | Path) -> dict[str, Any] | None:
-    """The newest checkpoint of ``directory`` (None when there is none)."""
+def run_fingerprint(params: Mapping[str, Any], inputs: Iterable[str | Path]) -> str:
+    """Identity of a training run: its parameters and the size + mtime of every input file.
+
+    A checkpoint resumes only the run that wrote it; when Snakemake reruns a rule because an
+    input or parameter changed, the old checkpoints no longer match and training starts afresh.
+    """
+    stats = [(str(p), Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in inputs if Path(p).is_file()]
+    return config_hash({"params": dict(params), "inputs": stats})
+
+
+def load_latest(directory: str | Path, fingerprint: str | None = None) -> dict[str, Any] | None:
+    """The newest checkpoint of ``directory`` (None when there is none).
+
+    With ``fingerprint``, checkpoints written by another run (see :func:`run_fingerprint`) are
+    deleted and None is returned.
+    """
     found = checkpoints(directory)
     if not found:
         return None
     try:
-        return torch.load(found[-1], map_location="cpu", weights_only=False)
+        state = torch.load(found[-1], map_location="cpu", weights_only=False)
     except Exception as exc:  # torch.load fails in many ways on a truncated file
         raise InputError(found[-1], f"unreadable checkpoint (delete it to restart that epoch): {exc}") from exc
+    if fingerprint is not None and state.get("extra", {}).get("fingerprint") != fingerprint:
+        log.warning("%s: checkpoints belong to another run (inputs or parameters changed); starting afresh", directory)
+        for path in found:
+            path.unlink()
+        return None
+    return state
 
 
 def restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer) -> int:

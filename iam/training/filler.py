@@ -201,9 +201,10 @@ def feature_channels(backbone: nn.Module, input_size: int, device: torch.device)
 
 def train(
     backbone: nn.Module, samples: list[Sample], cfg: FillerConfig, device: torch.device,
-    out_dir: str | Path,
+    out_dir: str | Path, fingerprint: str | None = None,
 ) -> FillingModule:
-    """Train (resuming from ``out_dir/checkpoints/`` when it holds a checkpoint); write ``model.pt`` and ``metrics.csv``."""
+    """Train (resuming from ``out_dir/checkpoints/`` when it holds a checkpoint of the run
+    ``fingerprint``); write ``model.pt`` and ``metrics.csv``."""
     out_dir = Path(out_dir)
     if not samples:
         raise TrainingError("no training peak has a pseudo-GT candidate; nothing to train the filler on")
@@ -215,7 +216,7 @@ def train(
     params = list(model.parameters()) + (list(backbone.parameters()) if cfg.finetune_backbone else [])
     optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     trainer = Trainer(model, backbone, optimizer, cfg, device)
-    start, rows = resume(out_dir / "checkpoints", trainer)
+    start, rows = resume(out_dir / "checkpoints", trainer, fingerprint)
     cache = None if cfg.finetune_backbone else cache_features(backbone, [s.image for s in samples], device)
     for epoch in range(start, cfg.epochs):
         for group in optimizer.param_groups:
@@ -227,8 +228,8 @@ def train(
                      "seconds": seconds, "images_per_s": len(samples) / seconds})
         log.info("epoch %d loss %.4f (%.1f s, %.1f img/s)", epoch, loss, seconds, len(samples) / seconds)
         save_checkpoint(out_dir / "checkpoints", trained_modules(trainer), optimizer, epoch + 1,
-                        {"rows": rows, "config": asdict(cfg)})
-        write_metrics(out_dir / "metrics.csv", rows)
+                        {"rows": rows, "config": asdict(cfg), "fingerprint": fingerprint})
+    write_metrics(out_dir / "metrics.csv", rows)
     save_model(out_dir / "model.pt", model, cfg, input_size)
     return model.eval()
 
@@ -241,10 +242,10 @@ def trained_modules(trainer: Trainer) -> nn.ModuleDict:
     return nn.ModuleDict(modules)
 
 
-def resume(directory: Path, trainer: Trainer) -> tuple[int, list[dict]]:
-    """Restore the newest checkpoint of ``directory`` when there is one; return the next epoch and
-    the metric rows so far."""
-    state = load_latest(directory)
+def resume(directory: Path, trainer: Trainer, fingerprint: str | None = None) -> tuple[int, list[dict]]:
+    """Restore the newest checkpoint of ``directory`` written by run ``fingerprint`` when there is
+    one; return the next epoch and the metric rows so far."""
+    state = load_latest(directory, fingerprint)
     if state is None:
         return 0, []
     if state["extra"].get("config") != asdict(trainer.cfg):
