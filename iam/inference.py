@@ -63,9 +63,11 @@ class InferenceParams:
 
 @dataclass
 class ImageResult:
-    iams: np.ndarray  # (n, H, W) float32
+    iams: np.ndarray  # (n, H, W) float32, one per live peak
     with_crf: InstanceSet
     without_crf: InstanceSet
+    crf_source: np.ndarray  # (m,) index into iams of each with_crf instance
+    raw_source: np.ndarray  # (m',) index into iams of each without_crf instance
     time_forward: float
     time_crf: float
 
@@ -103,12 +105,12 @@ def instances(
     """Threshold, score and NMS one image's per-peak probability maps."""
     masks = probs > params.mask_threshold
     area = masks.reshape(len(masks), -1).sum(1)
-    keep = area > 0
+    keep = np.flatnonzero(area > 0)
     mean_iam = (iams * masks).reshape(len(masks), -1).sum(1) / np.maximum(area, 1)
     scores = (1 / (1 + np.exp(-peak_scores)) * mean_iam).astype(np.float32)
     masks, classes, scores = masks[keep], classes[keep], scores[keep]
     kept = mask_nms(masks, classes, scores, params.nms_iou) if len(masks) else np.zeros(0, np.int64)
-    return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept])
+    return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept]), keep[kept]
 
 
 def infer_image(
@@ -119,8 +121,8 @@ def infer_image(
     height, width = image.shape[:2]
     live = prms.reshape(len(prms), -1).max(1) > 0 if len(prms) else np.zeros(0, bool)
     if not live.any():
-        empty = InstanceSet.empty(height, width)
-        return ImageResult(np.zeros((0, height, width), np.float32), empty, empty, 0.0, 0.0)
+        empty, none = InstanceSet.empty(height, width), np.zeros(0, np.int64)
+        return ImageResult(np.zeros((0, height, width), np.float32), empty, empty, none, none, 0.0, 0.0)
     peaks, peak_scores, prms = peaks[live], peak_scores[live], prms[live]
     tic = synced_clock(device)
     iams = predict_iams(image, prms, backbone, filler, input_size, device)
@@ -128,10 +130,9 @@ def infer_image(
     refined = crf_refine(image, iams, params.crf, device) if params.crf else iams
     time_crf = synced_clock(device) - toc if params.crf else 0.0
     classes = peaks[:, 0].astype(np.int64)
-    return ImageResult(
-        iams, instances(refined, iams, classes, peak_scores, params), instances(iams, iams, classes, peak_scores, params),
-        toc - tic, time_crf,
-    )
+    with_crf, crf_source = instances(refined, iams, classes, peak_scores, params)
+    without_crf, raw_source = instances(iams, iams, classes, peak_scores, params)
+    return ImageResult(iams, with_crf, without_crf, crf_source, raw_source, toc - tic, time_crf)
 
 
 def write_result(f: h5py.File, image_id: str, inst: InstanceSet, iams: np.ndarray, time_forward: float, time_crf: float) -> None:
@@ -157,5 +158,5 @@ def infer_split(
                               backbone, filler, input_size, params, device)
             if not len(res.iams):
                 log.warning("%s: no peaks with a non-zero PRM; no instances", image_id)
-            write_result(f_crf, image_id, res.with_crf, res.iams, res.time_forward, res.time_crf)
-            write_result(f_raw, image_id, res.without_crf, res.iams, res.time_forward, 0.0)
+            write_result(f_crf, image_id, res.with_crf, res.iams[res.crf_source], res.time_forward, res.time_crf)
+            write_result(f_raw, image_id, res.without_crf, res.iams[res.raw_source], res.time_forward, 0.0)

@@ -103,3 +103,11 @@ def test_truncated_model_file_is_an_input_error(tmp_path):
     (tmp_path / "model.pt").write_bytes(b"trunc")
     with pytest.raises(InputError, match="model.pt: not a backbone model file"):
         load_backbone(tmp_path / "model.pt")
+
+
+def test_checkpoints_of_another_configuration_are_not_resumed(voc, tmp_path):
+    _train(voc, tmp_path, BackboneConfig(**{**CFG.__dict__, "epochs": 1}))
+    first = _weights(tmp_path / "model.pt")
+    _train(voc, tmp_path, BackboneConfig(**{**CFG.__dict__, "epochs": 1, "lr": 0.05}))
+    second = _weights(tmp_path / "model.pt")  # a resume would have reloaded the first run's weights
+    assert not torch.equal(first["classifier.weight"], second["classifier.weight"])

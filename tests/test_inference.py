@@ -19,8 +19,9 @@ def test_instances_threshold_score_and_classwise_nms():
     probs[0, :5] = probs[1, :5] = probs[2, :5] = 0.9  # 0 and 1 duplicate; 2 same place, other class
     probs[1, 5] = 0.9
     iams = probs.copy()
-    inst = instances(probs, iams, np.array([0, 0, 1, 0]), np.array([2.0, 0.0, 0.0, 5.0]), PARAMS)
+    inst, source = instances(probs, iams, np.array([0, 0, 1, 0]), np.array([2.0, 0.0, 0.0, 5.0]), PARAMS)
     assert sorted(inst.labels.tolist()) == [0, 1]  # 1 suppressed by 0, 3 has an empty mask
+    assert sorted(source.tolist()) == [0, 2]  # each instance remembers its peak (for its soft map)
     top = int(np.argmax(inst.scores))
     assert inst.labels[top] == 0 and inst.masks[top].sum() == 50
     np.testing.assert_allclose(inst.scores[top], 0.9 / (1 + np.exp(-2.0)), rtol=1e-6)
@@ -61,6 +62,6 @@ def test_infer_split_writes_crf_and_nocrf_files_at_image_size(tmp_path):
             inst = read_instances(f, "a")
             assert inst.masks.shape[1:] == (36, 44) and len(inst) >= 1
             assert set(inst.labels.tolist()) <= {0, 2}  # the all-zero PRM (class 1) is dropped
-            assert f["a/soft"].shape == (2, 36, 44)
+            assert f["a/soft"].shape == (len(inst), 36, 44)  # one soft map per instance
             assert f["a"].attrs["time_forward"] > 0 and (f["a"].attrs["time_crf"] > 0) == crf
             assert len(read_instances(f, "b")) == 0

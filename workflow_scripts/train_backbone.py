@@ -4,16 +4,17 @@ from pathlib import Path
 
 from iam.data.voc import read_split
 from iam.device import resolve_device
-from iam.training.backbone import BackboneConfig, train_backbone
+from iam.training.backbone import BackboneConfig, train_backbone, train_fingerprint
 from iam.workflow import run, seed_everything
 
 
 def main(smk) -> None:
     p = smk.params
     seed_everything(p.seed)
+    cfg, classes = BackboneConfig(**p.backbone), list(p.classes)
     train_backbone(p.voc_root, read_split(p.voc_root, p.train_split), read_split(p.voc_root, p.val_split),
-                   list(p.classes), BackboneConfig(**p.backbone), resolve_device(p.device),
-                   Path(smk.output.model).parent)
+                   classes, cfg, resolve_device(p.device), Path(smk.output.model).parent,
+                   fingerprint=train_fingerprint(cfg, classes, p.seed, list(smk.input)))
 
 
 run(snakemake, main)  # noqa: F821

@@ -24,7 +24,7 @@ from iam.data.datasets import ImageLabelDataset
 from iam.errors import TrainingError
 from iam.io.atomic import atomic_path, write_json, write_text
 from iam.models.backbone import PeakBackbone, save_backbone
-from iam.training.checkpoint import load_latest, restore, save_checkpoint
+from iam.training.checkpoint import load_latest, restore, run_fingerprint, save_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +92,6 @@ def evaluate(model: nn.Module, data: ImageLabelDataset, device: torch.device, ba
     return classification_map(torch.cat(scores).numpy(), data.labels.numpy())
 
 
-def same_run(saved: dict, cfg: BackboneConfig) -> bool:
-    """Whether a checkpoint's config matches ``cfg`` except for the number of epochs (which may grow)."""
-    return {**saved, "epochs": 0} == {**asdict(cfg), "epochs": 0}
-
-
 def write_metrics(rows: list[dict], out_dir: Path) -> None:
     """``metrics.json`` (list of per-epoch rows) and ``metrics.csv``."""
     write_json(out_dir / "metrics.json", rows)
@@ -107,19 +102,26 @@ def write_metrics(rows: list[dict], out_dir: Path) -> None:
     write_text(out_dir / "metrics.csv", buf.getvalue())
 
 
+def train_fingerprint(
+    cfg: BackboneConfig, classes: list[str], seed: int | None = None, inputs: list[str | Path] = (),
+) -> str:
+    """The run identity checkpoints must match to be resumed: config but ``epochs`` (which may grow),
+    classes, seed, and the input files' size + mtime."""
+    return run_fingerprint({**asdict(cfg), "epochs": None, "classes": list(classes), "seed": seed}, inputs)
+
+
 def train_backbone(
     voc_root: str | Path, train_ids: list[str], val_ids: list[str], classes: list[str], cfg: BackboneConfig,
-    device: torch.device, out_dir: str | Path,
+    device: torch.device, out_dir: str | Path, fingerprint: str | None = None,
 ) -> list[dict]:
-    """Train (or resume) the backbone; the caller seeds the RNGs. Returns the per-epoch metric rows."""
+    """Train the backbone, resuming from checkpoints of the same run (``fingerprint``, by default
+    :func:`train_fingerprint` of the config); the caller seeds the RNGs. Returns the per-epoch metrics."""
     out_dir = Path(out_dir)
+    fingerprint = fingerprint or train_fingerprint(cfg, classes)
     model = PeakBackbone(cfg.arch, len(classes), cfg.dilate_layer3, cfg.dilate_layer4, cfg.weights).to(device)
     optimizer = build_optimizer(model, cfg)
     start, rows = 0, []
-    state = load_latest(out_dir / "checkpoints")
-    if state is not None and not same_run(state["extra"]["config"], cfg):
-        log.warning("ignoring checkpoints in %s: written with another configuration", out_dir / "checkpoints")
-        state = None
+    state = load_latest(out_dir / "checkpoints", fingerprint)
     if state is not None:
         start, rows = restore(state, model, optimizer), state["extra"]["rows"]
         log.info("resuming after epoch %d", start)
@@ -130,7 +132,7 @@ def train_backbone(
         loss = train_epoch(model, loader, optimizer, epoch, device)
         rows.append({"epoch": epoch + 1, "loss": loss, "val_map": evaluate(model, val, device, cfg.batch_size)})
         log.info("epoch %d: loss %.4f, val mAP %.4f", epoch + 1, loss, rows[-1]["val_map"])
-        save_checkpoint(out_dir / "checkpoints", model, optimizer, epoch + 1, {"rows": rows, "config": asdict(cfg)})
+        save_checkpoint(out_dir / "checkpoints", model, optimizer, epoch + 1, {"rows": rows, "fingerprint": fingerprint})
     with atomic_path(out_dir / "model.pt") as tmp:
         save_backbone(model, classes, tmp)
     write_metrics(rows, out_dir)
