@@ -27,6 +27,6 @@ include: "rules/report.smk"  # report: tables, figures, HTML
 
 
 rule all:
+    default_target: True
     input:
         f"{OUT}/report/index.html",
-    default_target: True

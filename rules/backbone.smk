@@ -12,22 +12,22 @@ rule train_backbone:
         model=f"{OUT}/backbone/model.pt",
         metrics=f"{OUT}/backbone/metrics.json",
         csv=f"{OUT}/backbone/metrics.csv",
+    log:
+        f"{OUT}/logs/train_backbone/train_backbone.log",
+    benchmark:
+        f"{OUT}/benchmarks/train_backbone/train_backbone.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=torch_resources,
     params:
         backbone=config["backbone"],
         classes=CLASSES,
         seed=config["seed"],
         device=config["device"],
-        voc_root=VOC,
+        voc_root=voc_root_of,
         train_split=TRAIN,
         val_split=VAL,
-    log:
-        f"{OUT}/logs/train_backbone/train_backbone.log",
-    benchmark:
-        f"{OUT}/benchmarks/train_backbone/train_backbone.tsv"
-    threads: 2
-    resources:
-        gpu=torch_resources,
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/train_backbone.py"

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 # Paths, input functions and wildcard constraints shared by every rule file.
 # Rule files read config only through the names defined here and their own params:.
 
@@ -15,6 +17,16 @@ SOURCE = config["proposals"]["source"]
 KS = config["pseudo_gt"]["k"]
 SHARDS = list(range(config["shards"]["count"]))
 
+# Methods evaluated on VAL (Table 1): IAM with/without CRF per k, PRM retrieval, box baselines.
+BOX_BASELINES = [
+    f"{boxes}_{fill}"
+    for boxes in ("gt_box", "cam")
+    for fill in ("rect", "ellipse", "proposal")
+]
+IAM_METHODS = [f"iam_s{k}{suffix}" for k in KS for suffix in ("", "_nocrf")]
+METHODS = [*IAM_METHODS, "prm_retrieval", *BOX_BASELINES]
+TRANSFER_K = config["evaluation"]["transfer_k"]
+
 
 wildcard_constraints:
     split="[A-Za-z0-9_]+",
@@ -26,6 +38,13 @@ wildcard_constraints:
 def dataset_marker(wildcards=None):
     """The make_dataset output that stands for the whole generated tree (nothing for real data)."""
     return f"{DATA}/dataset.json" if SYNTHETIC else []
+
+
+def voc_root_of(wildcards, input):
+    """The VOC root, derived from the rule's split-file input (``split`` or ``train``) so that it
+    follows the inputs when a storage plugin relocates them."""
+    split = input.split if "split" in input.keys() else input.train
+    return str(Path(split).parents[2])
 
 
 def split_file(split):
@@ -46,3 +65,12 @@ def mcg_dir(wildcards):
 
 def torch_resources(wildcards=None):
     return 1 if config["device"] == "cuda" else 0
+
+
+def method_instances(wildcards):
+    """The instance-set artifact a method is evaluated from."""
+    name = wildcards.method
+    if name.startswith("iam_s"):
+        k, _, nocrf = name[len("iam_s") :].partition("_")
+        return f"{OUT}/iam/{SOURCE}/k{k}/{VAL}{'.nocrf' if nocrf else ''}.h5"
+    return f"{OUT}/baselines/{name}/{VAL}.h5"

@@ -8,17 +8,17 @@ if SYNTHETIC:
         output:
             marker=f"{DATA}/dataset.json",
             splits=[split_file(s) for s in SYNTHETIC_SPLITS],
-        params:
-            synthetic=config["synthetic"],
-            classes=CLASSES,
-            seed=config["seed"],
         log:
             f"{OUT}/logs/make_dataset/make_dataset.log",
         benchmark:
             f"{OUT}/benchmarks/make_dataset/make_dataset.tsv"
-        threads: 1
         conda:
             "../envs/core.yaml"
+        threads: 1
+        params:
+            synthetic=config["synthetic"],
+            classes=CLASSES,
+            seed=config["seed"],
         script:
             "../workflow_scripts/make_dataset.py"
 
@@ -29,16 +29,16 @@ rule dataset_stats:
     output:
         stats=f"{OUT}/dataset/stats.json",
         sheet=f"{OUT}/dataset/contact_sheet.png",
-    params:
-        voc_root=VOC,
-        classes=CLASSES,
-        splits=[TRAIN, VAL],
     log:
         f"{OUT}/logs/dataset_stats/dataset_stats.log",
     benchmark:
         f"{OUT}/benchmarks/dataset_stats/dataset_stats.tsv"
-    threads: 1
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        voc_root=VOC,
+        classes=CLASSES,
+        splits=[TRAIN, VAL],
     script:
         "../workflow_scripts/dataset_stats.py"

@@ -1,46 +1,34 @@
 # Evaluation (paper §4): Table 1 baselines, mAP^r / ABO / COCO cross-check per method,
 # soft-map quality (Fig. 7-8), transfer experiments (Tables 3-4). Only these rules read GT.
 
-BOX_BASELINES = [f"{boxes}_{fill}" for boxes in ("gt_box", "cam") for fill in ("rect", "ellipse", "proposal")]
-IAM_METHODS = [f"iam_s{k}{suffix}" for k in KS for suffix in ("", "_nocrf")]
-METHODS = [*IAM_METHODS, "prm_retrieval", *BOX_BASELINES]
-TRANSFER_K = config["evaluation"]["transfer_k"]
-
-
-def method_instances(wildcards):
-    """The instance-set artifact a method is evaluated from."""
-    name = wildcards.method
-    if name.startswith("iam_s"):
-        k, _, nocrf = name[len("iam_s"):].partition("_")
-        return f"{OUT}/iam/{SOURCE}/k{k}/{VAL}{'.nocrf' if nocrf else ''}.h5"
-    return f"{OUT}/baselines/{name}/{VAL}.h5"
-
 
 rule make_baselines:
     input:
         data=dataset_marker,
         split=split_file(VAL),
         prm=lambda w: f"{OUT}/prm/{VAL}.h5" if w.name.startswith("cam") else [],
-        proposals=lambda w: f"{OUT}/proposals/{SOURCE}/{VAL}.h5" if w.name.endswith("proposal") else [],
+        proposals=lambda w: (
+            f"{OUT}/proposals/{SOURCE}/{VAL}.h5" if w.name.endswith("proposal") else []
+        ),
     output:
         f"{OUT}/baselines/{{name}}/{VAL}.h5",
+    log:
+        f"{OUT}/logs/make_baselines/{{name}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/make_baselines/{{name}}.tsv"
     wildcard_constraints:
         name="|".join(BOX_BASELINES),
+    conda:
+        "../envs/core.yaml"
+    threads: 1
     params:
-        voc_root=VOC,
+        voc_root=voc_root_of,
         split=VAL,
         classes=CLASSES,
         box_source=lambda w: w.name.rsplit("_", 1)[0],
         fill=lambda w: w.name.rsplit("_", 1)[1],
         cam_threshold=config["evaluation"]["cam_threshold"],
         class_threshold=config["evaluation"]["cam_class_threshold"],
-    log:
-        f"{OUT}/logs/make_baselines/{{name}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/make_baselines/{{name}}.tsv"
-    threads: 1
-    conda:
-        "../envs/core.yaml"
     script:
         "../workflow_scripts/make_baselines.py"
 
@@ -52,22 +40,22 @@ rule evaluate:
         split=split_file(VAL),
     output:
         f"{OUT}/metrics/{{method}}.json",
+    log:
+        f"{OUT}/logs/evaluate/{{method}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/evaluate/{{method}}.tsv"
     wildcard_constraints:
         method="|".join(METHODS),
+    conda:
+        "../envs/core.yaml"
+    threads: 1
     params:
-        voc_root=VOC,
+        voc_root=voc_root_of,
         sbd_root=SBD,
         gt_source=config["dataset"]["gt_source"],
         split=VAL,
         classes=CLASSES,
         iou_thresholds=config["evaluation"]["iou_thresholds"],
-    log:
-        f"{OUT}/logs/evaluate/{{method}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/evaluate/{{method}}.tsv"
-    threads: 1
-    conda:
-        "../envs/core.yaml"
     script:
         "../workflow_scripts/evaluate.py"
 
@@ -80,19 +68,19 @@ rule evaluate_soft_maps:
         split=split_file(VAL),
     output:
         f"{OUT}/metrics/soft_maps.csv",
-    params:
-        voc_root=VOC,
-        sbd_root=SBD,
-        gt_source=config["dataset"]["gt_source"],
-        split=VAL,
-        classes=CLASSES,
     log:
         f"{OUT}/logs/evaluate_soft_maps/{VAL}.log",
     benchmark:
         f"{OUT}/benchmarks/evaluate_soft_maps/{VAL}.tsv"
-    threads: 1
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        voc_root=voc_root_of,
+        sbd_root=SBD,
+        gt_source=config["dataset"]["gt_source"],
+        split=VAL,
+        classes=CLASSES,
     script:
         "../workflow_scripts/evaluate_soft_maps.py"
 
@@ -105,18 +93,18 @@ rule evaluate_transfer:
         split=lambda w: split_file(w.split),
     output:
         f"{OUT}/metrics/transfer_{{split}}.json",
-    wildcard_constraints:
-        split="loc_test|saliency_test",
-    params:
-        voc_root=VOC,
-        classes=CLASSES,
-        k=TRANSFER_K,
     log:
         f"{OUT}/logs/evaluate_transfer/{{split}}.log",
     benchmark:
         f"{OUT}/benchmarks/evaluate_transfer/{{split}}.tsv"
-    threads: 1
+    wildcard_constraints:
+        split="loc_test|saliency_test",
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        voc_root=VOC,
+        classes=CLASSES,
+        k=TRANSFER_K,
     script:
         "../workflow_scripts/evaluate_transfer.py"

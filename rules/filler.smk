@@ -13,6 +13,15 @@ rule train_filler:
     output:
         model=f"{OUT}/filler/{{source}}/k{{k}}/model.pt",
         metrics=f"{OUT}/filler/{{source}}/k{{k}}/metrics.csv",
+    log:
+        f"{OUT}/logs/train_filler/{{source}}_k{{k}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/train_filler/{{source}}_k{{k}}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=torch_resources,
     params:
         k=lambda w: int(w.k),
         source=lambda w: w.source,
@@ -20,16 +29,7 @@ rule train_filler:
         input_size=config["backbone"]["input_size"],
         seed=config["seed"],
         device=config["device"],
-        voc_root=VOC,
+        voc_root=voc_root_of,
         train_split=TRAIN,
-    log:
-        f"{OUT}/logs/train_filler/{{source}}_k{{k}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/train_filler/{{source}}_k{{k}}.tsv"
-    threads: 2
-    resources:
-        gpu=torch_resources,
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/train_filler.py"

@@ -12,6 +12,15 @@ rule infer_iam:
     output:
         crf=f"{OUT}/iam/{{source}}/k{{k}}/{{split}}/shard{{i}}.h5",
         nocrf=f"{OUT}/iam/{{source}}/k{{k}}/{{split}}/shard{{i}}.nocrf.h5",
+    log:
+        f"{OUT}/logs/infer_iam/{{source}}_k{{k}}_{{split}}_shard{{i}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/infer_iam/{{source}}_k{{k}}_{{split}}_shard{{i}}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        gpu=torch_resources,
     params:
         k=lambda w: int(w.k),
         source=lambda w: w.source,
@@ -21,35 +30,32 @@ rule infer_iam:
         device=config["device"],
         voc_root=VOC,
         shards=len(SHARDS),
-    log:
-        f"{OUT}/logs/infer_iam/{{source}}_k{{k}}_{{split}}_shard{{i}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/infer_iam/{{source}}_k{{k}}_{{split}}_shard{{i}}.tsv"
-    threads: 1
-    resources:
-        gpu=torch_resources,
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/infer_iam.py"
 
 
 rule merge_iam:
     input:
-        shards=lambda w: shards_of(f"{OUT}/iam/{{source}}/k{{k}}/{{split}}/shard{{i}}{{ext}}", source=w.source, k=w.k, split=w.split, ext=w.ext),
+        shards=lambda w: shards_of(
+            f"{OUT}/iam/{{source}}/k{{k}}/{{split}}/shard{{i}}{{ext}}",
+            source=w.source,
+            k=w.k,
+            split=w.split,
+            ext=w.ext,
+        ),
     output:
         f"{OUT}/iam/{{source}}/k{{k}}/{{split}}{{ext}}",
-    wildcard_constraints:
-        ext=r"\.h5|\.nocrf\.h5",
-    params:
-        kind="instances",
-        voc_root=VOC,
     log:
         f"{OUT}/logs/merge_iam/{{source}}_k{{k}}_{{split}}{{ext}}.log",
     benchmark:
         f"{OUT}/benchmarks/merge_iam/{{source}}_k{{k}}_{{split}}{{ext}}.tsv"
-    threads: 1
+    wildcard_constraints:
+        ext=r"\.h5|\.nocrf\.h5",
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        kind="instances",
+        voc_root=VOC,
     script:
         "../workflow_scripts/merge_shards.py"

@@ -8,6 +8,15 @@ rule extract_prm:
         split=lambda w: split_file(w.split),
     output:
         f"{OUT}/prm/{{split}}/shard{{i}}.h5",
+    log:
+        f"{OUT}/logs/extract_prm/{{split}}_shard{{i}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/extract_prm/{{split}}_shard{{i}}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        gpu=torch_resources,
     params:
         prm=config["prm"],
         input_size=config["backbone"]["input_size"],
@@ -16,15 +25,6 @@ rule extract_prm:
         device=config["device"],
         voc_root=VOC,
         shards=len(SHARDS),
-    log:
-        f"{OUT}/logs/extract_prm/{{split}}_shard{{i}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/extract_prm/{{split}}_shard{{i}}.tsv"
-    threads: 1
-    resources:
-        gpu=torch_resources,
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/extract_prm.py"
 
@@ -34,15 +34,15 @@ rule merge_prm:
         shards=lambda w: shards_of(f"{OUT}/prm/{{split}}/shard{{i}}.h5", split=w.split),
     output:
         f"{OUT}/prm/{{split}}.h5",
-    params:
-        kind="prm",
-        voc_root=VOC,
     log:
         f"{OUT}/logs/merge_prm/{{split}}.log",
     benchmark:
         f"{OUT}/benchmarks/merge_prm/{{split}}.tsv"
-    threads: 1
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        kind="prm",
+        voc_root=VOC,
     script:
         "../workflow_scripts/merge_shards.py"

@@ -9,18 +9,18 @@ if SOURCE == "generated":
             split=lambda w: split_file(w.split),
         output:
             directory(f"{OUT}/proposals/generated/mat/{{split}}/shard{{i}}"),
+        log:
+            f"{OUT}/logs/generate_proposals/{{split}}_shard{{i}}.log",
+        benchmark:
+            f"{OUT}/benchmarks/generate_proposals/{{split}}_shard{{i}}.tsv"
+        conda:
+            "../envs/core.yaml"
+        threads: 1
         params:
             voc_root=VOC,
             shards=len(SHARDS),
             max_per_image=config["proposals"]["max_per_image"],
             generator=config["proposals"]["generator"],
-        log:
-            f"{OUT}/logs/generate_proposals/{{split}}_shard{{i}}.log",
-        benchmark:
-            f"{OUT}/benchmarks/generate_proposals/{{split}}_shard{{i}}.tsv"
-        threads: 1
-        conda:
-            "../envs/core.yaml"
         script:
             "../workflow_scripts/generate_proposals.py"
 
@@ -32,36 +32,40 @@ rule ingest_proposals:
         split=lambda w: split_file(w.split),
     output:
         f"{OUT}/proposals/{{source}}/{{split}}/shard{{i}}.h5",
-    params:
-        voc_root=VOC,
-        shards=len(SHARDS),
-        max_per_image=config["proposals"]["max_per_image"],
     log:
         f"{OUT}/logs/ingest_proposals/{{source}}_{{split}}_shard{{i}}.log",
     benchmark:
         f"{OUT}/benchmarks/ingest_proposals/{{source}}_{{split}}_shard{{i}}.tsv"
-    threads: 1
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        voc_root=VOC,
+        shards=len(SHARDS),
+        max_per_image=config["proposals"]["max_per_image"],
     script:
         "../workflow_scripts/ingest_proposals.py"
 
 
 rule merge_proposals:
     input:
-        shards=lambda w: shards_of(f"{OUT}/proposals/{{source}}/{{split}}/shard{{i}}.h5", source=w.source, split=w.split),
+        shards=lambda w: shards_of(
+            f"{OUT}/proposals/{{source}}/{{split}}/shard{{i}}.h5",
+            source=w.source,
+            split=w.split,
+        ),
     output:
         f"{OUT}/proposals/{{source}}/{{split}}.h5",
-    params:
-        kind="proposals",
-        voc_root=VOC,
     log:
         f"{OUT}/logs/merge_proposals/{{source}}_{{split}}.log",
     benchmark:
         f"{OUT}/benchmarks/merge_proposals/{{source}}_{{split}}.tsv"
-    threads: 1
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        kind="proposals",
+        voc_root=VOC,
     script:
         "../workflow_scripts/merge_shards.py"
 
@@ -73,15 +77,15 @@ rule evaluate_proposals:
         split=lambda w: split_file(w.split),
     output:
         f"{OUT}/metrics/proposals_{{split}}.json",
-    params:
-        voc_root=VOC,
-        classes=CLASSES,
     log:
         f"{OUT}/logs/evaluate_proposals/{{split}}.log",
     benchmark:
         f"{OUT}/benchmarks/evaluate_proposals/{{split}}.tsv"
-    threads: 1
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        voc_root=VOC,
+        classes=CLASSES,
     script:
         "../workflow_scripts/evaluate_proposals.py"

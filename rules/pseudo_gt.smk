@@ -8,40 +8,42 @@ rule make_pseudo_gt:
         split=split_file(TRAIN),
     output:
         f"{OUT}/pseudo_gt/{{source}}/k{{k}}/shard{{i}}.h5",
+    log:
+        f"{OUT}/logs/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.tsv"
+    conda:
+        "../envs/core.yaml"
+    threads: 1
     params:
         k=lambda w: int(w.k),
         alpha=config["pseudo_gt"]["alpha"],
         contour_width=config["pseudo_gt"]["contour_width"],
         min_overlap=config["pseudo_gt"]["min_overlap"],
         train_split=TRAIN,
-        voc_root=VOC,
+        voc_root=voc_root_of,
         shards=len(SHARDS),
-    log:
-        f"{OUT}/logs/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.tsv"
-    threads: 1
-    conda:
-        "../envs/core.yaml"
     script:
         "../workflow_scripts/make_pseudo_gt.py"
 
 
 rule merge_pseudo_gt:
     input:
-        shards=lambda w: shards_of(f"{OUT}/pseudo_gt/{{source}}/k{{k}}/shard{{i}}.h5", source=w.source, k=w.k),
+        shards=lambda w: shards_of(
+            f"{OUT}/pseudo_gt/{{source}}/k{{k}}/shard{{i}}.h5", source=w.source, k=w.k
+        ),
     output:
         f"{OUT}/pseudo_gt/{{source}}/k{{k}}.h5",
-    params:
-        kind="pseudo_gt",
-        voc_root=VOC,
-        split=TRAIN,
     log:
         f"{OUT}/logs/merge_pseudo_gt/{{source}}_k{{k}}.log",
     benchmark:
         f"{OUT}/benchmarks/merge_pseudo_gt/{{source}}_k{{k}}.tsv"
-    threads: 1
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        kind="pseudo_gt",
+        voc_root=VOC,
+        split=TRAIN,
     script:
         "../workflow_scripts/merge_shards.py"

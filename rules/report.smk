@@ -15,12 +15,42 @@ rule report:
         data=dataset_marker,
     output:
         index=f"{OUT}/report/index.html",
-        tables=report(f"{OUT}/report/tables.md", caption="../report/tables.rst", category="Tables"),
-        csvs=expand(f"{OUT}/report/{{table}}.csv", table=["table1", "table2", "table3", "table4", "proposal_recall"]),
-        fig7=report(f"{OUT}/report/figures/iou_vs_size.png", caption="../report/iou_vs_size.rst", category="Figures"),
-        fig8=report(f"{OUT}/report/figures/per_class_iou.png", caption="../report/per_class_iou.rst", category="Figures"),
-        curves=report(f"{OUT}/report/figures/training_curves.png", caption="../report/training_curves.rst", category="Figures"),
-        gallery=report(f"{OUT}/report/figures/gallery.png", caption="../report/gallery.rst", category="Figures"),
+        tables=report(
+            f"{OUT}/report/tables.md",
+            caption="../report/tables.rst",
+            category="Tables",
+        ),
+        csvs=expand(
+            f"{OUT}/report/{{table}}.csv",
+            table=["table1", "table2", "table3", "table4", "proposal_recall"],
+        ),
+        fig7=report(
+            f"{OUT}/report/figures/iou_vs_size.png",
+            caption="../report/iou_vs_size.rst",
+            category="Figures",
+        ),
+        fig8=report(
+            f"{OUT}/report/figures/per_class_iou.png",
+            caption="../report/per_class_iou.rst",
+            category="Figures",
+        ),
+        curves=report(
+            f"{OUT}/report/figures/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Figures",
+        ),
+        gallery=report(
+            f"{OUT}/report/figures/gallery.png",
+            caption="../report/gallery.rst",
+            category="Figures",
+        ),
+    log:
+        f"{OUT}/logs/report/report.log",
+    benchmark:
+        f"{OUT}/benchmarks/report/report.tsv"
+    conda:
+        "../envs/core.yaml"
+    threads: 1
     params:
         run=config["run"],
         voc_root=VOC,
@@ -30,12 +60,5 @@ rule report:
         classes=CLASSES,
         ks=KS,
         gallery_images=config["evaluation"]["gallery_images"],
-    log:
-        f"{OUT}/logs/report/report.log",
-    benchmark:
-        f"{OUT}/benchmarks/report/report.tsv"
-    threads: 1
-    conda:
-        "../envs/core.yaml"
     script:
         "../workflow_scripts/report.py"

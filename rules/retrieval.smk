@@ -9,6 +9,13 @@ rule retrieve_prm:
         proposal_timing=lambda w: mcg_dir(w) if SOURCE == "generated" else [],
     output:
         f"{OUT}/baselines/prm_retrieval/{{split}}/shard{{i}}.h5",
+    log:
+        f"{OUT}/logs/retrieve_prm/{{split}}_shard{{i}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/retrieve_prm/{{split}}_shard{{i}}.tsv"
+    conda:
+        "../envs/core.yaml"
+    threads: 1
     params:
         alpha=config["retrieval"]["alpha"],
         beta=config["retrieval"]["beta"],
@@ -18,31 +25,26 @@ rule retrieve_prm:
         voc_root=VOC,
         shards=len(SHARDS),
         timing=lambda w: f"{mcg_dir(w)}/timing.json" if SOURCE == "generated" else "",
-    log:
-        f"{OUT}/logs/retrieve_prm/{{split}}_shard{{i}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/retrieve_prm/{{split}}_shard{{i}}.tsv"
-    threads: 1
-    conda:
-        "../envs/core.yaml"
     script:
         "../workflow_scripts/retrieve_prm.py"
 
 
 rule merge_retrieval:
     input:
-        shards=lambda w: shards_of(f"{OUT}/baselines/prm_retrieval/{{split}}/shard{{i}}.h5", split=w.split),
+        shards=lambda w: shards_of(
+            f"{OUT}/baselines/prm_retrieval/{{split}}/shard{{i}}.h5", split=w.split
+        ),
     output:
         f"{OUT}/baselines/prm_retrieval/{{split}}.h5",
-    params:
-        kind="instances",
-        voc_root=VOC,
     log:
         f"{OUT}/logs/merge_retrieval/{{split}}.log",
     benchmark:
         f"{OUT}/benchmarks/merge_retrieval/{{split}}.tsv"
-    threads: 1
     conda:
         "../envs/core.yaml"
+    threads: 1
+    params:
+        kind="instances",
+        voc_root=VOC,
     script:
         "../workflow_scripts/merge_shards.py"
