@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 FILL_NAMES = {"rect": "Rect", "ellipse": "Ellipse", "proposal": "best proposal"}
 
@@ -94,13 +95,25 @@ def verdict(metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5") -> st
 
 
 def machine() -> str:
-    """CPU model (and GPU, when torch sees one) of the machine running this code."""
+    """CPU model (and GPUs, as nvidia-smi names them) of the machine running this code."""
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines() if ln.startswith("model name")]
         cpu = f"{names[0]} x{len(names)}" if names else cpu
-    return f"{cpu}; GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else cpu
+    gpus = _gpu_names()
+    return f"{cpu}; GPU {gpus}" if gpus else cpu
+
+
+def _gpu_names() -> str:
+    if shutil.which("nvidia-smi") is None:
+        return ""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return ", ".join(line.strip() for line in out.splitlines() if line.strip())
 
 
 def to_markdown(df: pd.DataFrame) -> str:
