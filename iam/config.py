@@ -45,3 +45,25 @@ def validate_config(
 def _describe(error: jsonschema.ValidationError) -> str:
     key = ".".join(str(p) for p in error.absolute_path) or "<top level>"
     return f"key '{key}': {error.message} (schema rule '{error.validator}')"
+
+
+def markdown_table(schema_path: str | Path = SCHEMA_PATH) -> str:
+    """Every config key with its type, default and description, as a Markdown table (for the README)."""
+    rows = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
+
+    def walk(schema: dict[str, Any], prefix: str) -> None:
+        for key, sub in schema.get("properties", {}).items():
+            if sub.get("type") == "object" and "properties" in sub:
+                walk(sub, f"{prefix}{key}.")
+                continue
+            kind = sub.get("type", "")
+            kind = "/".join(kind) if isinstance(kind, list) else kind
+            default = f"`{sub['default']}`" if "default" in sub else ""
+            rows.append(f"| `{prefix}{key}` | {kind} | {default} | {sub.get('description', '')} |")
+
+    walk(load_schema(schema_path), "")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -37,6 +37,15 @@ LAYOUTS: dict[str, dict[str, str]] = {
 }
 
 
+FILE_ATTRS: dict[str, str] = {
+    "schema_version, kind, rule, config_hash, params, code_version": "provenance of every artifact (iam.io.h5)",
+    "classes": "JSON list of class names the labels index into (prm, instances)",
+    "input_size": "network input side in pixels (prm)",
+    "height, width": "per image group: original image size (prm, proposals, instances)",
+    "time_forward, time_crf, time_retrieval, time_proposals": "per image group: seconds spent (instances)",
+}
+
+
 def describe_dataset(kind: str, name: str) -> str:
     """The documented meaning of dataset ``name`` in an artifact of ``kind`` ('' if undocumented)."""
     return LAYOUTS.get(kind, {}).get(name, "")
@@ -47,6 +56,7 @@ def markdown_table() -> str:
     rows = ["| kind | dataset | meaning |", "| --- | --- | --- |"]
     for kind, datasets in LAYOUTS.items():
         rows += [f"| {kind} | `{name}` | {doc} |" for name, doc in datasets.items()]
+    rows += [f"| (attrs) | `{names}` | {doc} |" for names, doc in FILE_ATTRS.items()]
     return "\n".join(rows)
 
 
