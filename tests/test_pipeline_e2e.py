@@ -6,32 +6,22 @@ Marked ``e2e``; they share one tiny run (the ``tiny_run`` fixture in conftest.py
 import json
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import h5py
 import pytest
 import yaml
+from conftest import copy_workflow, run_snakemake
 
 from iam.io.compare import artifact_differences
 from iam.io.schema import LAYOUTS
 
 pytestmark = pytest.mark.e2e
 
-SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 GT_FOLDERS = ("SegmentationObject", "SegmentationClass", "SegmentationPart", "SaliencyMasks")
 UPSTREAM = ("prm", "proposals", "pseudo_gt", "iam")
 
 
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [SNAKEMAKE, "--cores", "2", "--configfile", "config/tiny.yaml", *args],
-        cwd=workdir, capture_output=True, text=True, timeout=900,
-    )
-
-
-def _planned_rules(result: subprocess.CompletedProcess) -> set[str]:
+def _planned_rules(result) -> set[str]:
     """Rule names in a dry run's job table."""
     table = result.stdout.split("Job stats:")[-1].split("Reasons:")[0]
     return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, re.M)} - {"total", "job"}
@@ -65,7 +55,7 @@ def test_every_hdf5_dataset_is_documented(tiny_run):
 
 
 def test_noop_rerun_schedules_nothing(tiny_run):
-    result = _snakemake(tiny_run.workdir, "-n")
+    result = run_snakemake(tiny_run.workdir, "-n")
     assert result.returncode == 0, result.stderr
     assert "Nothing to be done" in result.stdout + result.stderr
 
@@ -75,10 +65,7 @@ def test_config_change_reruns_only_downstream(tiny_run, tmp_path):
     config["crf"]["iterations"] += 1
     changed = tiny_run.workdir / "config" / "tiny_crf.yaml"
     changed.write_text(yaml.safe_dump(config))
-    result = subprocess.run(
-        [SNAKEMAKE, "-n", "--cores", "2", "--configfile", str(changed)],
-        cwd=tiny_run.workdir, capture_output=True, text=True, timeout=300,
-    )
+    result = run_snakemake(tiny_run.workdir, "-n", "--configfile", str(changed))
     changed.unlink()
     assert result.returncode == 0, result.stderr
     planned = _planned_rules(result)
@@ -93,8 +80,7 @@ def test_upstream_never_reads_ground_truth_and_is_deterministic(tiny_run, tmp_pa
     the annotations; only image-level names remain. A stage that read GT would fail or change
     its output; the artifacts must equal the first run's array for array.
     """
-    work = tmp_path / "work"
-    shutil.copytree(tiny_run.workdir, work, ignore=shutil.ignore_patterns("results", ".snakemake"))
+    work = copy_workflow(tmp_path / "work")
     data = work / "results" / "tiny" / "data"
     shutil.copytree(tiny_run.results / "data", data)
     for folder in GT_FOLDERS:
@@ -104,7 +90,38 @@ def test_upstream_never_reads_ground_truth_and_is_deterministic(tiny_run, tmp_pa
         xml.write_text(re.sub(r"<bndbox>.*?</bndbox>", "", xml.read_text(), flags=re.S))
     targets = [str(p.relative_to(tiny_run.workdir)) for stage in UPSTREAM
                for p in (tiny_run.results / stage).rglob("*.h5") if "shard" not in p.name]
-    result = _snakemake(work, *targets)
+    result = run_snakemake(work, *targets)
     assert result.returncode == 0, result.stderr[-3000:]
     for target in targets:
         assert artifact_differences(tiny_run.workdir / target, work / target) == [], target
+
+
+def test_killed_run_resumes_to_the_same_artifacts(tiny_run, tmp_path):
+    """SIGKILL the whole snakemake process group once the backbone has checkpointed an epoch, rerun
+    with --rerun-incomplete, and compare with the uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    import torch
+    from conftest import SNAKEMAKE, TINY, single_thread_env
+
+    work = copy_workflow(tmp_path / "work")
+    target = "results/tiny/prm/val.h5"
+    proc = subprocess.Popen([str(SNAKEMAKE), "--cores", "2", "--configfile", TINY, target], cwd=work,
+                            env=single_thread_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    checkpoints = work / "results" / "tiny" / "backbone" / "checkpoints"
+    deadline = time.time() + 600
+    while not any(checkpoints.glob("epoch*.pt")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (work / "results" / "tiny" / "backbone" / "model.pt").exists(), "killed too late to test resume"
+    result = run_snakemake(work, "--rerun-incomplete", target)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ours = torch.load(work / "results/tiny/backbone/model.pt", weights_only=False)["state_dict"]
+    theirs = torch.load(tiny_run.results / "backbone/model.pt", weights_only=False)["state_dict"]
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+    assert artifact_differences(work / target, tiny_run.workdir / target) == []
