@@ -43,10 +43,14 @@ def single_thread_env() -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def run_snakemake(workdir: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run the venv's snakemake in `workdir` on the tiny config; output captured as text."""
+def run_snakemake(
+    workdir: Path, *args: str, configfile: str = TINY, timeout: float = 900
+) -> subprocess.CompletedProcess:
+    """Run the venv's snakemake in `workdir` (on the tiny config unless told otherwise); output
+    captured as text. ``args`` (flags and targets) come before ``--configfile``, which takes several
+    values and would swallow targets placed after it."""
     return subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", "--configfile", TINY, *args],
+        [str(SNAKEMAKE), "--cores", "2", *args, "--configfile", configfile],
         cwd=workdir, capture_output=True, text=True, timeout=timeout, env=single_thread_env(),
     )
 
