@@ -88,5 +88,7 @@ def retrieve_split(
                 elapsed = time.perf_counter() - start
                 group = write_instances(f, image_id, inst)
                 group.attrs["time_retrieval"] = elapsed
+                if "time_forward" in g.attrs:  # forward + peak backpropagation, from extract_prm
+                    group.attrs["time_forward"] = g.attrs["time_forward"]
                 if image_id in timing:
                     group.attrs["time_proposals"] = timing[image_id]

@@ -42,6 +42,7 @@ FILE_ATTRS: dict[str, str] = {
     "classes": "JSON list of class names the labels index into (prm, instances)",
     "input_size": "network input side in pixels (prm)",
     "height, width": "per image group: original image size (prm, proposals, instances)",
+    "time_forward (prm)": "per image group: seconds of backbone forward + peak backpropagation",
     "time_forward, time_crf, time_retrieval, time_proposals": "per image group: seconds spent (instances)",
 }
 

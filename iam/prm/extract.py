@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,5 +142,9 @@ def extract_split(
         f.attrs["input_size"] = size
         for image_id in tqdm(ids, desc=f"PRM {Path(out_path).name}", mininterval=10):
             labels = read_image_labels(voc_root, image_id, classes) if rule.use_labels else None
-            write_image(f, image_id, image_prm(net, read_image(voc_root, image_id), labels, size, rule))
+            image = read_image(voc_root, image_id)
+            tic = time.perf_counter()
+            result = image_prm(net, image, labels, size, rule)
+            write_image(f, image_id, result)
+            f[image_id].attrs["time_forward"] = time.perf_counter() - tic
     log.info("wrote PRMs of %d images to %s", len(ids), out_path)
