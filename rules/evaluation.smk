@@ -39,7 +39,8 @@ rule evaluate:
         data=dataset_marker,
         split=split_file(VAL),
     output:
-        f"{OUT}/metrics/{{method}}.json",
+        metrics=f"{OUT}/metrics/{{method}}.json",
+        timing=f"{OUT}/timing/{{method}}.json",
     log:
         f"{OUT}/logs/evaluate/{{method}}.log",
     benchmark:

@@ -44,11 +44,12 @@ def test_build_report_writes_every_output(tmp_path):
     row = {"image": np.zeros((4, 4, 3), np.uint8), "PRM": np.zeros((4, 4)), "IAM": np.ones((4, 4)),
            "IAM + CRF": np.zeros((4, 4), int), "GT": np.ones((4, 4), int)}
     out = tmp_path / "report"
-    build_report(out, paths, tmp_path / "rec.json", tmp_path / "soft.csv", {"loc_test": tmp_path / "loc.json"},
+    build_report(out, paths, paths, tmp_path / "rec.json", tmp_path / "soft.csv", {"loc_test": tmp_path / "loc.json"},
                  {"backbone": tmp_path / "curve.csv"}, ["a"], [row], "t")
     md = (out / "tables.md").read_text()
     assert "IAM-S5 beats PRM retrieval" in md and "| IAM-S5 | 40.0 |" in md
     assert pd.read_csv(out / "table3.csv", index_col=0).loc["IAM", "top-1 loc. error"] == 20.0
+    assert pd.read_csv(out / "table2.csv", index_col=0).loc["IAM-S5", "CRF"] == 0.1
     for name in ("iou_vs_size", "per_class_iou", "training_curves", "gallery"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 1000
     assert "figures/gallery.png" in (out / "index.html").read_text()

@@ -1,4 +1,5 @@
-"""metrics/{method}.json: mAP^r (VOC and COCO mode), ABO and timing of one method's instance set."""
+"""metrics/{method}.json (mAP^r in VOC and COCO mode, ABO; deterministic) and timing/{method}.json
+(seconds per image from the instance file's time_* attrs) of one method's instance set."""
 
 from iam.data.voc import read_split
 from iam.evaluation.gt import instance_reader
@@ -12,7 +13,10 @@ def main(smk) -> None:
     read_gt = instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes)
     metrics = evaluate_instances(smk.input.pred, read_split(p.voc_root, p.split), read_gt, p.classes,
                                  p.iou_thresholds)
-    write_json(smk.output[0], {"method": smk.wildcards.method, "split": p.split, **metrics})
+    timing = metrics.pop("seconds_per_image")
+    header = {"method": smk.wildcards.method, "split": p.split}
+    write_json(smk.output.metrics, {**header, **metrics})
+    write_json(smk.output.timing, {**header, "seconds_per_image": timing})
 
 
 run(snakemake, main)  # noqa: F821

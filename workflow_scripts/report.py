@@ -16,8 +16,9 @@ def main(smk) -> None:
     metrics = {Path(f).stem: f for f in i.metrics}
     transfer = {Path(f).stem.removeprefix("transfer_"): f for f in i.transfer}
     curves = {"backbone": i.backbone_curve, **{f"filler k={k}": f for k, f in zip(p.ks, i.filler_curves)}}
-    build_report(Path(smk.output.index).parent, metrics, i.proposal_recall, i.soft_maps, transfer, curves,
-                 p.classes, rows, p.run)
+    timings = {Path(f).stem: f for f in i.timings}
+    build_report(Path(smk.output.index).parent, metrics, timings, i.proposal_recall, i.soft_maps, transfer,
+                 curves, p.classes, rows, p.run)
 
 
 run(snakemake, main)  # noqa: F821
