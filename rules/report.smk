@@ -4,7 +4,9 @@
 rule report:
     input:
         metrics=expand(f"{OUT}/metrics/{{method}}.json", method=METHODS),
-        timings=expand(f"{OUT}/timing/{{method}}.json", method=[*IAM_METHODS, "prm_retrieval"]),
+        timings=expand(
+            f"{OUT}/timing/{{method}}.json", method=[*IAM_METHODS, "prm_retrieval"]
+        ),
         proposal_recall=f"{OUT}/metrics/proposals_{VAL}.json",
         soft_maps=f"{OUT}/metrics/soft_maps.csv",
         transfer=expand(f"{OUT}/metrics/transfer_{{split}}.json", split=TRANSFER),
