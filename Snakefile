@@ -30,3 +30,5 @@ rule all:
     default_target: True
     input:
         f"{OUT}/report/index.html",
+        expand(f"{OUT}/metrics/prm_quality_{{split}}.json", split=[TRAIN, VAL]),
+        f"{OUT}/dataset/stats.json" if SYNTHETIC else [],

@@ -109,3 +109,24 @@ rule evaluate_transfer:
         k=TRANSFER_K,
     script:
         "../workflow_scripts/evaluate_transfer.py"
+
+
+rule prm_quality:
+    input:
+        prm=f"{OUT}/prm/{{split}}.h5",
+        data=dataset_marker,
+        split=lambda w: split_file(w.split),
+    output:
+        f"{OUT}/metrics/prm_quality_{{split}}.json",
+    log:
+        f"{OUT}/logs/prm_quality/{{split}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/prm_quality/{{split}}.tsv"
+    conda:
+        "../envs/core.yaml"
+    threads: 1
+    params:
+        voc_root=voc_root_of,
+        classes=CLASSES,
+    script:
+        "../workflow_scripts/prm_quality.py"
