@@ -10,7 +10,7 @@ CORES ?= all
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e ".[dev]"
+	$(BIN)/pip install -e ".[dev,slurm,kubernetes]"
 	touch $(STAMP)
 
 run: $(STAMP)
