@@ -109,13 +109,14 @@ def test_killed_run_resumes_to_the_same_artifacts(tiny_run, tmp_path):
 
     work = copy_workflow(tmp_path / "work")
     target = "results/tiny/prm/val.h5"
-    proc = subprocess.Popen([str(SNAKEMAKE), "--cores", "2", "--configfile", TINY, target], cwd=work,
+    proc = subprocess.Popen([str(SNAKEMAKE), "--cores", "2", target, "--configfile", TINY], cwd=work,
                             env=single_thread_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     checkpoints = work / "results" / "tiny" / "backbone" / "checkpoints"
     deadline = time.time() + 600
     while not any(checkpoints.glob("epoch*.pt")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
+    assert proc.poll() is None, f"snakemake ended (exit {proc.returncode}) before the backbone checkpointed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (work / "results" / "tiny" / "backbone" / "model.pt").exists(), "killed too late to test resume"
