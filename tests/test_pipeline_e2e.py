@@ -97,8 +97,8 @@ def test_upstream_never_reads_ground_truth_and_is_deterministic(tiny_run, tmp_pa
 
 
 def test_killed_run_resumes_to_the_same_artifacts(tiny_run, tmp_path):
-    """SIGKILL the whole snakemake process group once the backbone has checkpointed an epoch, rerun
-    with --rerun-incomplete, and compare with the uninterrupted run."""
+    """SIGKILL the whole snakemake process group once the backbone has checkpointed an epoch, unlock,
+    rerun with --rerun-incomplete, and compare with the uninterrupted run."""
     import os
     import signal
     import subprocess
@@ -120,6 +120,7 @@ def test_killed_run_resumes_to_the_same_artifacts(tiny_run, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (work / "results" / "tiny" / "backbone" / "model.pt").exists(), "killed too late to test resume"
+    assert run_snakemake(work, "--unlock").returncode == 0  # a SIGKILL leaves Snakemake's lock behind
     result = run_snakemake(work, "--rerun-incomplete", target)
     assert result.returncode == 0, result.stderr[-3000:]
     ours = torch.load(work / "results/tiny/backbone/model.pt", weights_only=False)["state_dict"]
