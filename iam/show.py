@@ -17,9 +17,14 @@ from iam.proposals.show import overlay_grid, render_proposals
 
 
 def artifact_voc_root(path: str | Path) -> str | None:
-    """The VOC root recorded in an artifact's producing params, if any."""
+    """The VOC root recorded in an artifact's producing params, else the run's generated
+    ``results/<run>/data/VOC2012`` found above the artifact (None when neither exists)."""
     with h5py.File(path, "r") as f:
-        return json.loads(f.attrs.get("params", "{}")).get("voc_root")
+        recorded = json.loads(f.attrs.get("params", "{}")).get("voc_root")
+    if recorded:
+        return recorded
+    found = [p / "data" / "VOC2012" for p in Path(path).resolve().parents if (p / "data" / "VOC2012").is_dir()]
+    return str(found[0]) if found else None
 
 
 def write_png(out_png: str | Path, rgb: np.ndarray) -> None:

@@ -117,3 +117,21 @@ def test_artifact_differences_ignore_timings_but_see_values(tmp_path):
     assert artifact_differences(tmp_path / "a.h5", tmp_path / "b.h5") == []
     assert artifact_differences(tmp_path / "a.h5", tmp_path / "c.h5") == ["dataset img/prm differs"]
     assert cli_main(["diff", str(tmp_path / "a.h5"), str(tmp_path / "c.h5")]) == 1
+
+
+def test_cli_show_finds_the_runs_images_and_draws_each_instance(tmp_path):
+    from PIL import Image
+
+    voc = tmp_path / "results" / "r" / "data" / "VOC2012" / "JPEGImages"
+    voc.mkdir(parents=True)
+    Image.fromarray(np.full((5, 6, 3), 200, np.uint8)).save(voc / "img.jpg")
+    masks = np.zeros((2, 5, 6), bool)
+    masks[0, :2] = masks[1, 3:] = True
+    path = tmp_path / "results" / "r" / "iam" / "val.h5"
+    with write_artifact(path, "instances", "infer_iam") as f:
+        set_classes(f, ["a", "b"])
+        write_instances(f, "img", InstanceSet(masks, np.array([0, 1]), np.array([0.2, 0.9], np.float32)),
+                        soft=masks.astype(np.float32))
+    assert cli_main(["show", str(path), "img", "-o", str(tmp_path / "out.png")]) == 0
+    assert Image.open(tmp_path / "out.png").size == (12, 10)  # 2 instances side by side, soft maps below
+    assert cli_main(["show", str(path), "nope", "-o", str(tmp_path / "x.png")]) == 2
