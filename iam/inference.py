@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from iam.baselines.prm_retrieval import mask_nms
+from iam.evaluation.masks import mask_nms
 from iam.crf.convcrf import CRFParams, refine
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image

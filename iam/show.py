@@ -70,7 +70,7 @@ def show(path: str | Path, image_id: str, out_png: str | Path, voc_root: str | N
     elif kind == INSTANCES:
         render_instances(path, image_id, out_png, image)
     elif kind == "prm":
-        from iam.prm.show import render_prm
+        from iam.prm.show import render_prm  # imported here: iam.prm.show uses this module's write_png
 
         render_prm(path, voc_root, image_id, out_png)
     else:

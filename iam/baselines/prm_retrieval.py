@@ -20,6 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from iam.evaluation.masks import mask_nms
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
@@ -35,19 +36,6 @@ def background_map(crm: np.ndarray, classes: np.ndarray, shape: tuple[int, int])
     maps = maps / np.where(peak > 0, peak, 1)[:, None, None]
     fg = np.stack([cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) for m in maps]).max(0)
     return 1 - np.clip(fg, 0, 1)
-
-
-def mask_nms(masks: np.ndarray, labels: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
-    """Indices kept by greedy class-wise NMS on mask IoU, best first."""
-    flat = masks.reshape(len(masks), -1).astype(np.float32)
-    inter = flat @ flat.T
-    area = flat.sum(1)
-    ious = inter / np.maximum(area[:, None] + area[None, :] - inter, 1)
-    kept: list[int] = []
-    for r in np.argsort(-scores, kind="stable"):
-        if not any(labels[k] == labels[r] and ious[r, k] > iou for k in kept):
-            kept.append(int(r))
-    return np.array(kept, np.int64)
 
 
 def retrieve(

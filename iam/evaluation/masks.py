@@ -1,4 +1,5 @@
-"""Mask IoU with void pixels excluded, as one matrix product over flattened masks.
+"""Mask IoU with void pixels excluded, as one matrix product over flattened masks, and class-wise
+mask NMS on it (used by inference and the PRM-retrieval baseline).
 
 Void convention (VOC label 255, object borders and ambiguous regions): void pixels are removed
 from both masks before counting, so they count neither in the intersection nor in the union.
@@ -29,3 +30,13 @@ def iou_matrix(a: np.ndarray, b: np.ndarray, void: np.ndarray | None = None) -> 
     inter = (fa @ fb.T).astype(np.float64)
     union = fa.sum(1, dtype=np.float64)[:, None] + fb.sum(1, dtype=np.float64)[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def mask_nms(masks: np.ndarray, labels: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
+    """Indices kept by greedy class-wise NMS on mask IoU, best first."""
+    ious = iou_matrix(masks, masks)
+    kept: list[int] = []
+    for r in np.argsort(-scores, kind="stable"):
+        if not any(labels[k] == labels[r] and ious[r, k] > iou for k in kept):
+            kept.append(int(r))
+    return np.array(kept, np.int64)
