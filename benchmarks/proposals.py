@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import h5py
 import numpy as np
 import skimage.data
@@ -99,6 +100,23 @@ def storage(props_list) -> dict[str, float]:
     }
 
 
+def voc_scale_pseudo_gt(rng: np.random.Generator, size: int = 448, n_props: int = 500, n_peaks: int = 5,
+                        repeats: int = 3) -> dict:
+    """Pseudo-GT matching of one image at VOC scale: ``n_peaks`` PRMs x ``n_props`` proposals of
+    size x size (random ellipses), all scores as one matrix product; seconds per image."""
+    masks = np.zeros((n_props, size, size), np.uint8)
+    for m in masks:
+        centre = tuple(int(v) for v in rng.integers(0, size, 2))
+        axes = tuple(int(v) for v in rng.integers(8, size // 2, 2))
+        cv2.ellipse(m, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+    prms = rng.random((n_peaks, size, size), dtype=np.float32) ** 8
+    peaks = np.zeros((n_peaks, 3), np.int64)
+    crm = rng.random((1, size // 8, size // 8)).astype(np.float32)
+    seconds = [_timed(lambda: image_pseudo_gt(peaks, prms, crm, masks.astype(bool), 5, 1.0, 1.0, 3, 0.2))
+               for _ in range(repeats)]
+    return {"size": size, "proposals": n_props, "peaks": n_peaks, "s_per_image": float(np.median(seconds))}
+
+
 def main(n_images: int = 40) -> dict:
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -113,10 +131,10 @@ def main(n_images: int = 40) -> dict:
     ious = [iou_matrix(gt, m) for (_, gt), m in zip(scenes, masks)]
     prms = [_fake_prms(gt, rng) for _, gt in scenes]
     peaks = [np.array([[0, *np.argwhere(p == p.max())[0]] for p in prm]) for prm in prms]
-    pgt_s = _timed(lambda: [image_pseudo_gt(pk, pr, m, 5, 1.0, 3, 0.2) for pk, pr, m in zip(peaks, prms, masks)])
-    pgts = [image_pseudo_gt(pk, pr, m, 5, 1.0, 3, 0.2) for pk, pr, m in zip(peaks, prms, masks)]
-    with_candidate = np.concatenate([(p.candidates >= 0).any(1) for p in pgts])
     crm = np.ones((1, 16, 16), np.float32)
+    pgt_s = _timed(lambda: [image_pseudo_gt(pk, pr, crm, m, 5, 1.0, 1.0, 3, 0.2) for pk, pr, m in zip(peaks, prms, masks)])
+    pgts = [image_pseudo_gt(pk, pr, crm, m, 5, 1.0, 1.0, 3, 0.2) for pk, pr, m in zip(peaks, prms, masks)]
+    with_candidate = np.concatenate([(p.candidates >= 0).any(1) for p in pgts])
     ret_s = _timed(lambda: [retrieve(pk, np.ones(len(pk)), pr, crm, m, 1.0, 0.5, 3, 0.5)
                             for pk, pr, m in zip(peaks, prms, masks)])
     result = {
@@ -127,6 +145,7 @@ def main(n_images: int = 40) -> dict:
         "generator_recall": recall_metrics(ious),
         "ingest_images_per_s": n_images / ingest_s,
         "pseudo_gt_s_per_image": pgt_s / n_images,
+        "pseudo_gt_voc_scale": voc_scale_pseudo_gt(rng),
         "retrieval_s_per_image": ret_s / n_images,
         "blob_prm_peaks_with_candidate_k5": float(with_candidate.mean()),
         "storage": storage(props),

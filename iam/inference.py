@@ -14,7 +14,9 @@ Instance i: mask = refined probability > ``mask_threshold``; class = the peak's 
 score = sigmoid(peak score) x mean IAM inside the mask. Duplicates are removed by class-wise mask
 NMS. Two files come from the same forward pass: with CRF (``{split}.h5``) and without
 (``{split}.nocrf.h5``, masks = IAM > threshold), both storing the raw IAMs as ``soft`` and the
-per-image attrs ``time_forward`` (backbone + filler, s) and ``time_crf`` (s; 0 without CRF).
+per-image attrs (seconds) ``time_prm`` (backbone forward + peak backpropagation, from
+``extract_prm``: IAM needs the PRMs at test time too), ``time_fill`` (feature forward + filling
+module) and ``time_crf`` (0 without CRF).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class ImageResult:
     without_crf: InstanceSet
     crf_source: np.ndarray  # (m,) index into iams of each with_crf instance
     raw_source: np.ndarray  # (m',) index into iams of each without_crf instance
-    time_forward: float
+    time_fill: float
     time_crf: float
 
 
@@ -135,9 +137,9 @@ def infer_image(
     return ImageResult(iams, with_crf, without_crf, crf_source, raw_source, toc - tic, time_crf)
 
 
-def write_result(f: h5py.File, image_id: str, inst: InstanceSet, iams: np.ndarray, time_forward: float, time_crf: float) -> None:
+def write_result(f: h5py.File, image_id: str, inst: InstanceSet, iams: np.ndarray, times: Mapping[str, float]) -> None:
     g = write_instances(f, image_id, inst, soft=iams)
-    g.attrs["time_forward"], g.attrs["time_crf"] = time_forward, time_crf
+    g.attrs.update(times)
 
 
 def infer_split(
@@ -158,5 +160,6 @@ def infer_split(
                               backbone, filler, input_size, params, device)
             if not len(res.iams):
                 log.warning("%s: no peaks with a non-zero PRM; no instances", image_id)
-            write_result(f_crf, image_id, res.with_crf, res.iams[res.crf_source], res.time_forward, res.time_crf)
-            write_result(f_raw, image_id, res.without_crf, res.iams[res.raw_source], res.time_forward, 0.0)
+            times = {"time_fill": res.time_fill, **({"time_prm": g.attrs["time_forward"]} if "time_forward" in g.attrs else {})}
+            write_result(f_crf, image_id, res.with_crf, res.iams[res.crf_source], {**times, "time_crf": res.time_crf})
+            write_result(f_raw, image_id, res.without_crf, res.iams[res.raw_source], {**times, "time_crf": 0.0})

@@ -1,4 +1,5 @@
 # Pseudo GT (paper §3.2): match training PRMs to proposals, keep each peak's top-k, overlap filter.
+# beta > 0 adds the PRM paper's background penalty (see iam/pseudo_gt/matching.py).
 
 
 rule make_pseudo_gt:
@@ -18,6 +19,7 @@ rule make_pseudo_gt:
     params:
         k=lambda w: int(w.k),
         alpha=config["pseudo_gt"]["alpha"],
+        beta=config["pseudo_gt"]["beta"],
         contour_width=config["pseudo_gt"]["contour_width"],
         min_overlap=config["pseudo_gt"]["min_overlap"],
         train_split=TRAIN,

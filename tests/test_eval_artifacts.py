@@ -30,7 +30,7 @@ def write_preds(path, preds):
     with write_artifact(path, "instances", "test") as f:
         set_classes(f, ["x", "y"])
         for image_id, inst in preds.items():
-            write_instances(f, image_id, inst).attrs["time_forward"] = 0.5
+            write_instances(f, image_id, inst).attrs["time_fill"] = 0.5
 
 
 def test_evaluate_instances_perfect_with_void_and_timing(tmp_path):
@@ -41,7 +41,7 @@ def test_evaluate_instances_perfect_with_void_and_timing(tmp_path):
     assert m["map"] == {"0.5": 1.0, "0.75": 1.0}
     assert m["coco_map_pycocotools"] == pytest.approx(m["coco_map"], abs=1e-9)
     assert m["abo"] == 1.0 and m["n_gt_instances"] == 2
-    assert m["seconds_per_image"] == {"time_forward": 0.5}
+    assert m["seconds_per_image"] == {"time_fill": 0.5}
 
 
 def test_evaluate_instances_rejects_missing_image(tmp_path):

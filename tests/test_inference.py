@@ -63,5 +63,5 @@ def test_infer_split_writes_crf_and_nocrf_files_at_image_size(tmp_path):
             assert inst.masks.shape[1:] == (36, 44) and len(inst) >= 1
             assert set(inst.labels.tolist()) <= {0, 2}  # the all-zero PRM (class 1) is dropped
             assert f["a/soft"].shape == (len(inst), 36, 44)  # one soft map per instance
-            assert f["a"].attrs["time_forward"] > 0 and (f["a"].attrs["time_crf"] > 0) == crf
+            assert f["a"].attrs["time_fill"] > 0 and (f["a"].attrs["time_crf"] > 0) == crf
             assert len(read_instances(f, "b")) == 0

@@ -58,11 +58,29 @@ def test_image_pseudo_gt_picks_the_proposal_around_each_peak():
     prms = np.zeros((2, h, w), np.float32)
     prms[0, 2:4, 2:4] = 1  # inside proposal 0
     prms[1, 10:14, 10:14] = 1  # inside proposal 1
-    pgt = image_pseudo_gt(np.array([[0, 3, 3], [1, 12, 12]]), prms, proposals, k=1, alpha=1.0,
-                          contour_width=3, min_overlap=0.2)
+    pgt = image_pseudo_gt(np.array([[0, 3, 3], [1, 12, 12]]), prms, np.zeros((2, 4, 4)), proposals, k=1,
+                          alpha=1.0, beta=0.0, contour_width=3, min_overlap=0.2)
     np.testing.assert_array_equal(pgt.masks[pgt.candidates[0, 0]], proposals[0])
     np.testing.assert_array_equal(pgt.masks[pgt.candidates[1, 0]], proposals[1])
     assert len(pgt.masks) == 2  # only proposals that are some peak's candidate are stored
+
+
+def test_background_term_stops_the_whole_image_proposal_from_winning():
+    h = w = 16
+    obj = _square(h, w, 4, 12, 4, 12)
+    proposals = np.stack([obj, np.ones((h, w), bool)])
+    prm = np.where(obj, 0.6 / obj.sum(), 0.4 / (~obj).sum()).astype(np.float32)[None]  # 60 % on the object
+    crm = obj[None, ::4, ::4].astype(np.float32)  # the class fires on the object only
+    peaks = np.array([[0, 8, 8]])
+
+    def best(beta: float) -> np.ndarray:
+        pgt = image_pseudo_gt(peaks, prm, crm, proposals, k=1, alpha=1.0, beta=beta, contour_width=3, min_overlap=0.2)
+        return pgt.masks[pgt.candidates[0, 0]]
+
+    assert best(0.0).all()  # the paper's f: the whole image holds all of the PRM's mass
+    np.testing.assert_array_equal(best(1.0), obj)
+    f, _ = matching_scores(prm, proposals, 1.0, 3, beta=1.0, background=np.ones((h, w)))
+    np.testing.assert_allclose(f, matching_scores(prm, proposals, 1.0, 3)[0] - [[obj.mean(), 1.0]], atol=1e-6)
 
 
 def test_build_writes_a_self_contained_artifact(tmp_path):
@@ -76,10 +94,11 @@ def test_build_writes_a_self_contained_artifact(tmp_path):
             prm[:, :3] = 1
             put(g, "peaks", np.asarray(peaks, np.int64))
             put(g, "prm", prm, half=True)
+            put(g, "crm", np.ones((2, 3, 3), np.float32), half=True)
     with write_artifact(prop_path, "proposals", "ingest_proposals") as f:
         for image_id in ("a", "b"):
             write_proposals(f, image_id, from_lists(sp, [np.array([0]), np.array([0, 1]), np.array([3])], np.ones(3)))
-    counts = build(prm_path, prop_path, ["a", "b"], out, k=2, alpha=1.0, contour_width=3, min_overlap=0.2,
+    counts = build(prm_path, prop_path, ["a", "b"], out, k=2, alpha=1.0, beta=0.5, contour_width=3, min_overlap=0.2,
                    source="generated", params={"k": 2})
     assert counts == {"peaks": 1, "without_candidates": 0}
     with open_artifact(out, "pseudo_gt", expect={"k": 2}) as f:

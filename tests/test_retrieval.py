@@ -4,7 +4,8 @@ import json
 
 import numpy as np
 
-from iam.baselines.prm_retrieval import background_map, retrieve, retrieve_split
+from iam.baselines.prm_retrieval import retrieve, retrieve_split
+from iam.pseudo_gt.matching import background_map
 from iam.evaluation.masks import mask_nms
 from iam.io.h5 import open_artifact, put, write_artifact
 from iam.io.instances import read_instances

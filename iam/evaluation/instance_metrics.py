@@ -22,7 +22,7 @@ from iam.evaluation.voc_ap import APAccumulator, mean_ap
 from iam.io.h5 import open_artifact
 from iam.io.instances import KIND, read_instances
 
-TIMING_ATTRS = ("time_forward", "time_crf", "time_retrieval", "time_proposals")
+TIMING_ATTRS = ("time_prm", "time_fill", "time_crf", "time_proposals", "time_retrieval")
 
 
 class GroundTruth(Protocol):

@@ -43,7 +43,8 @@ FILE_ATTRS: dict[str, str] = {
     "input_size": "network input side in pixels (prm)",
     "height, width": "per image group: original image size (prm, proposals, instances)",
     "time_forward (prm)": "per image group: seconds of backbone forward + peak backpropagation",
-    "time_forward, time_crf, time_retrieval, time_proposals": "per image group: seconds spent (instances)",
+    "time_prm, time_fill, time_crf, time_proposals, time_retrieval": "per image group: seconds spent "
+    "(instances): forward + peak backprop (copied from the PRM artifact), filling, CRF, proposal generation, retrieval",
 }
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from iam.io.h5 import open_artifact, put, write_artifact
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
-from iam.pseudo_gt.matching import matching_scores, select_candidates
+from iam.pseudo_gt.matching import background_map, matching_scores, select_candidates
 
 KIND = "pseudo_gt"
 log = logging.getLogger(__name__)
@@ -42,11 +42,13 @@ class PseudoGT:
 
 
 def image_pseudo_gt(
-    peaks: np.ndarray, prms: np.ndarray, proposals: np.ndarray, k: int, alpha: float,
-    contour_width: int, min_overlap: float,
+    peaks: np.ndarray, prms: np.ndarray, crm: np.ndarray, proposals: np.ndarray, k: int, alpha: float,
+    beta: float, contour_width: int, min_overlap: float,
 ) -> PseudoGT:
-    """Match one image's PRMs to its proposals and keep each peak's surviving top-k."""
-    scores, overlap = matching_scores(prms, proposals, alpha, contour_width)
+    """Match one image's PRMs to its proposals and keep each peak's surviving top-k (``crm``: the
+    image's class response maps, for the background term)."""
+    background = background_map(crm, peaks[:, 0], proposals.shape[1:]) if beta else None
+    scores, overlap = matching_scores(prms, proposals, alpha, contour_width, beta, background)
     candidates, cand_scores = select_candidates(scores, overlap, k, min_overlap)
     used = np.unique(candidates[candidates >= 0])
     remap = np.full(len(proposals) + 1, -1, np.int64)  # index -1 maps to the sentinel slot
@@ -68,7 +70,7 @@ def write_pseudo_gt(f: h5py.File, image_id: str, pgt: PseudoGT) -> h5py.Group:
 
 def build(
     prm_path: str | Path, proposals_path: str | Path, image_ids: list[str], out: str | Path,
-    k: int, alpha: float, contour_width: int, min_overlap: float, source: str,
+    k: int, alpha: float, beta: float, contour_width: int, min_overlap: float, source: str,
     rule: str = "make_pseudo_gt", params: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """Write pseudo GT for ``image_ids``; return peak counts (total, without candidates)."""
@@ -79,7 +81,8 @@ def build(
             for image_id in image_ids:
                 g = prm_f[image_id]
                 masks, _ = read_proposals(prop_f, image_id)
-                pgt = image_pseudo_gt(g["peaks"][()], g["prm"][()], masks, k, alpha, contour_width, min_overlap)
+                pgt = image_pseudo_gt(g["peaks"][()], g["prm"][()], g["crm"][()], masks, k, alpha, beta,
+                                      contour_width, min_overlap)
                 written = write_pseudo_gt(f, image_id, pgt)
                 counts["peaks"] += len(pgt.peaks)
                 counts["without_candidates"] += int(written.attrs["n_without_candidates"])

@@ -1,9 +1,16 @@
-"""Matching PRMs to proposals (paper §3.2): f_ij = alpha * sum(M_i * S_j) + sum(M_i * contour(S_j)).
+"""Matching PRMs to proposals (paper §3.2): f_ij = alpha * sum(M_i * S_j) + sum(M_i * contour(S_j))
+- beta * sum(B * S_j) / sum(B).
 
 PRMs are compared as distributions: each map is clipped at 0 and rescaled to sum to one, so
 ``sum(M_i * S_j)`` is the *fraction of peak i's response mass inside proposal j* (in [0, 1]) and
 the paper's overlap threshold (0.2) reads "a kept proposal holds at least 20% of some peak's
 response". This is independent of how the PRM producer scales its maps.
+
+The last term is the PRM paper's background penalty (Zhou et al. 2018), B the background map of
+:func:`background_map`, so every term is a fraction in [0, 1]. ``beta = 0`` is the IAM paper's score
+exactly; but then the proposal covering the whole image holds all of a PRM's mass and wins for
+every peak (measured on the synthetic benchmark: top-1 candidates covered 91 % of the image on
+average), which is why the shipped configs set ``beta = 1``.
 """
 
 from __future__ import annotations
@@ -28,16 +35,39 @@ def contours(masks: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+def background_map(crm: np.ndarray, classes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) background evidence: 1 - max over ``classes`` of their max-normalised CRMs (ReLU),
+    bilinearly resized to ``shape``."""
+    if len(classes) == 0:
+        return np.ones(shape, np.float32)
+    maps = np.clip(crm[np.unique(classes)].astype(np.float32), 0, None)
+    peak = maps.reshape(len(maps), -1).max(1)
+    maps = maps / np.where(peak > 0, peak, 1)[:, None, None]
+    fg = np.stack([cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR) for m in maps]).max(0)
+    return 1 - np.clip(fg, 0, 1)
+
+
 def matching_scores(
-    prms: np.ndarray, masks: np.ndarray, alpha: float, contour_width: int
+    prms: np.ndarray, masks: np.ndarray, alpha: float, contour_width: int,
+    beta: float = 0.0, background: np.ndarray | None = None, chunk: int = 64,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """All PRMs x all proposals at once: ``(f (m, n), overlap (m, n))`` with overlap = sum(M * S)."""
+    """All PRMs x all proposals as matrix products: ``(f (m, n), overlap (m, n))`` with overlap =
+    sum(M * S); ``background`` (H, W) is needed when ``beta`` > 0. Proposals are converted to
+    float ``chunk`` at a time, so memory stays bounded at VOC scale (500 proposals x 448^2)."""
     p = normalise_prms(prms)
     pixels = int(np.prod(masks.shape[1:]))
-    s = masks.reshape(len(masks), pixels).astype(np.float32)
-    c = contours(masks, contour_width).reshape(len(masks), pixels).astype(np.float32)
-    overlap = p @ s.T
-    return alpha * overlap + p @ c.T, overlap
+    bg = None if not beta else background.reshape(pixels).astype(np.float32) / max(float(background.sum()), 1e-6)
+    queries = p if bg is None else np.vstack([p, bg[None]])
+    inside, on_contour = np.zeros((len(queries), len(masks)), np.float32), np.zeros((len(p), len(masks)), np.float32)
+    for start in range(0, len(masks), chunk):
+        part = masks[start:start + chunk]
+        inside[:, start:start + chunk] = queries @ part.reshape(len(part), pixels).T.astype(np.float32)
+        on_contour[:, start:start + chunk] = p @ contours(part, contour_width).reshape(len(part), pixels).T.astype(np.float32)
+    overlap = inside[: len(p)]
+    score = alpha * overlap + on_contour
+    if bg is not None:
+        score -= beta * inside[len(p):]
+    return score, overlap
 
 
 def select_candidates(

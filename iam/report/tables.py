@@ -49,8 +49,8 @@ def table1(metrics: Mapping[str, dict[str, Any]]) -> pd.DataFrame:
 
 def table2(metrics: Mapping[str, dict[str, Any]]) -> pd.DataFrame:
     """Mean seconds per image of each timed stage and their total, for PRM retrieval and IAM."""
-    parts = {"forward": "time_forward", "proposals": "time_proposals", "retrieval": "time_retrieval",
-             "CRF": "time_crf"}
+    parts = {"forward + peak backprop": "time_prm", "filling": "time_fill", "proposals": "time_proposals",
+             "retrieval": "time_retrieval", "CRF": "time_crf"}
     rows = []
     for method, m in metrics.items():
         timed = m.get("seconds_per_image", {})

@@ -1,0 +1,142 @@
+"""Table 2 side by side: per-image inference seconds of IAM vs PRM retrieval, same images, same machine.
+
+Uses a finished run's trained backbone and filler (``make run`` first) and its val images. For each
+image, in one process and one after the other:
+
+* shared: backbone forward + class peaks + batched peak backpropagation (the PRMs; both methods
+  need them at test time);
+* IAM: feature forward + filling module (``fill``), per-instance ConvCRF (``crf``), masks + NMS;
+* PRM retrieval: the built-in proposal generator (``proposals``, always CPU like MCG), proposal
+  decoding + scoring + NMS (``retrieval``, CPU).
+
+Prints median and p90 of every stage and of the totals, and the ratios the paper's Table 2 claims
+(retrieval total / IAM total with and without proposal generation). ``--size`` resizes the images
+(and the network input) to simulate another resolution, e.g. 448 as in the paper.
+Writes benchmarks/results/table2-{device}-{size}.json with machine and date.
+
+Usage: OMP_NUM_THREADS=2 python benchmarks/table2.py [--configfile config.yaml] [--device cpu] [--size 448]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import yaml
+
+from iam.baselines.prm_retrieval import retrieve
+from iam.config import validate_config
+from iam.data.voc import read_image, read_split
+from iam.inference import InferenceParams, crf_refine, instances, predict_iams, synced_clock
+from iam.io.atomic import write_json
+from iam.models.backbone import load_backbone
+from iam.prm.backprop import probabilistic
+from iam.prm.extract import PeakRule, image_prm
+from iam.proposals.generate import GeneratorConfig, generate
+from iam.training.filler import load_filler
+
+RESULTS = Path(__file__).resolve().parent / "results"
+IAM_STAGES, PRM_STAGES = ("prm", "fill", "crf", "masks"), ("prm", "proposals", "retrieval")
+
+
+class Clock:
+    """Runs a stage and records its seconds (device-synchronised) under a name."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device, self.times = device, {}
+
+    def __call__(self, name: str, fn: Callable[[], Any]) -> Any:
+        tic = synced_clock(self.device)
+        out = fn()
+        self.times[name] = synced_clock(self.device) - tic
+        return out
+
+
+def time_image(image: np.ndarray, models: dict, cfg: dict, device: torch.device) -> dict[str, float]:
+    """Seconds of every stage of both methods on one image."""
+    clock, size = Clock(device), image.shape[0]
+    rule = PeakRule(False, cfg["prm"]["class_threshold"], cfg["prm"]["peak_threshold"], cfg["prm"]["max_peaks"])
+    prm = clock("prm", lambda: image_prm(models["prm_net"], image, None, size, rule))
+    params = InferenceParams.from_config(cfg["inference"], cfg["crf"])
+    classes = prm.peaks[:, 0].astype(np.int64)
+    if len(prm.peaks):
+        iams = clock("fill", lambda: predict_iams(image, prm.prm, models["backbone"], models["filler"], size, device))
+        refined = clock("crf", lambda: crf_refine(image, iams, params.crf, device) if params.crf else iams)
+        clock("masks", lambda: instances(refined, iams, classes, prm.peak_scores, params))
+    gen = cfg["proposals"]["generator"]
+    gen_cfg = GeneratorConfig(tuple(gen["scales"]), gen["sigma"], gen["min_size"], gen["min_area"], gen["dedup_iou"])
+    props = Clock(torch.device("cpu"))
+    proposals = props("proposals", lambda: generate(image, gen_cfg, cfg["proposals"]["max_per_image"]))
+    r = cfg["retrieval"]
+    props("retrieval", lambda: retrieve(prm.peaks, prm.peak_scores, prm.prm, prm.crm, proposals.masks(),
+                                        r["alpha"], r["beta"], r["contour_width"], r["nms_iou"]))
+    return {"peaks": float(len(prm.peaks)), **clock.times, **props.times}
+
+
+def summarise(rows: list[dict[str, float]]) -> dict[str, Any]:
+    """Median / p90 per stage and of each method's total; the Table 2 ratios."""
+    def col(name: str) -> np.ndarray:
+        return np.array([r.get(name, 0.0) for r in rows])
+
+    iam = sum(col(s) for s in IAM_STAGES)
+    prm = sum(col(s) for s in PRM_STAGES)
+    prm_no_proposals = prm - col("proposals")
+    stats = {name: {"median_s": float(np.median(v)), "p90_s": float(np.percentile(v, 90)), "mean_s": float(v.mean())}
+             for name, v in {**{s: col(s) for s in (*IAM_STAGES, "proposals", "retrieval")},
+                             "iam_total": iam, "prm_retrieval_total": prm,
+                             "prm_retrieval_total_without_proposals": prm_no_proposals}.items()}
+    return {"images": len(rows), "peaks_per_image": float(col("peaks").mean()), "stages": stats,
+            "ratio_with_proposals": float(np.median(prm) / np.median(iam)),
+            "ratio_without_proposal_generation": float(np.median(prm_no_proposals) / np.median(iam)),
+            "ratio_after_prms": float(np.median(col("proposals") + col("retrieval"))
+                                      / np.median(col("fill") + col("crf") + col("masks")))}
+
+
+def load_models(results: Path, cfg: dict, device: torch.device) -> dict:
+    """The run's backbone (plain and probabilistic) and its filler for the reported k."""
+    k = cfg["evaluation"]["transfer_k"]
+    backbone = load_backbone(results / "backbone" / "model.pt", device)
+    filler, _ = load_filler(results / "filler" / cfg["proposals"]["source"] / f"k{k}" / "model.pt", device)
+    return {"backbone": backbone, "prm_net": probabilistic(backbone), "filler": filler.eval()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configfile", default="config.yaml")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--size", type=int, help="resize images to size x size (default: the run's input size)")
+    parser.add_argument("--images", type=int, default=40)
+    args = parser.parse_args()
+    cfg = validate_config(yaml.safe_load(Path(args.configfile).read_text()))
+    results, device = Path("results") / cfg["run"], torch.device(args.device)
+    if not (results / "backbone" / "model.pt").is_file():
+        raise SystemExit(f"{results}: no trained run; run the pipeline (make run) first")
+    size = args.size or cfg["backbone"]["input_size"]
+    voc = results / "data" / "VOC2012"
+    models = load_models(results, cfg, device)
+    rows = []
+    for image_id in read_split(voc, cfg["dataset"]["val_split"])[: args.images + 1]:
+        image = cv2.resize(read_image(voc, image_id), (size, size), interpolation=cv2.INTER_LINEAR)
+        rows.append(time_image(image, models, cfg, device))
+    report = {"date": datetime.date.today().isoformat(), "device": _device_name(device),
+              "machine": f"{platform.node()} {platform.machine()}, {torch.get_num_threads()} torch threads, "
+                         f"torch {torch.__version__}",
+              "config": args.configfile, "size": size, **summarise(rows[1:])}  # first image: warm-up
+    write_json(RESULTS / f"table2-{device.type}-{size}.json", report)
+    print(yaml.safe_dump(report, sort_keys=False))
+
+
+def _device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+
+
+if __name__ == "__main__":
+    main()
