@@ -19,7 +19,7 @@ rule train_filler:
         f"{OUT}/benchmarks/train_filler/{{source}}_k{{k}}.tsv"
     conda:
         "../envs/torch.yaml"
-    threads: 2
+    threads: 1  # one model per k: on 2 cores two train side by side
     resources:
         gpu=torch_resources,
     params:

@@ -20,7 +20,8 @@ FIGURES = ("iou_vs_size", "per_class_iou", "training_curves", "gallery")
 CAPTIONS = {
     "table1": "Table 1: instance segmentation on val, mAP^r (VOC mode; void pixels excluded from intersection "
               "and union), ABO and COCO-mode mAP (pycocotools) in %",
-    "table2": "Table 2: mean seconds per image (PRM = forward + proposals + retrieval; IAM = forward + CRF)",
+    "table2": "Table 2: mean seconds per image (both: backbone forward + peak backprop; PRM retrieval: + proposals + "
+              "retrieval; IAM: + filling + CRF)",
     "table3": "Table 3 analogue: localization error (%) on loc_test",
     "table4": "Table 4 analogue: saliency F_beta (beta^2 = 0.3) on saliency_test",
     "proposal_recall": "Proposal recall and ABO on val",
