@@ -1,4 +1,4 @@
-"""Backbone: shapes, dilation, training determinism, resume, bad checkpoints, NaN loss."""
+"""Backbone: shapes, dilation, training determinism, resume, NaN loss (bad model files: test_bad_inputs.py)."""
 
 import json
 
@@ -10,8 +10,9 @@ from torch import nn
 
 from iam.data.benchmark import generate_benchmark
 from iam.data.voc import read_split
-from iam.errors import InputError, TrainingError
+from iam.errors import TrainingError
 from iam.models.backbone import PeakBackbone, load_backbone
+from iam.training import backbone as backbone_training
 from iam.training.backbone import BackboneConfig, average_precision, train_backbone
 from iam.workflow import seed_everything
 
@@ -56,29 +57,33 @@ def test_average_precision():
     assert average_precision(np.array([0.9, 0.8, 0.1]), np.array([1, 0, 1])) == pytest.approx((1 + 2 / 3) / 2)
 
 
-def test_training_is_deterministic_and_resume_equals_uninterrupted(voc, tmp_path):
+def test_training_is_deterministic_and_resume_equals_uninterrupted(voc, tmp_path, monkeypatch):
     rows = _train(voc, tmp_path / "a")
     assert [r["epoch"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
     assert json.loads((tmp_path / "a" / "metrics.json").read_text()) == rows
     assert (tmp_path / "a" / "metrics.csv").read_text().splitlines()[0] == "epoch,loss,val_map"
-    _train(voc, tmp_path / "b", BackboneConfig(**{**CFG.__dict__, "epochs": 1}))  # "interrupted" after epoch 1
-    _train(voc, tmp_path / "b")  # rerun resumes from checkpoints/epoch0001.pt
+
+    real_epoch, epochs_run = backbone_training.train_epoch, []
+
+    def killed_in_epoch_2(model, loader, optimizer, epoch, device):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return real_epoch(model, loader, optimizer, epoch, device)
+
+    def recorded(model, loader, optimizer, epoch, device):
+        epochs_run.append(epoch)
+        return real_epoch(model, loader, optimizer, epoch, device)
+
+    monkeypatch.setattr(backbone_training, "train_epoch", killed_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        _train(voc, tmp_path / "b")
+    assert not (tmp_path / "b" / "model.pt").exists()
+    monkeypatch.setattr(backbone_training, "train_epoch", recorded)
+    _train(voc, tmp_path / "b")  # reseeds like a fresh process; must resume from checkpoints/epoch0001.pt
+    assert epochs_run == [1], "the rerun did not resume after the epoch-1 checkpoint"
     a, b = _weights(tmp_path / "a" / "model.pt"), _weights(tmp_path / "b" / "model.pt")
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert json.loads((tmp_path / "b" / "metrics.json").read_text()) == rows
-
-
-def test_wrong_arch_or_class_count_is_an_error(voc, tmp_path):
-    _train(voc, tmp_path, BackboneConfig(**{**CFG.__dict__, "epochs": 1}))
-    with pytest.raises(InputError, match="arch='resnet18', expected 'resnet50'"):
-        load_backbone(tmp_path / "model.pt", arch="resnet50")
-    with pytest.raises(InputError, match="num_classes=3, expected 20"):
-        load_backbone(tmp_path / "model.pt", num_classes=20)
-    ckpt = torch.load(tmp_path / "model.pt", weights_only=True)
-    ckpt["arch"]["arch"] = "resnet50"
-    torch.save(ckpt, tmp_path / "forged.pt")
-    with pytest.raises(InputError, match="forged.pt.*do not fit a resnet50"):
-        load_backbone(tmp_path / "forged.pt")
 
 
 def test_nan_loss_names_epoch_and_batch_and_keeps_last_checkpoint(voc, tmp_path, monkeypatch):
@@ -95,14 +100,6 @@ def test_weights_from_a_torchvision_state_dict(tmp_path):
     model = PeakBackbone("resnet18", 4, weights=str(tmp_path / "r18.pth"))
     assert torch.equal(model.layer4[1].conv2.weight, ref.layer4[1].conv2.weight)
     assert torch.equal(model.stem[0].weight, ref.conv1.weight)
-    with pytest.raises(InputError, match="r18.pth.*not a state dict of this ResNet"):
-        PeakBackbone("resnet50", 4, weights=str(tmp_path / "r18.pth"))
-
-
-def test_truncated_model_file_is_an_input_error(tmp_path):
-    (tmp_path / "model.pt").write_bytes(b"trunc")
-    with pytest.raises(InputError, match="model.pt: not a backbone model file"):
-        load_backbone(tmp_path / "model.pt")
 
 
 def test_checkpoints_of_another_configuration_are_not_resumed(voc, tmp_path):

@@ -1,121 +1,456 @@
-"""The bad-input catalogue (issue 10): each case fails with a message naming the file (or config
-key) and the problem, and leaves what was already written intact.
+"""The bad-input catalogue: each case feeds one bad input to the pipeline code that reads it, which
+must fail with a message naming the file (or config key, or training step) and the problem, leaving
+what was already written intact.
 
-Cases whose fixture is a whole generated tree (corrupt/truncated JPEG, missing image, empty split,
-XML without objects, unknown class, PNG size mismatch, SBD without GTinst) live beside their reader
-in tests/test_data_readers.py; NaN losses in tests/test_backbone.py and tests/test_filler_training.py.
-This file gathers the remaining cases on small hand-made inputs.
+``CASES`` is the catalogue; ``docs/bad-inputs.md`` is generated from it by
+``scripts/bad_input_catalogue.py`` (``test_catalogue_is_current`` keeps the two in step).
 """
 
 from __future__ import annotations
 
+import errno
+import importlib.util
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+
+import h5py
 import numpy as np
 import pytest
 import scipy.io
 import torch
+import torchvision
 import yaml
+from PIL import Image
+from torch import nn
 
 from iam.config import validate_config
+from iam.data.sbd import read_sbd_instances
+from iam.data.voc import read_gt_instances, read_image, read_image_labels, read_split
 from iam.device import resolve_device
-from iam.errors import ArtifactError, InputError
+from iam.errors import ArtifactError, InputError, TrainingError
 from iam.io.atomic import atomic_path, write_json
-from iam.io.h5 import open_artifact, put, write_artifact
+from iam.io.h5 import SCHEMA_VERSION, merge_shards, open_artifact, put, write_artifact
 from iam.models.backbone import PeakBackbone, load_backbone, save_backbone
 from iam.proposals.mcg import read_mcg
-from iam.data.sbd import read_sbd_instances
+from iam.training.backbone import BackboneConfig, train_backbone
+from iam.training.checkpoint import load_latest, save_checkpoint
+from iam.training.filler import FillerConfig, Sample, load_filler, load_samples, train
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+CLASSES = ["aeroplane", "person", "tvmonitor"]  # the classes of the fixture images
+CPU = torch.device("cpu")
 
 
-def _mcg(path, superpixels, labels, scores, drop=()):
+@dataclass(frozen=True)
+class Case:
+    """One bad input, described by ``bad_input`` (Markdown): ``trigger(workdir)`` builds it under
+    ``workdir`` and hands it to the code that reads it, which must raise ``error`` with a message
+    matching ``match`` (searched); ``after(workdir)`` then checks what survived (its docstring is the
+    catalogue's "afterwards" column)."""
+
+    name: str
+    bad_input: str
+    trigger: Callable[[Path], object]
+    error: type[Exception]
+    match: str
+    after: Callable[[Path], None] | None = None
+
+
+def run_case(case: Case, workdir: Path) -> str:
+    """Run ``case`` in ``workdir``; its message with ``workdir`` stripped from paths."""
+    with pytest.raises(case.error, match=case.match) as raised:
+        case.trigger(workdir)
+    if case.after is not None:
+        case.after(workdir)
+    return str(raised.value).replace(f"{workdir}/", "")
+
+
+# ---- images, splits, annotations, label PNGs (in a copy of the VOC fixture tree), SBD .mat ----
+
+
+def _voc(d: Path) -> Path:
+    shutil.copytree(FIXTURES / "VOC2012", d / "VOC2012")
+    return d / "VOC2012"
+
+
+def corrupt_jpeg(d: Path) -> None:
+    voc = _voc(d)
+    (voc / "JPEGImages" / "2007_000032.jpg").write_bytes(b"GIF89a not a jpeg")
+    read_image(voc, "2007_000032")
+
+
+def truncated_jpeg(d: Path) -> None:
+    voc = _voc(d)
+    path = voc / "JPEGImages" / "2008_000002.jpg"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    read_image(voc, "2008_000002")
+
+
+def listed_id_without_image(d: Path) -> None:
+    voc = _voc(d)
+    split = voc / "ImageSets" / "Segmentation" / "val.txt"
+    split.write_text(split.read_text() + "2009_000001\n")
+    for image_id in read_split(voc, "val"):
+        read_image(voc, image_id)
+
+
+def empty_split_file(d: Path) -> None:
+    voc = _voc(d)
+    (voc / "ImageSets" / "Segmentation" / "val.txt").write_text("\n \n")
+    read_split(voc, "val")
+
+
+def xml_without_objects(d: Path) -> None:
+    voc = _voc(d)
+    path = voc / "Annotations" / "2008_000002.xml"
+    text = path.read_text()
+    path.write_text(text[: text.index("<object>")] + text[text.index("</object>") + len("</object>"):])
+    read_image_labels(voc, "2008_000002", CLASSES)
+
+
+def unknown_class_name(d: Path) -> None:
+    voc = _voc(d)
+    path = voc / "Annotations" / "2008_000002.xml"
+    path.write_text(path.read_text().replace("tvmonitor", "television"))
+    read_image_labels(voc, "2008_000002", CLASSES)
+
+
+def palette_png_of_another_size(d: Path) -> None:
+    voc = _voc(d)
+    path = voc / "SegmentationObject" / "2007_000032.png"
+    Image.open(path).transpose(Image.Transpose.TRANSPOSE).save(path)
+    read_gt_instances(voc, "2007_000032", CLASSES)
+
+
+def rgb_label_png(d: Path) -> None:
+    voc = _voc(d)
+    path = voc / "SegmentationClass" / "2008_000002.png"
+    Image.open(path).convert("RGB").save(path)
+    read_gt_instances(voc, "2008_000002", CLASSES)
+
+
+def sbd_mat_without_gtinst(d: Path) -> None:
+    (d / "SBD" / "inst").mkdir(parents=True)
+    scipy.io.savemat(d / "SBD" / "inst" / "2008_000002.mat", {"GTcls": {"Segmentation": np.zeros((32, 48), np.uint8)}})
+    read_sbd_instances(d / "SBD", "2008_000002")
+
+
+def sbd_gtinst_without_categories(d: Path) -> None:
+    (d / "SBD" / "inst").mkdir(parents=True)
+    scipy.io.savemat(d / "SBD" / "inst" / "2008_000002.mat", {"GTinst": {"Segmentation": np.zeros((32, 48), np.uint8)}})
+    read_sbd_instances(d / "SBD", "2008_000002")
+
+
+# ---- MCG / COB proposal files ----
+
+SUPERPIXELS = np.array([[1, 1, 2], [3, 3, 2]])  # 1-based, 3 superpixels
+
+
+def _mcg(d: Path, labels: list[list[int]], drop: tuple[str, ...] = ()) -> Path:
+    """An MCG-format .mat of ``SUPERPIXELS`` with one proposal (score 0.5) per label list."""
     cells = np.empty((len(labels), 1), object)
     for j, lab in enumerate(labels):
         cells[j, 0] = np.asarray(lab, np.float64).reshape(-1, 1)
-    fields = {"superpixels": np.asarray(superpixels, np.uint16), "labels": cells,
-              "scores": np.asarray(scores, np.float64).reshape(-1, 1)}
+    fields = {"superpixels": SUPERPIXELS.astype(np.uint16), "labels": cells,
+              "scores": np.full((len(labels), 1), 0.5)}
+    path = d / "2008_000002.mat"
     scipy.io.savemat(path, {k: v for k, v in fields.items() if k not in drop})
     return path
 
 
-SP = np.array([[1, 1, 2], [3, 3, 2]])
+def mcg_without_labels(d: Path) -> None:
+    read_mcg(_mcg(d, [[1]], drop=("labels",)))
 
 
-@pytest.mark.parametrize(
-    ("case", "labels", "scores", "drop", "shape", "message"),
-    [
-        ("missing_labels", [[1]], [0.5], ("labels",), None, r"missing field\(s\) \['labels'\]"),
-        ("ids_out_of_range", [[1, 7]], [0.5], (), None, r"superpixel ids outside 1\.\.3"),
-        ("zero_proposals", [], [], (), None, "holds zero proposals"),
-        ("size_mismatch", [[1]], [0.5], (), (4, 4), r"superpixel map is \(2, 3\), image is \(4, 4\)"),
-    ],
-)
-def test_malformed_mcg_file(tmp_path, case, labels, scores, drop, shape, message):
-    path = _mcg(tmp_path / f"{case}.mat", SP, labels, scores, drop)
-    with pytest.raises(InputError, match=rf"{case}\.mat: .*{message}"):
-        read_mcg(path, image_shape=shape)
+def mcg_superpixel_ids_out_of_range(d: Path) -> None:
+    read_mcg(_mcg(d, [[1, 7]]))
 
 
-def test_sbd_file_missing_a_field(tmp_path):
-    (tmp_path / "inst").mkdir()
-    scipy.io.savemat(tmp_path / "inst" / "x.mat", {"GTinst": {"Segmentation": np.zeros((2, 2), np.uint8)}})
-    with pytest.raises(InputError, match=r"x\.mat: GTinst lacks field 'Categories'"):
-        read_sbd_instances(tmp_path, "x")
+def mcg_zero_proposals(d: Path) -> None:
+    read_mcg(_mcg(d, []))
 
 
-def test_truncated_artifact(tmp_path):
-    path = tmp_path / "prm.h5"
-    with write_artifact(path, "prm", "extract_prm", {}) as f:
-        put(f.create_group("a"), "prm", np.ones((3, 8, 8), np.float32))
+def mcg_size_differs_from_image(d: Path) -> None:
+    read_mcg(_mcg(d, [[1]]), image_shape=(32, 48))
+
+
+# ---- HDF5 artifacts ----
+
+
+def _prm_artifact(path: Path, params: dict | None = None) -> Path:
+    with write_artifact(path, "prm", "extract_prm", params) as f:
+        put(f.create_group("2008_000002"), "prm", np.ones((3, 8, 8), np.float32))
+    return path
+
+
+def _foreign(path: Path) -> Path:
+    """An HDF5 file without provenance attrs (whose size does not depend on the code version)."""
+    with h5py.File(path, "w") as f:
+        f["prm"] = np.ones((3, 8, 8))
+    return path
+
+
+def truncated_artifact(d: Path) -> None:
+    path = _foreign(d / "val.h5")
     path.write_bytes(path.read_bytes()[:300])
-    with pytest.raises(ArtifactError, match=r"prm\.h5: not a readable HDF5 file \(truncated or foreign\?\)"):
-        open_artifact(path, "prm")
+    open_artifact(path, "prm")
 
 
-def test_artifact_of_another_configuration(tmp_path):
-    path = tmp_path / "k1.h5"
-    with write_artifact(path, "pseudo_gt", "make_pseudo_gt", {"k": 1, "source": "generated"}):
+def foreign_hdf5(d: Path) -> None:
+    open_artifact(_foreign(d / "val.h5"), "prm")
+
+
+def artifact_of_another_schema_version(d: Path) -> None:
+    path = _prm_artifact(d / "val.h5")
+    with h5py.File(path, "a") as f:
+        f.attrs["schema_version"] = SCHEMA_VERSION + 1
+    open_artifact(path, "prm")
+
+
+def artifact_of_another_kind(d: Path) -> None:
+    open_artifact(_prm_artifact(d / "val.h5"), "proposals")
+
+
+def artifact_of_another_configuration(d: Path) -> None:
+    with write_artifact(d / "k1.h5", "pseudo_gt", "make_pseudo_gt", {"k": 1, "source": "generated"}):
         pass
-    with pytest.raises(ArtifactError, match=r"k1\.h5: was produced with k=1, this step expects 5"):
-        open_artifact(path, "pseudo_gt", {"k": 5, "source": "generated"})
-    with pytest.raises(ArtifactError, match=r"k1\.h5: was produced with source='generated', this step expects 'mcg'"):
-        open_artifact(path, "pseudo_gt", {"k": 1, "source": "mcg"})
+    open_artifact(d / "k1.h5", "pseudo_gt", {"k": 5, "source": "generated"})
 
 
-@pytest.mark.parametrize(("arch", "classes", "problem"), [("resnet34", 3, "arch"), ("resnet18", 5, "class")])
-def test_checkpoint_of_another_architecture_or_class_count(tmp_path, arch, classes, problem):
-    path = tmp_path / "model.pt"
-    save_backbone(PeakBackbone("resnet18", 3, True, True, "none"), ["a", "b", "c"], path)
-    with pytest.raises(InputError, match=rf"model\.pt: .*{problem}"):
-        load_backbone(path, "cpu", arch=arch, num_classes=classes)
+def shards_of_different_configurations(d: Path) -> None:
+    shards = [_prm_artifact(d / "shard0.h5", {"max_peaks": 5}), _prm_artifact(d / "shard1.h5", {"max_peaks": 10})]
+    merge_shards(shards, d / "val.h5", "prm")
 
 
-def test_config_with_wrong_type_and_out_of_range_value():
-    config = yaml.safe_load(open("config/tiny.yaml"))
+def no_merged_file(d: Path) -> None:
+    """no val.h5 is written"""
+    assert not (d / "val.h5").exists()
+
+
+def _filler_samples_from(d: Path, k: int, source: str) -> None:
+    """Load filler training samples for k=5 from generated proposals out of a pseudo GT made for
+    ``k`` and ``source``."""
+    _prm_artifact(d / "prm.h5")
+    with write_artifact(d / f"k{k}.h5", "pseudo_gt", "make_pseudo_gt") as f:
+        f.attrs["k"], f.attrs["source"] = k, source
+    load_samples(d, d / "prm.h5", d / f"k{k}.h5", [], 32, k=5, source="generated")
+
+
+def pseudo_gt_of_another_k(d: Path) -> None:
+    _filler_samples_from(d, 1, "generated")
+
+
+def pseudo_gt_of_another_source(d: Path) -> None:
+    _filler_samples_from(d, 5, "mcg")
+
+
+# ---- models and checkpoints ----
+
+
+def _backbone(d: Path, arch: str = "resnet18") -> Path:
+    save_backbone(PeakBackbone(arch, len(CLASSES)), CLASSES, d / "model.pt")
+    return d / "model.pt"
+
+
+def backbone_of_another_arch(d: Path) -> None:
+    load_backbone(_backbone(d), arch="resnet34", num_classes=len(CLASSES))
+
+
+def backbone_of_another_class_count(d: Path) -> None:
+    load_backbone(_backbone(d), arch="resnet18", num_classes=20)
+
+
+def backbone_weights_contradict_its_header(d: Path) -> None:
+    path = _backbone(d)
+    model = torch.load(path, weights_only=True)
+    model["arch"]["num_classes"] = 5
+    torch.save(model, path)
+    load_backbone(path)
+
+
+def truncated_backbone(d: Path) -> None:
+    path = _backbone(d)
+    path.write_bytes(path.read_bytes()[:4096])
+    load_backbone(path)
+
+
+def torchvision_weights_of_another_arch(d: Path) -> None:
+    torch.save(torchvision.models.resnet18().state_dict(), d / "resnet.pth")
+    PeakBackbone("resnet34", len(CLASSES), weights=str(d / "resnet.pth"))
+
+
+def backbone_given_as_filler(d: Path) -> None:
+    load_filler(_backbone(d), CPU)
+
+
+def truncated_checkpoint(d: Path) -> None:
+    model = nn.Linear(3, 2)
+    path = save_checkpoint(d / "checkpoints", model, torch.optim.SGD(model.parameters(), lr=0.1), 1)
+    path.write_bytes(path.read_bytes()[:300])
+    load_latest(d / "checkpoints")
+
+
+# ---- training ----
+
+
+def _nan_loss(self: nn.Module, scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return (scores * float("nan")).sum()
+
+
+def nan_backbone_loss(d: Path) -> None:
+    voc = _voc(d)
+    ids = read_split(voc, "val")
+    with mock.patch.object(nn.MultiLabelSoftMarginLoss, "forward", _nan_loss):
+        train_backbone(voc, ids, ids, CLASSES, BackboneConfig(input_size=32, epochs=1, batch_size=2), CPU,
+                       d / "backbone")
+
+
+def inf_filler_loss(d: Path) -> None:
+    sample = Sample("2008_000002", torch.zeros(3, 32, 32), torch.ones(1, 32, 32, dtype=torch.float16),
+                    torch.ones(1, 32, 32, dtype=torch.uint8), np.array([[0]]))
+    with mock.patch("torch.nn.functional.binary_cross_entropy_with_logits", return_value=torch.tensor(float("inf"))):
+        train(PeakBackbone("resnet18", len(CLASSES)), [sample], FillerConfig(channels=4, pyramid_channels=8), CPU,
+              d / "filler")
+
+
+def no_model_written(d: Path) -> None:
+    """no model.pt is written"""
+    assert not list(d.rglob("model.pt"))
+
+
+# ---- configuration, device, disk ----
+
+
+def invalid_config(d: Path) -> None:
+    config = yaml.safe_load((ROOT / "config" / "tiny.yaml").read_text())
     config["filler"]["epochs"] = "4"
     config["crf"]["filter_size"] = 1
-    with pytest.raises(InputError) as err:
-        validate_config(config, source="config/tiny.yaml")
-    text = str(err.value)
-    assert text.startswith("config/tiny.yaml: invalid configuration")
-    assert "key 'filler.epochs': '4' is not of type 'integer'" in text
-    assert "key 'crf.filter_size': 1 is less than the minimum of 3" in text
+    validate_config(config, source="config/tiny.yaml")
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
-def test_cuda_requested_without_gpu():
-    with pytest.raises(InputError, match="config key 'device': cuda requested but no CUDA device is available"):
+def cuda_without_gpu(d: Path) -> None:
+    with mock.patch("torch.cuda.is_available", return_value=False):
         resolve_device("cuda")
 
 
-def test_disk_full_while_writing_leaves_no_partial_file(tmp_path, monkeypatch):
-    target = tmp_path / "metrics.json"
-    write_json(target, {"previous": True})
+def _disk_full(*_args: object, **_kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
 
-    def full(*_args, **_kwargs):
-        raise OSError(28, "No space left on device")
 
-    with pytest.raises(OSError, match="No space left"):
-        with atomic_path(target) as tmp:
-            tmp.write_text('{"half": ')
-            monkeypatch.setattr(type(tmp), "write_text", full)
-            tmp.write_text("rest")
-    assert target.read_text() == '{\n  "previous": true\n}\n'
-    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+def disk_full_writing_json(d: Path) -> None:
+    write_json(d / "metrics.json", {"previous": True})
+    with atomic_path(d / "metrics.json") as tmp:
+        tmp.write_text('{"half": ')
+        with mock.patch.object(Path, "write_text", _disk_full):
+            tmp.write_text("rest}")
+
+
+def previous_json_kept(d: Path) -> None:
+    """the previous metrics.json is intact, no partial or temporary file is left"""
+    assert (d / "metrics.json").read_text() == '{\n  "previous": true\n}\n'
+    assert [p.name for p in d.iterdir()] == ["metrics.json"]
+
+
+def disk_full_writing_hdf5(d: Path) -> None:
+    with write_artifact(d / "val.h5", "prm", "extract_prm") as f:
+        put(f.create_group("2008_000002"), "prm", np.ones((3, 8, 8), np.float32))
+        _disk_full()
+
+
+def nothing_written(d: Path) -> None:
+    """no val.h5 and no temporary file is left"""
+    assert list(d.iterdir()) == []
+
+
+CASES = [
+    Case("corrupt_jpeg", "JPEG file holding other bytes", corrupt_jpeg, InputError,
+         r"JPEGImages/2007_000032\.jpg: cannot decode image \(corrupt or truncated JPEG\)"),
+    Case("truncated_jpeg", "JPEG cut in half", truncated_jpeg, InputError,
+         r"JPEGImages/2008_000002\.jpg: cannot decode image \(corrupt or truncated JPEG\)"),
+    Case("listed_id_without_image", "split file lists an id that has no JPEG", listed_id_without_image, InputError,
+         r"2009_000001\.jpg: image '2009_000001' is listed but its file is missing"),
+    Case("empty_split_file", "split file without ids", empty_split_file, InputError,
+         r"Segmentation/val\.txt: split file lists no images"),
+    Case("xml_without_objects", "annotation XML without `<object>`", xml_without_objects, InputError,
+         r"Annotations/2008_000002\.xml: annotation has no <object>"),
+    Case("unknown_class_name", "annotation XML naming a class not in `dataset.classes`", unknown_class_name,
+         InputError, r"Annotations/2008_000002\.xml: unknown class name 'television'"),
+    Case("palette_png_of_another_size", "label PNG whose size differs from the JPEG's", palette_png_of_another_size,
+         InputError, r"SegmentationObject/2007_000032\.png: size \(48, 32\) differs from the image's \(32, 48\)"),
+    Case("rgb_label_png", "label PNG saved as RGB instead of palette", rgb_label_png, InputError,
+         r"SegmentationClass/2008_000002\.png: expected a palette PNG, got mode RGB"),
+    Case("sbd_mat_without_gtinst", "SBD inst/ .mat without the GTinst struct", sbd_mat_without_gtinst, InputError,
+         r"inst/2008_000002\.mat: missing struct 'GTinst'"),
+    Case("sbd_gtinst_without_categories", "SBD GTinst struct without Categories", sbd_gtinst_without_categories,
+         InputError, r"inst/2008_000002\.mat: GTinst lacks field 'Categories'"),
+    Case("mcg_without_labels", "MCG .mat without the labels field", mcg_without_labels, InputError,
+         r"2008_000002\.mat: missing field\(s\) \['labels'\]"),
+    Case("mcg_superpixel_ids_out_of_range", "MCG proposal naming a superpixel the map lacks",
+         mcg_superpixel_ids_out_of_range, InputError, r"2008_000002\.mat: proposal 0 has superpixel ids outside 1\.\.3"),
+    Case("mcg_zero_proposals", "MCG .mat with no proposals", mcg_zero_proposals, InputError,
+         r"2008_000002\.mat: holds zero proposals"),
+    Case("mcg_size_differs_from_image", "MCG superpixel map of another size than the image",
+         mcg_size_differs_from_image, InputError, r"2008_000002\.mat: superpixel map is \(2, 3\), image is \(32, 48\)"),
+    Case("truncated_artifact", "HDF5 file cut after 300 bytes", truncated_artifact, ArtifactError,
+         r"val\.h5: not a readable HDF5 file \(truncated or foreign\?\)"),
+    Case("foreign_hdf5", "HDF5 file not written by the pipeline", foreign_hdf5, ArtifactError,
+         r"val\.h5: schema_version missing, expected \d+ \(foreign or stale file\)"),
+    Case("artifact_of_another_schema_version", "artifact of another schema version",
+         artifact_of_another_schema_version, ArtifactError, r"val\.h5: schema_version \d+, expected \d+"),
+    Case("artifact_of_another_kind", "PRM artifact where proposals are expected", artifact_of_another_kind,
+         ArtifactError, r"val\.h5: holds kind 'prm', expected 'proposals'"),
+    Case("artifact_of_another_configuration", "pseudo GT made with k=1 where k=5 is expected",
+         artifact_of_another_configuration, ArtifactError, r"k1\.h5: was produced with k=1, this step expects 5"),
+    Case("shards_of_different_configurations", "shards of one split made with different parameters (config hash)",
+         shards_of_different_configurations, ArtifactError,
+         r"shard1\.h5: shard was produced with other parameters than the first", no_merged_file),
+    Case("pseudo_gt_of_another_k", "filler given the pseudo GT of another k", pseudo_gt_of_another_k, ArtifactError,
+         r"k1\.h5: pseudo GT is for k=1, source='generated'; expected k=5, source='generated'"),
+    Case("pseudo_gt_of_another_source", "filler given the pseudo GT of MCG proposals in a run on generated ones",
+         pseudo_gt_of_another_source, ArtifactError,
+         r"k5\.h5: pseudo GT is for k=5, source='mcg'; expected k=5, source='generated'"),
+    Case("backbone_of_another_arch", "backbone model of another architecture", backbone_of_another_arch, InputError,
+         r"model\.pt: backbone has arch='resnet18', expected 'resnet34'"),
+    Case("backbone_of_another_class_count", "backbone model of another class count", backbone_of_another_class_count,
+         InputError, r"model\.pt: backbone has num_classes=3, expected 20"),
+    Case("backbone_weights_contradict_its_header", "backbone model whose weights do not fit its recorded classes",
+         backbone_weights_contradict_its_header, InputError, r"model\.pt: weights do not fit a resnet18 with 5 classes"),
+    Case("truncated_backbone", "backbone model cut after 4 KiB", truncated_backbone, InputError,
+         r"model\.pt: not a backbone model file"),
+    Case("torchvision_weights_of_another_arch", "`backbone.weights`: a resnet18 state dict for a resnet34",
+         torchvision_weights_of_another_arch, InputError, r"resnet\.pth: not a state dict of this ResNet"),
+    Case("backbone_given_as_filler", "backbone model where the filler model is expected", backbone_given_as_filler,
+         ArtifactError, r"model\.pt: not a filler model written by train_filler"),
+    Case("truncated_checkpoint", "training checkpoint cut after 300 bytes", truncated_checkpoint, InputError,
+         r"epoch0001\.pt: unreadable checkpoint \(delete it to restart that epoch\)"),
+    Case("nan_backbone_loss", "backbone loss becomes NaN", nan_backbone_loss, TrainingError,
+         r"epoch 1, batch 0: loss is nan; the last good checkpoint is kept", no_model_written),
+    Case("inf_filler_loss", "filler loss becomes inf", inf_filler_loss, TrainingError,
+         r"filler loss is inf at epoch 0, batch 0; last good checkpoint kept", no_model_written),
+    Case("invalid_config", "config with a string for an integer and a value below its minimum", invalid_config,
+         InputError, r"(?s)config/tiny\.yaml: invalid configuration.*key 'crf\.filter_size': 1 is less than the "
+         r"minimum of 3.*key 'filler\.epochs': '4' is not of type 'integer'"),
+    Case("cuda_without_gpu", "`device: cuda` on a machine without a GPU", cuda_without_gpu, InputError,
+         r"config key 'device': cuda requested but no CUDA device is available"),
+    Case("disk_full_writing_json", "disk full while metrics.json is rewritten", disk_full_writing_json, OSError,
+         r"No space left on device: '.*metrics\.json'", previous_json_kept),
+    Case("disk_full_writing_hdf5", "disk full while an HDF5 artifact is written", disk_full_writing_hdf5, OSError,
+         r"No space left on device: '.*val\.h5'", nothing_written),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_bad_input_fails_with_a_message_naming_it(case, tmp_path):
+    run_case(case, tmp_path)
+
+
+def test_catalogue_is_current():
+    spec = importlib.util.spec_from_file_location("bad_input_catalogue", ROOT / "scripts" / "bad_input_catalogue.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert (ROOT / script.DOC).read_text() == script.catalogue(), (
+        f"{script.DOC} is stale: run .venv/bin/python scripts/bad_input_catalogue.py")

@@ -10,7 +10,7 @@ import shutil
 import h5py
 import pytest
 import yaml
-from conftest import copy_workflow, run_snakemake
+from conftest import copy_workflow, planned_jobs, run_snakemake
 
 from iam.io.compare import artifact_differences
 from iam.io.schema import LAYOUTS
@@ -19,12 +19,6 @@ pytestmark = pytest.mark.e2e
 
 GT_FOLDERS = ("SegmentationObject", "SegmentationClass", "SegmentationPart", "SaliencyMasks")
 UPSTREAM = ("prm", "proposals", "pseudo_gt", "iam")
-
-
-def _planned_rules(result) -> set[str]:
-    """Rule names in a dry run's job table."""
-    table = result.stdout.split("Job stats:")[-1].split("Reasons:")[0]
-    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, re.M)} - {"total", "job"}
 
 
 def test_report_and_metrics(tiny_run):
@@ -60,17 +54,33 @@ def test_noop_rerun_schedules_nothing(tiny_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_config_change_reruns_only_downstream(tiny_run, tmp_path):
-    config = yaml.safe_load((tiny_run.workdir / "config" / "tiny.yaml").read_text())
+def _more_crf_iterations(config: dict) -> None:
     config["crf"]["iterations"] += 1
-    changed = tiny_run.workdir / "config" / "tiny_crf.yaml"
+
+
+def _add_k(config: dict) -> None:
+    config["pseudo_gt"]["k"].append(3)
+
+
+@pytest.mark.parametrize("change, must_run, must_not_run", [
+    (_more_crf_iterations, {"infer_iam", "report"},
+     {"make_dataset", "train_backbone", "extract_prm", "generate_proposals", "make_pseudo_gt", "train_filler"}),
+    (_add_k, {"make_pseudo_gt", "train_filler", "infer_iam", "report"},
+     {"make_dataset", "train_backbone", "extract_prm", "generate_proposals", "retrieve_prm"}),
+])
+def test_config_change_reruns_only_downstream(tiny_run, change, must_run, must_not_run):
+    config = yaml.safe_load((tiny_run.workdir / "config" / "tiny.yaml").read_text())
+    change(config)
+    changed = tiny_run.workdir / "config" / "tiny_changed.yaml"
     changed.write_text(yaml.safe_dump(config, sort_keys=False))
     result = run_snakemake(tiny_run.workdir, "-n", configfile=str(changed))
     changed.unlink()
     assert result.returncode == 0, result.stderr
-    planned = _planned_rules(result)
-    assert "infer_iam" in planned and "report" in planned
-    assert not planned & {"make_dataset", "train_backbone", "extract_prm", "make_pseudo_gt", "train_filler"}
+    planned = planned_jobs(result)
+    assert must_run <= planned.keys() and not planned.keys() & must_not_run, planned
+    if change is _add_k:  # the existing k keep their pseudo GT, fillers and IAMs: only k3 outputs are planned
+        outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
+        assert not [o for o in outputs if re.search(r"/k(1|5)[./]", o)], outputs
 
 
 def test_upstream_never_reads_ground_truth_and_is_deterministic(tiny_run, tmp_path):
@@ -95,35 +105,3 @@ def test_upstream_never_reads_ground_truth_and_is_deterministic(tiny_run, tmp_pa
     for target in targets:
         assert artifact_differences(tiny_run.workdir / target, work / target) == [], target
 
-
-def test_killed_run_resumes_to_the_same_artifacts(tiny_run, tmp_path):
-    """SIGKILL the whole snakemake process group once the backbone has checkpointed an epoch, unlock,
-    rerun with --rerun-incomplete, and compare with the uninterrupted run."""
-    import os
-    import signal
-    import subprocess
-    import time
-
-    import torch
-    from conftest import SNAKEMAKE, TINY, single_thread_env
-
-    work = copy_workflow(tmp_path / "work")
-    target = "results/tiny/prm/val.h5"
-    proc = subprocess.Popen([str(SNAKEMAKE), "--cores", "2", target, "--configfile", TINY], cwd=work,
-                            env=single_thread_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    checkpoints = work / "results" / "tiny" / "backbone" / "checkpoints"
-    deadline = time.time() + 600
-    while not any(checkpoints.glob("epoch*.pt")) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    assert proc.poll() is None, f"snakemake ended (exit {proc.returncode}) before the backbone checkpointed"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert not (work / "results" / "tiny" / "backbone" / "model.pt").exists(), "killed too late to test resume"
-    assert run_snakemake(work, "--unlock").returncode == 0  # a SIGKILL leaves Snakemake's lock behind
-    result = run_snakemake(work, "--rerun-incomplete", target)
-    assert result.returncode == 0, result.stderr[-3000:]
-    ours = torch.load(work / "results/tiny/backbone/model.pt", weights_only=False)["state_dict"]
-    theirs = torch.load(tiny_run.results / "backbone/model.pt", weights_only=False)["state_dict"]
-    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
-    assert artifact_differences(work / target, tiny_run.workdir / target) == []

@@ -58,6 +58,8 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
+# Try to start each batch job when it is submitted (the default may defer it by up to 3 s).
+SchedulerParameters=batch_sched_delay=0
 ReturnToService=2
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none

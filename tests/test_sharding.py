@@ -1,0 +1,88 @@
+"""Sharding of the per-image stages: the shard count changes how the work is split, never the results,
+and changing it reruns only the shard jobs and what depends on their output.
+
+Marked ``e2e``; both tests start from a copy of the session's tiny run (``shards.count`` 2) with its
+results and Snakemake's metadata, so the dataset and the backbone are reused, not rebuilt.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import h5py
+import pytest
+import yaml
+from conftest import TINY, TinyRun, planned_jobs, run_differences, run_snakemake, tiny_results
+
+pytestmark = pytest.mark.e2e
+
+SHARD_RULES = ("extract_prm", "generate_proposals", "ingest_proposals", "make_pseudo_gt", "retrieve_prm", "infer_iam")
+SHARD_FREE = ("make_dataset", "train_backbone", "dataset_stats")  # read no per-image stage output
+
+
+def copy_run(run: TinyRun, dest: Path) -> Path:
+    """A copy of a finished run's workdir: workflow, results and .snakemake metadata, mtimes kept."""
+    return Path(shutil.copytree(run.workdir, dest, symlinks=True))
+
+
+def set_shard_count(workdir: Path, count: int) -> int:
+    """Set ``shards.count`` in the workdir's tiny config; returns the count it replaced."""
+    path = workdir / TINY
+    config = yaml.safe_load(path.read_text())
+    old, config["shards"]["count"] = config["shards"]["count"], count
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return old
+
+
+def dry_run(workdir: Path, *args: str) -> Counter[str]:
+    result = run_snakemake(workdir, "-n", *args, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return planned_jobs(result)
+
+
+def executed_rules(log: str) -> set[str]:
+    """Rules that ran, from a (non-dry) run's log."""
+    return set(re.findall(r"^(?:local)?rule (\w+):$", log, re.M))
+
+
+def shard_file(artifact: Path, index: int) -> Path:
+    """The per-shard file a split-level artifact is merged from: prm/val.h5 -> prm/val/shard0.h5."""
+    stem, _, suffix = artifact.name.partition(".")
+    return artifact.parent / stem / f"shard{index}.{suffix}"
+
+
+def test_shard_count_change_reruns_only_shard_jobs_and_their_downstream(tiny_run, tmp_path):
+    """Forcing the shard rules at the old count plans exactly "everything that depends on shard
+    output"; after the count changes to 3, Snakemake must plan those same non-shard jobs (merges and
+    downstream), every shard job of the new count, and nothing else."""
+    work = copy_run(tiny_run, tmp_path / "work")
+    downstream = dry_run(work, "--forcerun", *SHARD_RULES)
+    old = set_shard_count(work, 3)
+    planned = dry_run(work)
+    assert old != 3 and downstream["extract_prm"] > 0
+    assert not planned.keys() & set(SHARD_FREE)
+    assert {r: n for r, n in planned.items() if r not in SHARD_RULES} == \
+        {r: n for r, n in downstream.items() if r not in SHARD_RULES}
+    assert {r: planned[r] for r in SHARD_RULES} == {r: downstream[r] // old * 3 for r in SHARD_RULES}
+
+
+def test_unsharded_rerun_reproduces_the_sharded_artifacts(tiny_run, tmp_path):
+    """``shards.count`` 1 on a copy of the finished 2-shard run: the rerun (one shard per split, same
+    dataset and backbone) must give the same split files, image for image and in split order, and
+    byte-identical metrics."""
+    work = copy_run(tiny_run, tmp_path / "work")
+    set_shard_count(work, 1)
+    result = run_snakemake(work)
+    assert result.returncode == 0, result.stderr[-3000:]
+    ran = executed_rules(result.stdout + result.stderr)
+    assert set(SHARD_RULES) | {"train_filler", "report"} <= ran and not ran & set(SHARD_FREE)
+    results = tiny_results(work)
+    merged = [p for p in results.rglob("*.h5") if not p.name.startswith("shard") and shard_file(p, 0).exists()]
+    assert len(merged) >= 10
+    for artifact in merged:  # shard 0 of 1 now holds the whole split, in split order
+        with h5py.File(artifact, "r") as whole, h5py.File(shard_file(artifact, 0), "r") as shard:
+            assert list(shard) == list(whole), artifact
+    assert run_differences(tiny_run.results, results) == {}
