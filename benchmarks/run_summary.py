@@ -1,0 +1,53 @@
+"""Summarise a finished run's own timings: per rule, jobs and summed seconds / CPU seconds from the
+`benchmarks/<rule>/*.tsv` files Snakemake wrote, plus the wall times measured around it.
+
+    .venv/bin/python benchmarks/run_summary.py results/synthetic --wall 1692 --noop 11.0 \
+        --load "3.4-4.9 (other jobs running)" --out benchmarks/results/default-run.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from shards import cpu_model  # benchmarks/ is on the path when this script runs
+
+from iam.io.atomic import write_json
+
+
+def rule_seconds(results: Path) -> dict[str, dict[str, float]]:
+    """Per rule: number of jobs, summed wall seconds (``s``) and CPU seconds (``cpu_time``)."""
+    rules: dict[str, dict[str, float]] = defaultdict(lambda: {"jobs": 0, "s": 0.0, "cpu_s": 0.0})
+    for tsv in sorted((results / "benchmarks").rglob("*.tsv")):
+        row = list(csv.DictReader(tsv.open(), delimiter="\t"))[-1]
+        entry = rules[tsv.relative_to(results / "benchmarks").parts[0]]
+        entry["jobs"] += 1
+        entry["s"] += float(row["s"])
+        entry["cpu_s"] += float(row.get("cpu_time") or 0.0)
+    return dict(sorted(rules.items(), key=lambda kv: -kv[1]["s"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--wall", type=float, help="measured wall seconds of the run from an empty results dir")
+    parser.add_argument("--noop", type=float, help="measured wall seconds of a rerun with nothing to do")
+    parser.add_argument("--load", help="load average observed during the run")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    rules = rule_seconds(args.results)
+    report = {"date": datetime.date.today().isoformat(), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+              "results": str(args.results), "wall_s": args.wall, "noop_rerun_s": args.noop, "load": args.load,
+              "jobs": sum(r["jobs"] for r in rules.values()),
+              "sum_job_s": sum(r["s"] for r in rules.values()), "sum_job_cpu_s": sum(r["cpu_s"] for r in rules.values()),
+              "rules": rules}
+    write_json(args.out, report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
