@@ -29,6 +29,7 @@ from iam.data.benchmark import generate_benchmark
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_gt_instances, read_image, read_split
 from iam.evaluation.prm_quality import peak_hits
+from iam.inference import synced_clock
 from iam.io.atomic import write_json
 from iam.models.backbone import PeakBackbone, load_backbone
 from iam.prm.extract import PeakRule, select_peaks, to_original
@@ -55,19 +56,12 @@ def step_ms(cfg: BackboneConfig, device: torch.device, batches: int = 5) -> floa
     y = (torch.rand(cfg.batch_size, len(CLASSES), device=device) > 0.7).float()
     times = []
     for _ in range(batches + 1):
-        _sync(device)
-        tic = time.perf_counter()
+        tic = synced_clock(device)
         opt.zero_grad()
         torch.nn.MultiLabelSoftMarginLoss()(model(x).scores, y).backward()
         opt.step()
-        _sync(device)
-        times.append(time.perf_counter() - tic)
+        times.append(synced_clock(device) - tic)
     return 1000 * float(np.median(times[1:])) / cfg.batch_size
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 @torch.no_grad()

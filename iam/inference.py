@@ -160,6 +160,8 @@ def infer_split(
                               backbone, filler, input_size, params, device)
             if not len(res.iams):
                 log.warning("%s: no peaks with a non-zero PRM; no instances", image_id)
-            times = {"time_fill": res.time_fill, **({"time_prm": g.attrs["time_forward"]} if "time_forward" in g.attrs else {})}
+            times = {"time_fill": res.time_fill}
+            if "time_forward" in g.attrs:  # forward + peak backpropagation, from extract_prm
+                times["time_prm"] = g.attrs["time_forward"]
             write_result(f_crf, image_id, res.with_crf, res.iams[res.crf_source], {**times, "time_crf": res.time_crf})
             write_result(f_raw, image_id, res.without_crf, res.iams[res.raw_source], {**times, "time_crf": 0.0})
