@@ -63,6 +63,12 @@ def mcg_dir(wildcards):
     return f"{OUT}/proposals/generated/mat/{wildcards.split}/shard{wildcards.i}"
 
 
+def train_split_first(wildcards):
+    """Scheduling priority of per-split jobs: the training split feeds the longest chain
+    (pseudo GT -> filler training), so its shards run before the evaluation splits'."""
+    return 1 if wildcards.split == TRAIN else 0
+
+
 def torch_resources(wildcards=None):
     return 1 if config["device"] == "cuda" else 0
 

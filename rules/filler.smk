@@ -17,6 +17,7 @@ rule train_filler:
         f"{OUT}/logs/train_filler/{{source}}_k{{k}}.log",
     benchmark:
         f"{OUT}/benchmarks/train_filler/{{source}}_k{{k}}.tsv"
+    priority: 1  # the longest jobs after the backbone: start them before evaluation-split work
     conda:
         "../envs/torch.yaml"
     threads: 1  # one model per k: on 2 cores two train side by side

@@ -12,6 +12,7 @@ rule extract_prm:
         f"{OUT}/logs/extract_prm/{{split}}_shard{{i}}.log",
     benchmark:
         f"{OUT}/benchmarks/extract_prm/{{split}}_shard{{i}}.tsv"
+    priority: train_split_first
     conda:
         "../envs/torch.yaml"
     threads: 1

@@ -13,6 +13,7 @@ rule make_pseudo_gt:
         f"{OUT}/logs/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.log",
     benchmark:
         f"{OUT}/benchmarks/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.tsv"
+    priority: 1  # on the critical path: training PRMs -> pseudo GT -> filler
     conda:
         "../envs/core.yaml"
     threads: 1

@@ -1,0 +1,40 @@
+"""Scheduling hints of the default DAG: on few cores the training split's chain (PRMs -> pseudo GT ->
+filler training) is the critical path, so its jobs carry a higher Snakemake priority than the
+evaluation splits' per-image work, which fills the idle cores around it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from conftest import ROOT, SNAKEMAKE
+
+
+def job_priorities(workdir: Path) -> dict[str, int]:
+    """Output file -> priority of every job a dry run of the default config from empty results plans."""
+    shutil.copy(ROOT / "config.yaml", workdir / "config.yaml")
+    result = subprocess.run(
+        [str(SNAKEMAKE), "-n", "--cores", "2", "-s", str(ROOT / "Snakefile"), "-d", str(workdir)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = re.split(r"^(?:local)?rule \w+:$", result.stdout, flags=re.M)[1:]
+    priorities = {}
+    for job in jobs:
+        output = re.search(r"^\s+output: ([^,\s]+)", job, re.M)
+        if output:
+            priority = re.search(r"^\s+priority: (\d+)$", job, re.M)
+            priorities[output.group(1)] = int(priority.group(1)) if priority else 0
+    return priorities
+
+
+def test_training_chain_is_scheduled_before_evaluation_split_work(tmp_path: Path) -> None:
+    priorities = job_priorities(tmp_path)
+    raised = {path for path, value in priorities.items() if value > 0}
+    chain = re.compile(r"/(prm/train/shard\d+\.h5|pseudo_gt/\w+/k\d+/shard\d+\.h5|filler/\w+/k\d+/model\.pt)$")
+    assert raised and all(chain.search(path) for path in raised), sorted(raised)
+    assert any("/prm/val/" in path for path in priorities) and not any("/prm/val/" in path for path in raised)
+    assert sum("/filler/" in path for path in raised) == 3  # one per k of config.yaml
