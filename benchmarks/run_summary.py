@@ -11,6 +11,7 @@ import argparse
 import csv
 import datetime
 import os
+import subprocess
 from collections import defaultdict
 from pathlib import Path
 
@@ -37,10 +38,14 @@ def main() -> None:
     parser.add_argument("--wall", type=float, help="measured wall seconds of the run from an empty results dir")
     parser.add_argument("--noop", type=float, help="measured wall seconds of a rerun with nothing to do")
     parser.add_argument("--load", help="load average observed during the run")
+    parser.add_argument("--commit", help="commit the run was made at (default: this checkout's HEAD)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     rules = rule_seconds(args.results)
+    commit = args.commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                           text=True, cwd=Path(__file__).parent).stdout.strip()
     report = {"date": datetime.date.today().isoformat(), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+              "commit": commit,
               "results": str(args.results), "wall_s": args.wall, "noop_rerun_s": args.noop, "load": args.load,
               "jobs": sum(r["jobs"] for r in rules.values()),
               "sum_job_s": sum(r["s"] for r in rules.values()), "sum_job_cpu_s": sum(r["cpu_s"] for r in rules.values()),
