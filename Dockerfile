@@ -11,9 +11,9 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/iam
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY iam ./iam
-RUN pip install '.[kubernetes]'
+RUN pip install -c requirements.lock '.[kubernetes]'
 
 WORKDIR /workflow
 COPY Snakefile config.yaml ./

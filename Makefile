@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: run test lint rulegraph clean
+.PHONY: run test lint lock rulegraph clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e ".[dev,slurm,kubernetes]"
+	$(BIN)/pip install -c requirements.lock -e ".[dev,slurm,kubernetes]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -22,6 +22,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile rules
+
+# After changing dependencies in pyproject.toml: .venv/bin/pip install -U -e ".[dev,slurm,kubernetes]",
+# run the tests, then `make lock`.
+lock: $(STAMP)
+	(head -2 requirements.lock; $(BIN)/pip freeze --exclude-editable) > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock
 
 rulegraph: $(STAMP)
 	$(BIN)/snakemake --rulegraph | dot -Tsvg > docs/rulegraph.svg

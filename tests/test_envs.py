@@ -77,6 +77,23 @@ def test_pin_comparison_detects_a_change(tmp_path: Path) -> None:
     assert pip != expected_pins()["torch.yaml"]
 
 
+def lock_violations(lock_text: str) -> list[str]:
+    """Requirements of pyproject.toml (dependencies and every extra) that the lock file does not pin
+    to a version they accept."""
+    locked = {canonicalize_name(name): version for name, _, version in
+              (line.partition("==") for line in lock_text.splitlines() if line and not line.startswith("#"))}
+    extras = project()["optional-dependencies"].values()
+    wanted = [Requirement(text) for group in [project()["dependencies"], *extras] for text in group]
+    return [str(req) for req in wanted
+            if canonicalize_name(req.name) not in locked or locked[canonicalize_name(req.name)] not in req.specifier]
+
+
+def test_lock_pins_every_requirement_within_its_range() -> None:
+    assert lock_violations((ROOT / "requirements.lock").read_text()) == []
+    stale = (ROOT / "requirements.lock").read_text().replace("torch==2.14.1", "torch==2.13.0")
+    assert lock_violations(stale) == ["torch==2.14.1"]
+
+
 def rule_blocks(text: str) -> dict[str, str]:
     """Rule name -> the text of its body (up to the next line indented no deeper than `rule`)."""
     blocks = {}

@@ -129,6 +129,6 @@ def test_kubernetes_profile_dry_run_keeps_artifacts_in_s3(tmp_path: Path, s3_end
 def test_dockerfile_installs_a_declared_extra_and_copies_existing_paths() -> None:
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     lines = (ROOT / "Dockerfile").read_text().splitlines()
-    assert "RUN pip install '.[kubernetes]'" in lines and "kubernetes" in extras
+    assert "RUN pip install -c requirements.lock '.[kubernetes]'" in lines and "kubernetes" in extras
     copied = [path for line in lines if line.startswith("COPY ") for path in line.split()[1:-1]]
     assert copied and all((ROOT / path).exists() for path in copied)
