@@ -4,22 +4,15 @@ evaluation splits' per-image work, which fills the idle cores around it."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
-from conftest import ROOT, SNAKEMAKE
+from conftest import copy_workflow, run_snakemake
 
 
 def job_priorities(workdir: Path) -> dict[str, int]:
     """Output file -> priority of every job a dry run of the default config from empty results plans."""
-    shutil.copy(ROOT / "config.yaml", workdir / "config.yaml")
-    result = subprocess.run(
-        [str(SNAKEMAKE), "-n", "--cores", "2", "-s", str(ROOT / "Snakefile"), "-d", str(workdir)],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    result = run_snakemake(copy_workflow(workdir), "-n", configfile="config.yaml", timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = re.split(r"^(?:local)?rule \w+:$", result.stdout, flags=re.M)[1:]
     priorities = {}
@@ -37,4 +30,5 @@ def test_training_chain_is_scheduled_before_evaluation_split_work(tmp_path: Path
     chain = re.compile(r"/(prm/train/shard\d+\.h5|pseudo_gt/\w+/k\d+/shard\d+\.h5|filler/\w+/k\d+/model\.pt)$")
     assert raised and all(chain.search(path) for path in raised), sorted(raised)
     assert any("/prm/val/" in path for path in priorities) and not any("/prm/val/" in path for path in raised)
+    assert sum("/prm/train/" in path for path in raised) == 2  # both shards of config.yaml
     assert sum("/filler/" in path for path in raised) == 3  # one per k of config.yaml
