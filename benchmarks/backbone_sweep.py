@@ -7,7 +7,8 @@ peak precision (peak inside a GT instance of its class), instance recall (GT ins
 peak of their class) and peaks per image. Also the training step cost (ms/image) of each variant.
 Ground truth is read here for the diagnosis only; the pipeline never does so upstream of evaluation.
 
-Writes benchmarks/results/backbone_sweep-{device}.json with machine and date.
+Writes benchmarks/results/backbone_sweep-{device}.json with machine and date; variants already in
+that file and not rerun are kept (each carries its own date).
 Usage: python benchmarks/backbone_sweep.py [--device cuda] [--epochs 12] [--n-train 800]
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import platform
 import tempfile
 import time
@@ -38,12 +40,14 @@ from iam.workflow import seed_everything
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CLASSES = ["bird", "cat", "cow", "dog", "horse", "sheep", "car", "boat"]
-VARIANTS = {  # name: (dilate_layer3, dilate_layer4, lr)
-    "stride8_lr0.01": (True, True, 0.01),
-    "stride8_lr0.05": (True, True, 0.05),
-    "stride16_lr0.01": (True, False, 0.01),
-    "stride16_lr0.05": (True, False, 0.05),
-    "stride16_lr0.1": (True, False, 0.1),
+VARIANTS = {  # name: (arch, dilate_layer3, dilate_layer4, lr)
+    "stride8_lr0.01": ("resnet18", True, True, 0.01),
+    "stride8_lr0.05": ("resnet18", True, True, 0.05),
+    "stride16_lr0.01": ("resnet18", True, False, 0.01),
+    "stride16_lr0.05": ("resnet18", True, False, 0.05),
+    "stride16_lr0.1": ("resnet18", True, False, 0.1),
+    "resnet10_stride16_lr0.05": ("resnet10", True, False, 0.05),
+    "resnet10_stride16_lr0.1": ("resnet10", True, False, 0.1),
 }
 RULES = {"max10_t0": (10, 0.0), "max3_t0": (3, 0.0), "max2_t0": (2, 0.0), "max3_t1": (3, 1.0)}
 
@@ -93,31 +97,44 @@ def main() -> None:
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
     args = parser.parse_args()
     device = torch.device(args.device)
+    path = RESULTS / f"backbone_sweep-{device.type}.json"
     base = BackboneConfig(epochs=args.epochs)
     params = {"image_size": base.input_size, "n_train": args.n_train, "n_val": args.n_val, "n_loc_test": 1,
               "n_saliency_test": 1, "min_instances": 1, "max_instances": 5, "jpeg_quality": 92}
     report = {"date": datetime.date.today().isoformat(), "device": _device_name(device),
               "machine": f"{platform.node()} {platform.machine()}, torch {torch.__version__}",
-              "dataset": params, "rules": RULES, "variants": {}}
+              "torch_threads": torch.get_num_threads(), "dataset": params, "rules": RULES, "variants": {}}
     with tempfile.TemporaryDirectory() as tmp:
         generate_benchmark(tmp, CLASSES, params, seed=0)
         voc = Path(tmp) / "VOC2012"
         train_ids, val_ids = read_split(voc, "train"), read_split(voc, "val")
         for name in args.variants:
-            d3, d4, lr = VARIANTS[name]
-            cfg = replace(base, dilate_layer3=d3, dilate_layer4=d4, lr=lr, trunk_lr=lr)
+            arch, d3, d4, lr = VARIANTS[name]
+            cfg = replace(base, arch=arch, dilate_layer3=d3, dilate_layer4=d4, lr=lr, trunk_lr=lr)
             seed_everything(0)
             tic = time.perf_counter()
             rows = train_backbone(voc, train_ids, val_ids, CLASSES, cfg, device, Path(tmp) / name)
             seconds = time.perf_counter() - tic
             model = load_backbone(Path(tmp) / name / "model.pt", device)
             report["variants"][name] = {
-                "config": asdict(cfg), "train_seconds": seconds, "step_ms_per_image": step_ms(cfg, device),
+                "date": report["date"], "config": asdict(cfg), "train_seconds": seconds, "step_ms_per_image": step_ms(cfg, device),
                 "val_map_per_epoch": [round(r["val_map"], 4) for r in rows],
                 "val_peaks": peak_scores(model, voc, val_ids, cfg.input_size, device),
             }
             print(name, report["variants"][name], flush=True)
-    write_json(RESULTS / f"backbone_sweep-{device.type}.json", report)
+    write_json(path, merged(path, report))
+
+
+def merged(path: Path, report: dict) -> dict:
+    """``report`` plus the variants of an earlier result file that this run did not redo."""
+    if not path.exists():
+        return report
+    earlier = json.loads(path.read_text())
+    for name, result in earlier.get("variants", {}).items():
+        report["variants"].setdefault(name, {"date": earlier.get("date"), **result})
+    if "note" in earlier:
+        report["earlier_note"] = earlier["note"]
+    return report
 
 
 def _device_name(device: torch.device) -> str:

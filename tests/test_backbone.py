@@ -46,6 +46,17 @@ def test_outputs_and_dilation_give_stride_8():
     assert PeakBackbone("resnet18", 5, False, False)(torch.randn(1, 3, 128, 128)).crm.shape == (1, 5, 4, 4)
 
 
+def test_resnet10_is_resnet18_with_one_block_per_stage():
+    r10, r18 = PeakBackbone("resnet10", 5), PeakBackbone("resnet18", 5)
+    assert [len(getattr(r10, f"layer{i}")) for i in range(1, 5)] == [1, 1, 1, 1]
+    out = r10(torch.randn(1, 3, 128, 128))
+    ref = r18(torch.randn(1, 3, 128, 128))
+    assert out.crm.shape == ref.crm.shape
+    assert {k: v.shape for k, v in out.features.items()} == {k: v.shape for k, v in ref.features.items()}
+    n10, n18 = (sum(p.numel() for p in m.parameters()) for m in (r10, r18))
+    assert 0.35 < n10 / n18 < 0.5
+
+
 def test_dilation_matches_torchvision_for_bottlenecks():
     ours = [m for m in PeakBackbone("resnet50", 2).modules() if isinstance(m, nn.Conv2d)][:-1]
     ref = [m for m in torchvision.models.resnet50(replace_stride_with_dilation=[False, True, True]).modules()

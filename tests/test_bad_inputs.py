@@ -283,6 +283,10 @@ def torchvision_weights_of_another_arch(d: Path) -> None:
     PeakBackbone("resnet34", len(CLASSES), weights=str(d / "resnet.pth"))
 
 
+def imagenet_weights_for_resnet10(d: Path) -> None:
+    PeakBackbone("resnet10", len(CLASSES), weights="imagenet")
+
+
 def backbone_given_as_filler(d: Path) -> None:
     load_filler(_backbone(d), CPU)
 
@@ -423,6 +427,9 @@ CASES = [
          r"model\.pt: not a backbone model file"),
     Case("torchvision_weights_of_another_arch", "`backbone.weights`: a resnet18 state dict for a resnet34",
          torchvision_weights_of_another_arch, InputError, r"resnet\.pth: not a state dict of this ResNet"),
+    Case("imagenet_weights_for_resnet10", "`backbone.weights: imagenet` for resnet10, which has none",
+         imagenet_weights_for_resnet10, InputError,
+         r"config key 'backbone\.weights': torchvision has no ImageNet weights for resnet10"),
     Case("backbone_given_as_filler", "backbone model where the filler model is expected", backbone_given_as_filler,
          ArtifactError, r"model\.pt: not a filler model written by train_filler"),
     Case("truncated_checkpoint", "training checkpoint cut after 300 bytes", truncated_checkpoint, InputError,

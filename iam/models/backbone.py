@@ -16,10 +16,18 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from torch import nn
+from torchvision.models.resnet import BasicBlock, ResNet
 
 from iam.errors import InputError
 
-ARCHS = {
+def resnet10(weights: None = None) -> ResNet:
+    """ResNet-10: one BasicBlock per stage (as timm's resnet10t, without its deep stem); half the
+    cost of ResNet-18. torchvision publishes no ImageNet weights for it."""
+    return ResNet(BasicBlock, [1, 1, 1, 1])
+
+
+ARCHS = {  # name: (builder, torchvision ImageNet weights or None, channels of the last stage)
+    "resnet10": (resnet10, None, 512),
     "resnet18": (torchvision.models.resnet18, torchvision.models.ResNet18_Weights, 512),
     "resnet34": (torchvision.models.resnet34, torchvision.models.ResNet34_Weights, 512),
     "resnet50": (torchvision.models.resnet50, torchvision.models.ResNet50_Weights, 2048),
@@ -58,6 +66,8 @@ class PeakBackbone(nn.Module):
         if arch not in ARCHS:
             raise InputError("config key 'backbone.arch'", f"unknown architecture {arch!r} ({', '.join(ARCHS)})")
         build, tv_weights, channels = ARCHS[arch]
+        if weights == "imagenet" and tv_weights is None:
+            raise InputError("config key 'backbone.weights'", f"torchvision has no ImageNet weights for {arch}")
         trunk = build(weights=tv_weights.DEFAULT if weights == "imagenet" else None)
         if weights not in ("none", "imagenet"):
             _load_trunk(trunk, Path(weights))
