@@ -1,10 +1,11 @@
-"""Filler training cost: images/s of a training step and peak memory, with and without recompute.
+"""Filler training cost: images/s of a training step and peak memory, with and without recompute,
+channels-last or contiguous.
 
 Each case runs in its own process (peak RSS on CPU, ``torch.cuda.max_memory_allocated`` on GPU).
-Backbone features are random tensors shaped like the default ResNet18 (layer3/4 dilated) pyramid,
+Backbone features are random tensors shaped like the ResNet-10/18 pyramid (layer3 dilated),
 because training uses cached features of the frozen backbone; the one-off feature caching is not
 included. Cases: the default setting (128 px, N = 32 steps, 16 images x 4 peaks per step) for
-several channel widths, and one 448 px image with 4 PRMs (N = 112 steps) fwd + bwd.
+several channel widths (8 also contiguous), and one 448 px image with 4 PRMs (N = 112 steps) fwd + bwd.
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/filler.py [--device cuda]
 writes benchmarks/results/filler-<device>.json.
@@ -29,16 +30,17 @@ from iam.models.filling import FillingModule
 
 CHANNELS = {"res2": 64, "res3": 128, "res4": 256}
 CASES = [
-    {"size": 128, "images": 16, "peaks": 4, "channels": c, "recompute": r, "steps": 5}
-    for c in (8, 16, 32) for r in (True, False)
-] + [{"size": 448, "images": 1, "peaks": 4, "channels": 32, "recompute": r, "steps": 1} for r in (True, False)]
+    {"size": 128, "images": 16, "peaks": 4, "channels": c, "recompute": r, "channels_last": cl, "steps": 5}
+    for c in (8, 16, 32) for r in (True, False) for cl in ((True, False) if c == 8 else (True,))
+] + [{"size": 448, "images": 1, "peaks": 4, "channels": 32, "recompute": r, "channels_last": True, "steps": 1}
+     for r in (True, False)]
 
 
 def run_case(case: dict, device: torch.device) -> dict:
     """Time ``steps`` SGD steps of one batch; report images/s, ms/PRM and peak memory."""
     torch.manual_seed(0)
     s, b, p = case["size"], case["images"], case["peaks"]
-    model = FillingModule(CHANNELS, case["channels"], 3, 64, case["recompute"]).to(device)
+    model = FillingModule(CHANNELS, case["channels"], 3, 64, case["recompute"], case["channels_last"]).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     feats = {"res2": torch.randn(b, 64, s // 4, s // 4), "res3": torch.randn(b, 128, s // 8, s // 8),
              "res4": torch.randn(b, 256, s // 8, s // 8)}

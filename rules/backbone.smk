@@ -16,6 +16,7 @@ rule train_backbone:
         f"{OUT}/logs/train_backbone/train_backbone.log",
     benchmark:
         f"{OUT}/benchmarks/train_backbone/train_backbone.tsv"
+    priority: 1
     conda:
         "../envs/torch.yaml"
     threads: 2

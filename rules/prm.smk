@@ -39,6 +39,7 @@ rule merge_prm:
         f"{OUT}/logs/merge_prm/{{split}}.log",
     benchmark:
         f"{OUT}/benchmarks/merge_prm/{{split}}.tsv"
+    priority: train_split_first
     conda:
         "../envs/core.yaml"
     threads: 1

@@ -13,6 +13,7 @@ if SOURCE == "generated":
             f"{OUT}/logs/generate_proposals/{{split}}_shard{{i}}.log",
         benchmark:
             f"{OUT}/benchmarks/generate_proposals/{{split}}_shard{{i}}.tsv"
+        priority: train_split_first
         conda:
             "../envs/core.yaml"
         threads: 1
@@ -36,6 +37,7 @@ rule ingest_proposals:
         f"{OUT}/logs/ingest_proposals/{{source}}_{{split}}_shard{{i}}.log",
     benchmark:
         f"{OUT}/benchmarks/ingest_proposals/{{source}}_{{split}}_shard{{i}}.tsv"
+    priority: train_split_first
     conda:
         "../envs/core.yaml"
     threads: 1
@@ -60,6 +62,7 @@ rule merge_proposals:
         f"{OUT}/logs/merge_proposals/{{source}}_{{split}}.log",
     benchmark:
         f"{OUT}/benchmarks/merge_proposals/{{source}}_{{split}}.tsv"
+    priority: train_split_first
     conda:
         "../envs/core.yaml"
     threads: 1

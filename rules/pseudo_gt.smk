@@ -41,6 +41,7 @@ rule merge_pseudo_gt:
         f"{OUT}/logs/merge_pseudo_gt/{{source}}_k{{k}}.log",
     benchmark:
         f"{OUT}/benchmarks/merge_pseudo_gt/{{source}}_k{{k}}.tsv"
+    priority: 1  # a priority does not pass to a job's inputs: the merges on the chain need their own
     conda:
         "../envs/core.yaml"
     threads: 1

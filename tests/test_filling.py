@@ -1,9 +1,11 @@
 """The filling module: windowed op, filling weights, fill() and its memory-bounded backward."""
 
+from functools import partial
+
 import pytest
 import torch
 
-from iam.crf.window import valid_neighbours, window_sum
+from iam.crf.window import Window, valid_neighbours, window_sum
 from iam.models.filling import FillingModule, FillingWeights, fill
 
 IN_CHANNELS = {"res2": 4, "res3": 6, "res4": 8}
@@ -58,23 +60,34 @@ def test_filling_weights_are_a_distribution_over_in_map_neighbours():
     assert outside.any() and (w[:, :, outside] == 0).all()
 
 
-def test_gradcheck_recompute_backward():
+@pytest.mark.parametrize("recompute", [True, False])
+def test_gradcheck_custom_backward(recompute):
     g = torch.Generator().manual_seed(3)
     x = torch.rand(2, 2, 4, 5, generator=g, dtype=torch.float64, requires_grad=True)
     w = torch.rand(2, 2, 9, 4, 5, generator=g, dtype=torch.float64).softmax(2).requires_grad_()
-    assert torch.autograd.gradcheck(lambda a, b: fill(a, b, 5, recompute=True).double(), (x, w))
+    assert torch.autograd.gradcheck(lambda a, b: fill(a, b, 5, recompute=recompute).double(), (x, w))
 
 
-def test_recompute_and_autograd_agree_in_float32():
+def _fill_by_autograd(x: torch.Tensor, w: torch.Tensor, steps: int) -> torch.Tensor:
+    """The reference: autograd through every window sum of every step."""
+    win = Window(x.shape[-2], x.shape[-1], 3)
+    xf, wf = win.to_flat(x), win.weights_to_flat(w)
+    for _ in range(steps):
+        xf = win.sum(xf, wf)
+    return win.from_flat(xf)
+
+
+def test_custom_backward_with_and_without_recompute_agrees_with_autograd_in_float32():
     g = torch.Generator().manual_seed(4)
     x = torch.rand(3, 4, 8, 8, generator=g)
     w = torch.rand(3, 4, 9, 8, 8, generator=g).softmax(2)
     grads = []
-    for recompute in (True, False):
+    for run in (partial(fill, recompute=True), partial(fill, recompute=False), _fill_by_autograd):
         xr, wr = x.clone().requires_grad_(), w.clone().requires_grad_()
-        (fill(xr, wr, 8, recompute=recompute) * torch.arange(64.0).view(8, 8)).sum().backward()
+        (run(xr, wr, 8) * torch.arange(64.0).view(8, 8)).sum().backward()
         grads.append((xr.grad, wr.grad))
-    torch.testing.assert_close(grads[0], grads[1])
+    torch.testing.assert_close(grads[0], grads[2])
+    torch.testing.assert_close(grads[1], grads[2])
 
 
 def test_single_impulse_spreads_to_the_whole_map_in_n_steps():

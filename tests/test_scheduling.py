@@ -24,11 +24,18 @@ def job_priorities(workdir: Path) -> dict[str, int]:
     return priorities
 
 
+CHAIN = re.compile(
+    r"/(backbone/model\.pt|prm/train(/shard\d+)?\.h5|proposals/generated/(mat/)?train(/shard\d+)?(\.h5)?"
+    r"|pseudo_gt/\w+/k\d+(/shard\d+)?\.h5|filler/\w+/k\d+/model\.pt)$"
+)
+
+
 def test_training_chain_is_scheduled_before_evaluation_split_work(tmp_path: Path) -> None:
     priorities = job_priorities(tmp_path)
     raised = {path for path, value in priorities.items() if value > 0}
-    chain = re.compile(r"/(prm/train/shard\d+\.h5|pseudo_gt/\w+/k\d+/shard\d+\.h5|filler/\w+/k\d+/model\.pt)$")
-    assert raised and all(chain.search(path) for path in raised), sorted(raised)
+    assert raised and all(CHAIN.search(path) for path in raised), sorted(raised - {p for p in raised if CHAIN.search(p)})
+    assert {path for path in priorities if CHAIN.search(path)} == raised  # every job on the chain, merges included
     assert any("/prm/val/" in path for path in priorities) and not any("/prm/val/" in path for path in raised)
     assert sum("/prm/train/" in path for path in raised) == 2  # both shards of config.yaml
-    assert sum("/filler/" in path for path in raised) == 3  # one per k of config.yaml
+    assert sum(path.endswith("/model.pt") and "/filler/" in path for path in raised) == 3  # one per k
+    assert sum(re.search(r"/pseudo_gt/\w+/k\d+\.h5$", path) is not None for path in raised) == 3  # the merges

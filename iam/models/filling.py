@@ -77,27 +77,37 @@ class FillingWeights(nn.Module):
 
 
 class _Fill(torch.autograd.Function):
-    """N filling steps in flat layout storing only G^0 and W; backward recomputes the N
-    intermediate states (P x C x N x N each) instead of keeping autograd's per-step buffers."""
+    """N filling steps in flat layout with a hand-written backward (adjoint steps plus the weight
+    gradient of each step). ``recompute`` stores only G^0 and W and recomputes the N intermediate
+    states (P x C x N x N each) in the backward pass; otherwise the forward keeps them (N times
+    the memory of one state, no recomputation)."""
 
     @staticmethod
-    def forward(ctx, gf: torch.Tensor, wf: torch.Tensor, win: Window, steps: int) -> torch.Tensor:
+    def forward(ctx, gf: torch.Tensor, wf: torch.Tensor, win: Window, steps: int, recompute: bool) -> torch.Tensor:
         ctx.save_for_backward(gf, wf)
         ctx.win, ctx.steps = win, steps
-        return _run(win, gf, wf, steps)
+        states = [gf]
+        for _ in range(steps):
+            states.append(win.sum(states[-1], wf))
+            if recompute:
+                del states[:-1]
+        ctx.states = None if recompute else states[:-1]
+        return states[-1]
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None, None]:
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None, None, None]:
         gf, wf = ctx.saved_tensors
-        win = ctx.win
-        states = [gf]
-        for _ in range(ctx.steps - 1):
-            states.append(win.sum(states[-1], wf))
+        win, states = ctx.win, ctx.states
+        if states is None:
+            states = [gf]
+            for _ in range(ctx.steps - 1):
+                states.append(win.sum(states[-1], wf))
         grad_w = torch.zeros_like(wf)
         for g in reversed(states):
             win.accumulate_weight_grad(grad_w, grad, g)
             grad = win.adjoint(grad, wf)
-        return grad, grad_w, None, None
+        ctx.states = None
+        return grad, grad_w, None, None, None
 
 
 def _run(win: Window, gf: torch.Tensor, wf: torch.Tensor, steps: int) -> torch.Tensor:
@@ -109,14 +119,15 @@ def _run(win: Window, gf: torch.Tensor, wf: torch.Tensor, steps: int) -> torch.T
 def fill(g0: torch.Tensor, weights: torch.Tensor, steps: int, recompute: bool = True) -> torch.Tensor:
     """Eq. 2-3: ``steps`` times G^k_ij = sum_{uv in N_ij} W_{c;ij;uv} G^{k-1}_uv.
 
-    ``g0`` (P, C, N, N); ``weights`` (P, C, r^2, N, N) (one row per PRM). ``recompute`` uses the
-    memory-bounded custom backward; otherwise autograd stores every step. Computed in at least float32.
+    ``g0`` (P, C, N, N); ``weights`` (P, C, r^2, N, N) (one row per PRM). Differentiable through
+    :class:`_Fill`; ``recompute`` bounds the memory by recomputing the states in the backward pass.
+    Computed in at least float32.
     """
     win = Window(g0.shape[-2], g0.shape[-1], math.isqrt(weights.shape[2]))
     dtype = torch.promote_types(torch.promote_types(g0.dtype, weights.dtype), torch.float32)
     gf, wf = win.to_flat(g0.to(dtype)), win.weights_to_flat(weights.to(dtype))
-    if recompute and torch.is_grad_enabled() and (gf.requires_grad or wf.requires_grad):
-        return win.from_flat(_Fill.apply(gf, wf, win, steps))
+    if torch.is_grad_enabled() and (gf.requires_grad or wf.requires_grad):
+        return win.from_flat(_Fill.apply(gf, wf, win, steps, recompute))
     return win.from_flat(_run(win, gf, wf, steps))
 
 
@@ -125,18 +136,23 @@ class FillingModule(nn.Module):
 
     def __init__(
         self, in_channels: dict[str, int], channels: int = 32, radius: int = 3,
-        pyramid_channels: int = 64, recompute: bool = True,
+        pyramid_channels: int = 64, recompute: bool = True, channels_last: bool = True,
     ) -> None:
         super().__init__()
         self.encoder = Encoder(channels)
         self.weights = FillingWeights(in_channels, channels, radius, pyramid_channels)
         self.decoder = Decoder(channels)
         self.recompute = recompute
+        self.layout = torch.channels_last if channels_last else torch.contiguous_format
+        self.to(memory_format=self.layout)
 
     def forward(self, prms: torch.Tensor, features: dict[str, torch.Tensor], owner: torch.Tensor) -> torch.Tensor:
         """``prms`` (P, 1, S, S) scaled to max 1; ``features`` of B images; ``owner`` (P,) image index
-        of each PRM. Returns (P, 1, S, S) IAM logits."""
-        g = self.encoder(prms)
+        of each PRM. Returns (P, 1, S, S) IAM logits.
+
+        Channels-last by default: E's first and D's last convolution (one channel at input size)
+        are several times faster that way on CPU (benchmarks/filler.py)."""
+        g = self.encoder(prms.contiguous(memory_format=self.layout))
         w = self.weights(features, g.shape[-2:])
         g = fill(g, w[owner], steps=max(g.shape[-2:]), recompute=self.recompute)
-        return self.decoder(g)
+        return self.decoder(g.contiguous(memory_format=self.layout))
