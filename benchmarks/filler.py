@@ -1,14 +1,17 @@
 """Filler training cost: images/s of a training step and peak memory, with and without recompute,
 channels-last or contiguous.
 
-Each case runs in its own process (peak RSS on CPU, ``torch.cuda.max_memory_allocated`` on GPU).
+Each case runs in its own process (peak RSS on CPU, ``torch.cuda.max_memory_allocated`` on GPU;
+``forward_held_mib``: what the first forward pass holds for the backward, as the growth of the
+resident set on CPU or of the allocated memory on GPU).
 Backbone features are random tensors shaped like the ResNet-10/18 pyramid (layer3 dilated),
 because training uses cached features of the frozen backbone; the one-off feature caching is not
 included. Cases: the default setting (128 px, N = 32 steps, 16 images x 4 peaks per step) for
 several channel widths (8 also contiguous), and one 448 px image with 4 PRMs (N = 112 steps) fwd + bwd.
 
-    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/filler.py [--device cuda]
-writes benchmarks/results/filler-<device>.json.
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/filler.py [--device cuda]
+writes benchmarks/results/filler-cpu-<threads>thread.json (filler-cuda.json on a GPU); the
+pipeline's filler jobs run one thread each.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import torch
 import torch.nn.functional as F
 
@@ -50,10 +54,12 @@ def run_case(case: dict, device: torch.device) -> dict:
     owner = torch.arange(b * p, device=device) // p
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    times = []
+    times, held = [], None
     for _ in range(case["steps"] + 1):
         tic = time.perf_counter()
+        before = _memory(device)
         loss = F.binary_cross_entropy_with_logits(model(prms, feats, owner), target)
+        held = (_memory(device) - before) / 2 ** 20 if held is None else held
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -64,7 +70,12 @@ def run_case(case: dict, device: torch.device) -> dict:
     peak = (torch.cuda.max_memory_allocated(device) if device.type == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     return {**case, "s_per_step": step, "images_per_s": b / step, "ms_per_prm": 1000 * step / (b * p),
-            "peak_memory_mib": peak / 2 ** 20, "filling_steps": s // 4}
+            "peak_memory_mib": peak / 2 ** 20, "forward_held_mib": held, "filling_steps": s // 4}
+
+
+def _memory(device: torch.device) -> int:
+    """Bytes in use now: CUDA allocations on a GPU, the process's resident set on CPU."""
+    return torch.cuda.memory_allocated(device) if device.type == "cuda" else psutil.Process().memory_info().rss
 
 
 def main() -> None:
@@ -85,7 +96,8 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
     report = {"benchmark": "filler training step", "device": name, "torch_threads": torch.get_num_threads(),
               "date": datetime.date.today().isoformat(), "results": results}
-    out_path = Path(__file__).parent / "results" / f"filler-{device.type}.json"
+    suffix = "cuda" if device.type == "cuda" else f"cpu-{torch.get_num_threads()}thread"
+    out_path = Path(__file__).parent / "results" / f"filler-{suffix}.json"
     out_path.parent.mkdir(exist_ok=True)
     out_path.write_text(json.dumps(report, indent=2) + "\n")
 

@@ -8,7 +8,7 @@ config.yaml; contiguous vs channels-last memory format vs bfloat16 autocast, the
 trains the backbone briefly so its peaks look like a trained one's, then times PRM extraction per
 image: batched peak backpropagation (one backward pass per image) against the per-peak loop.
 Reports images/s, peaks/image and the process's peak RSS, and writes
-benchmarks/results/prm_extraction.json with the machine and date.
+benchmarks/results/prm_extraction-<arch>.json with the machine and date.
 
 Usage: OMP_NUM_THREADS=1 python benchmarks/prm_extraction.py [--threads 1] [--n-train 96] [--epochs 3]
     [--configfile config.yaml]
@@ -43,7 +43,7 @@ from iam.prm.extract import PeakRule, image_prm
 from iam.training.backbone import BackboneConfig, build_optimizer, train_backbone
 from iam.workflow import seed_everything
 
-RESULTS = Path(__file__).resolve().parent / "results" / "prm_extraction.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 CLASSES = ["bird", "cat", "cow", "dog", "horse", "sheep", "car", "boat"]
 
 
@@ -121,7 +121,7 @@ def main() -> None:
         "extraction_train_split": results,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-    write_json(RESULTS, report)
+    write_json(RESULTS / f"prm_extraction-{cfg.arch}.json", report)
     print(report)
 
 

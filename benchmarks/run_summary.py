@@ -1,5 +1,7 @@
 """Summarise a finished run's own timings: per rule, jobs and summed seconds / CPU seconds from the
-`benchmarks/<rule>/*.tsv` files Snakemake wrote, plus the wall times measured around it.
+`benchmarks/<rule>/*.tsv` files Snakemake wrote, plus the wall times measured around it, the
+workload settings that set its cost (backbone, filler epochs, image counts) and its headline results
+(mAP^r, ABO of every evaluated method), so that runs of different settings can be compared.
 
     .venv/bin/python benchmarks/run_summary.py results/synthetic --wall 1692 --noop 11.0 \
         --load "3.4-4.9 (other jobs running)" --out benchmarks/results/default-run.json
@@ -10,11 +12,13 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import json
 import os
 import subprocess
 from collections import defaultdict
 from pathlib import Path
 
+import yaml
 from shards import cpu_model  # benchmarks/ is on the path when this script runs
 
 from iam.io.atomic import write_json
@@ -32,6 +36,24 @@ def rule_seconds(results: Path) -> dict[str, dict[str, float]]:
     return dict(sorted(rules.items(), key=lambda kv: -kv[1]["s"]))
 
 
+def headline(results: Path) -> dict[str, dict[str, float]]:
+    """mAP^r (in %) at each IoU threshold and ABO of every method in ``metrics/*.json``."""
+    out = {}
+    for path in sorted((results / "metrics").glob("*.json")):
+        metrics = json.loads(path.read_text())
+        if isinstance(metrics, dict) and "map" in metrics:
+            out[path.stem] = {**{f"map@{t}": round(100 * v, 2) for t, v in metrics["map"].items()},
+                              "abo": round(metrics["abo"], 3)}
+    return out
+
+
+def workload(config: dict) -> dict:
+    """The config values that set the run's cost."""
+    return {"synthetic": config["synthetic"], "backbone": config["backbone"], "prm": config["prm"],
+            "filler": {k: config["filler"][k] for k in ("epochs", "channels", "recompute")},
+            "pseudo_gt_k": config["pseudo_gt"]["k"], "shards": config["shards"]["count"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path)
@@ -39,6 +61,7 @@ def main() -> None:
     parser.add_argument("--noop", type=float, help="measured wall seconds of a rerun with nothing to do")
     parser.add_argument("--load", help="load average observed during the run")
     parser.add_argument("--commit", help="commit the run was made at (default: this checkout's HEAD)")
+    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the config the run used")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     rules = rule_seconds(args.results)
@@ -49,6 +72,7 @@ def main() -> None:
               "results": str(args.results), "wall_s": args.wall, "noop_rerun_s": args.noop, "load": args.load,
               "jobs": sum(r["jobs"] for r in rules.values()),
               "sum_job_s": sum(r["s"] for r in rules.values()), "sum_job_cpu_s": sum(r["cpu_s"] for r in rules.values()),
+              "workload": workload(yaml.safe_load(args.config.read_text())), "headline": headline(args.results),
               "rules": rules}
     write_json(args.out, report)
     print(report)
