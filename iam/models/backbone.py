@@ -20,9 +20,10 @@ from torchvision.models.resnet import BasicBlock, ResNet
 
 from iam.errors import InputError
 
+
 def resnet10(weights: None = None) -> ResNet:
-    """ResNet-10: one BasicBlock per stage (as timm's resnet10t, without its deep stem); half the
-    cost of ResNet-18. torchvision publishes no ImageNet weights for it."""
+    """ResNet-10: one BasicBlock per stage (timm's resnet10t has the same stages behind a deep stem);
+    about half of ResNet-18's multiply-adds. torchvision publishes no ImageNet weights for it."""
     return ResNet(BasicBlock, [1, 1, 1, 1])
 
 
