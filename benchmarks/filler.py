@@ -54,12 +54,13 @@ def run_case(case: dict, device: torch.device) -> dict:
     owner = torch.arange(b * p, device=device) // p
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    times, held = [], None
-    for _ in range(case["steps"] + 1):
+    times = []
+    for index in range(case["steps"] + 1):
         tic = time.perf_counter()
-        before = _memory(device)
+        before = _memory(device) if index == 0 else None  # measured on the untimed warm-up step
         loss = F.binary_cross_entropy_with_logits(model(prms, feats, owner), target)
-        held = (_memory(device) - before) / 2 ** 20 if held is None else held
+        if before is not None:
+            held = (_memory(device) - before) / 2 ** 20
         opt.zero_grad()
         loss.backward()
         opt.step()

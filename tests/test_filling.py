@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from iam.crf.window import Window, valid_neighbours, window_sum
-from iam.models.filling import FillingModule, FillingWeights, fill
+from iam.models.filling import FillingModule, FillingWeights, _run, fill
 
 IN_CHANNELS = {"res2": 4, "res3": 6, "res4": 8}
 
@@ -71,10 +71,7 @@ def test_gradcheck_custom_backward(recompute):
 def _fill_by_autograd(x: torch.Tensor, w: torch.Tensor, steps: int) -> torch.Tensor:
     """The reference: autograd through every window sum of every step."""
     win = Window(x.shape[-2], x.shape[-1], 3)
-    xf, wf = win.to_flat(x), win.weights_to_flat(w)
-    for _ in range(steps):
-        xf = win.sum(xf, wf)
-    return win.from_flat(xf)
+    return win.from_flat(_run(win, win.to_flat(x), win.weights_to_flat(w), steps))
 
 
 def test_custom_backward_with_and_without_recompute_agrees_with_autograd_in_float32():

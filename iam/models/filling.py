@@ -85,28 +85,22 @@ class _Fill(torch.autograd.Function):
     @staticmethod
     def forward(ctx, gf: torch.Tensor, wf: torch.Tensor, win: Window, steps: int, recompute: bool) -> torch.Tensor:
         ctx.save_for_backward(gf, wf)
-        ctx.win, ctx.steps = win, steps
-        states = [gf]
-        for _ in range(steps):
-            states.append(win.sum(states[-1], wf))
-            if recompute:
-                del states[:-1]
-        ctx.states = None if recompute else states[:-1]
-        return states[-1]
+        ctx.win, ctx.steps, ctx.states = win, steps, None
+        if recompute:
+            return _run(win, gf, wf, steps)
+        ctx.states = _states(win, gf, wf, steps)
+        return win.sum(ctx.states[-1], wf)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None, None, None]:
         gf, wf = ctx.saved_tensors
-        win, states = ctx.win, ctx.states
-        if states is None:
-            states = [gf]
-            for _ in range(ctx.steps - 1):
-                states.append(win.sum(states[-1], wf))
+        win = ctx.win
+        states = ctx.states if ctx.states is not None else _states(win, gf, wf, ctx.steps)
+        ctx.states = None
         grad_w = torch.zeros_like(wf)
         for g in reversed(states):
             win.accumulate_weight_grad(grad_w, grad, g)
             grad = win.adjoint(grad, wf)
-        ctx.states = None
         return grad, grad_w, None, None, None
 
 
@@ -114,6 +108,14 @@ def _run(win: Window, gf: torch.Tensor, wf: torch.Tensor, steps: int) -> torch.T
     for _ in range(steps):
         gf = win.sum(gf, wf)
     return gf
+
+
+def _states(win: Window, gf: torch.Tensor, wf: torch.Tensor, steps: int) -> list[torch.Tensor]:
+    """The inputs G^0 .. G^(steps-1) of the ``steps`` filling steps."""
+    states = [gf]
+    for _ in range(steps - 1):
+        states.append(win.sum(states[-1], wf))
+    return states
 
 
 def fill(g0: torch.Tensor, weights: torch.Tensor, steps: int, recompute: bool = True) -> torch.Tensor:
