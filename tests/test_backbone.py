@@ -1,6 +1,7 @@
 """Backbone: shapes, dilation, training determinism, resume, NaN loss (bad model files: test_bad_inputs.py)."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from iam.data.benchmark import generate_benchmark
 from iam.data.voc import read_split
 from iam.errors import TrainingError
 from iam.models.backbone import PeakBackbone, load_backbone
+from iam.models.resnet import LAYOUTS, resnet
 from iam.training import backbone as backbone_training
 from iam.training.backbone import BackboneConfig, average_precision, train_backbone
 from iam.workflow import seed_everything
@@ -55,6 +57,25 @@ def test_resnet10_is_resnet18_with_one_block_per_stage():
     assert {k: v.shape for k, v in out.features.items()} == {k: v.shape for k, v in ref.features.items()}
     n10, n18 = (sum(p.numel() for p in m.parameters()) for m in (r10, r18))
     assert 0.35 < n10 / n18 < 0.5
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet50"])
+def test_trunk_is_torchvision_resnet_without_its_head(arch):
+    ref = getattr(torchvision.models, arch)().eval()
+    ours = resnet(arch).eval()
+    ref_state = {k: v for k, v in ref.state_dict().items() if not k.startswith("fc.")}
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in ref_state.items()}
+    ours.load_state_dict(ref_state)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        trunk = nn.Sequential(*list(ref.children())[:-2])  # up to layer4
+        torch.testing.assert_close(ours(x), trunk(x))
+
+
+def test_resnet10_trunk_has_the_first_block_of_each_resnet18_stage():
+    r10, r18 = resnet("resnet10"), resnet("resnet18")
+    assert LAYOUTS["resnet10"][1] == [1, 1, 1, 1]
+    assert set(r10.state_dict()) == {k for k in r18.state_dict() if not re.match(r"layer\d\.[1-9]", k)}
 
 
 def test_dilation_matches_torchvision_for_bottlenecks():

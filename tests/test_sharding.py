@@ -1,7 +1,7 @@
 """Sharding of the per-image stages: the shard count changes how the work is split, never the results,
 and changing it reruns only the shard jobs and what depends on their output.
 
-Marked ``e2e``; both tests start from a copy of the session's tiny run (``shards.count`` 2) with its
+Marked ``e2e``; both tests start from a copy of the session's tiny run (``shards.count`` 1) with its
 results and Snakemake's metadata, so the dataset and the backbone are reused, not rebuilt.
 """
 
@@ -69,20 +69,21 @@ def test_shard_count_change_reruns_only_shard_jobs_and_their_downstream(tiny_run
     assert {r: planned[r] for r in SHARD_RULES} == {r: downstream[r] // old * 3 for r in SHARD_RULES}
 
 
-def test_unsharded_rerun_reproduces_the_sharded_artifacts(tiny_run, tmp_path):
-    """``shards.count`` 1 on a copy of the finished 2-shard run: the rerun (one shard per split, same
-    dataset and backbone) must give the same split files, image for image and in split order, and
+def test_sharded_rerun_reproduces_the_unsharded_artifacts(tiny_run, tmp_path):
+    """``shards.count`` 2 on a copy of the finished one-shard run: the rerun (same dataset and backbone)
+    must merge its shards into the same split files, image for image and in split order, and give
     byte-identical metrics."""
     work = copy_run(tiny_run, tmp_path / "work")
-    set_shard_count(work, 1)
+    assert set_shard_count(work, 2) == 1
     result = run_snakemake(work)
     assert result.returncode == 0, result.stderr[-3000:]
     ran = executed_rules(result.stdout + result.stderr)
     assert set(SHARD_RULES) | {"train_filler", "report"} <= ran and not ran & set(SHARD_FREE)
     results = tiny_results(work)
-    merged = [p for p in results.rglob("*.h5") if not p.name.startswith("shard") and shard_file(p, 0).exists()]
+    merged = [p for p in results.rglob("*.h5") if not p.name.startswith("shard") and shard_file(p, 1).exists()]
     assert len(merged) >= 10
-    for artifact in merged:  # shard 0 of 1 now holds the whole split, in split order
-        with h5py.File(artifact, "r") as whole, h5py.File(shard_file(artifact, 0), "r") as shard:
-            assert list(shard) == list(whole), artifact
+    for artifact in merged:  # ids are dealt round-robin to the shards; the merge restores split order
+        with h5py.File(artifact, "r") as whole, h5py.File(shard_file(artifact, 0), "r") as first, \
+                h5py.File(shard_file(artifact, 1), "r") as second:
+            assert (list(first), list(second)) == (list(whole)[0::2], list(whole)[1::2]), artifact
     assert run_differences(tiny_run.results, results) == {}

@@ -1,6 +1,6 @@
 """ResNet classifier with class response maps and peak stimulation (paper §3.1; Zhou et al. 2018).
 
-The trunk is a torchvision ResNet cut after its last residual stage; a 1x1 convolution turns the
+The trunk is a ResNet (:mod:`iam.models.resnet`, torchvision's layout) up to its last residual stage; a 1x1 convolution turns the
 features into class response maps (CRMs). Peak stimulation: the peaks of a CRM are its local
 maxima in a 3x3 window that are above the map's median (the global maximum always counts, so every
 map has a peak); the class score is the mean of the peak values, and gradients reach the CRM only
@@ -14,25 +14,10 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import nn
-from torchvision.models.resnet import BasicBlock, ResNet
 
 from iam.errors import InputError
-
-
-def resnet10(weights: None = None) -> ResNet:
-    """ResNet-10: one BasicBlock per stage (timm's resnet10t has the same stages behind a deep stem);
-    about half of ResNet-18's multiply-adds. torchvision publishes no ImageNet weights for it."""
-    return ResNet(BasicBlock, [1, 1, 1, 1])
-
-
-ARCHS = {  # name: (builder, torchvision ImageNet weights or None, channels of the last stage)
-    "resnet10": (resnet10, None, 512),
-    "resnet18": (torchvision.models.resnet18, torchvision.models.ResNet18_Weights, 512),
-    "resnet34": (torchvision.models.resnet34, torchvision.models.ResNet34_Weights, 512),
-    "resnet50": (torchvision.models.resnet50, torchvision.models.ResNet50_Weights, 2048),
-}
+from iam.models.resnet import IMAGENET, LAYOUTS, imagenet_state_dict, resnet
 
 
 class BackboneOutput(NamedTuple):
@@ -64,13 +49,14 @@ class PeakBackbone(nn.Module):
         weights: str = "none",
     ) -> None:
         super().__init__()
-        if arch not in ARCHS:
-            raise InputError("config key 'backbone.arch'", f"unknown architecture {arch!r} ({', '.join(ARCHS)})")
-        build, tv_weights, channels = ARCHS[arch]
-        if weights == "imagenet" and tv_weights is None:
+        if arch not in LAYOUTS:
+            raise InputError("config key 'backbone.arch'", f"unknown architecture {arch!r} ({', '.join(LAYOUTS)})")
+        if weights == "imagenet" and arch not in IMAGENET:
             raise InputError("config key 'backbone.weights'", f"torchvision has no ImageNet weights for {arch}")
-        trunk = build(weights=tv_weights.DEFAULT if weights == "imagenet" else None)
-        if weights not in ("none", "imagenet"):
+        trunk = resnet(arch)
+        if weights == "imagenet":
+            trunk.load_state_dict(_without_fc(imagenet_state_dict(arch)))
+        elif weights != "none":
             _load_trunk(trunk, Path(weights))
         dilation = 1
         for layer, dilate in ((trunk.layer3, dilate_layer3), (trunk.layer4, dilate_layer4)):
@@ -79,7 +65,7 @@ class PeakBackbone(nn.Module):
                 dilation *= 2
         self.stem = nn.Sequential(trunk.conv1, trunk.bn1, trunk.relu, trunk.maxpool)
         self.layer1, self.layer2, self.layer3, self.layer4 = trunk.layer1, trunk.layer2, trunk.layer3, trunk.layer4
-        self.classifier = nn.Conv2d(channels, num_classes, 1)
+        self.classifier = nn.Conv2d(trunk.channels, num_classes, 1)
         self.arch = {"arch": arch, "num_classes": num_classes, "dilate_layer3": dilate_layer3,
                      "dilate_layer4": dilate_layer4}
 
@@ -111,17 +97,19 @@ def _dilate(layer: nn.Sequential, previous: int, dilation: int) -> None:
                 conv.dilation, conv.padding = (d, d), (d, d)
 
 
+def _without_fc(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in state.items() if not k.startswith("fc.")}
+
+
 def _load_trunk(trunk: nn.Module, path: Path) -> None:
-    """Initialise a torchvision ResNet from a state dict file (its ``fc`` weights are ignored)."""
+    """Initialise the trunk from a torchvision-layout state dict file (its ``fc`` weights are ignored)."""
     if not path.is_file():
         raise InputError(path, "backbone.weights: checkpoint file does not exist")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    state = {k: v for k, v in state.items() if not k.startswith("fc.")}
+    state = _without_fc(torch.load(path, map_location="cpu", weights_only=True))
     try:
         missing, unexpected = trunk.load_state_dict(state, strict=False)
     except RuntimeError as exc:
         raise InputError(path, f"not a state dict of this ResNet: {str(exc)[:300]}") from exc
-    missing = [k for k in missing if not k.startswith("fc.")]
     if missing or unexpected:
         raise InputError(path, f"not a state dict of this ResNet: missing {missing[:3]}, unexpected {unexpected[:3]}")
 

@@ -29,7 +29,8 @@ import copy
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models.resnet import BasicBlock, Bottleneck
+
+from iam.models.resnet import BasicBlock, Bottleneck
 
 EPS = 1e-12
 
@@ -92,7 +93,7 @@ def prob_add(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 class ProbResidual(nn.Module):
-    """A torchvision BasicBlock/Bottleneck recomposed so its residual add uses :func:`prob_add`."""
+    """A BasicBlock/Bottleneck recomposed so its residual add uses :func:`prob_add`."""
 
     def __init__(self, block: BasicBlock | Bottleneck) -> None:
         super().__init__()
