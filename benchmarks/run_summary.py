@@ -1,7 +1,8 @@
 """Summarise a finished run's own timings: per rule, jobs and summed seconds / CPU seconds from the
 `benchmarks/<rule>/*.tsv` files Snakemake wrote, plus the wall times measured around it, the
 workload settings that set its cost (backbone, filler epochs, image counts) and its headline results
-(mAP^r, ABO of every evaluated method), so that runs of different settings can be compared.
+(mAP^r, ABO of every evaluated method, the backbone's val classification mAP), so that runs of
+different settings can be compared.
 
     .venv/bin/python benchmarks/run_summary.py results/synthetic --wall 1692 --noop 11.0 \
         --load "3.4-4.9 (other jobs running)" --out benchmarks/results/default-run.json
@@ -47,6 +48,12 @@ def headline(results: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+def backbone_val_map(results: Path) -> float | None:
+    """Classification mAP on val of the backbone after its last epoch (None when its metrics are absent)."""
+    path = results / "backbone" / "metrics.json"
+    return round(json.loads(path.read_text())[-1]["val_map"], 4) if path.exists() else None
+
+
 def workload(config: dict) -> dict:
     """The config values that set the run's cost."""
     return {"synthetic": config["synthetic"], "backbone": config["backbone"], "prm": config["prm"],
@@ -73,7 +80,7 @@ def main() -> None:
               "jobs": sum(r["jobs"] for r in rules.values()),
               "sum_job_s": sum(r["s"] for r in rules.values()), "sum_job_cpu_s": sum(r["cpu_s"] for r in rules.values()),
               "workload": workload(yaml.safe_load(args.config.read_text())), "headline": headline(args.results),
-              "rules": rules}
+              "backbone_val_map": backbone_val_map(args.results), "rules": rules}
     write_json(args.out, report)
     print(report)
 
