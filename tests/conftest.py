@@ -106,11 +106,12 @@ def planned_jobs(result: subprocess.CompletedProcess) -> Counter[str]:
 
 def run_differences(reference: Path, other: Path) -> dict[str, list[str]]:
     """How the results dir `other` differs from `reference`, per path relative to it (files that agree
-    are left out): every split-level HDF5 artifact (per-shard files excluded) array by array and in
-    image order, every file in metrics/ byte for byte."""
+    are left out): every split-level HDF5 artifact of `reference` (per-shard files excluded) array by
+    array and in image order, every file in its metrics/ (a run cut short by ``--until`` has none)
+    byte for byte."""
     artifacts = sorted(p for p in reference.rglob("*.h5") if not p.name.startswith("shard"))
-    metrics = sorted((reference / "metrics").iterdir())
-    assert artifacts and metrics, f"{reference} holds nothing to compare"
+    metrics = sorted((reference / "metrics").iterdir()) if (reference / "metrics").is_dir() else []
+    assert artifacts, f"{reference} holds nothing to compare"
     differing: dict[str, list[str]] = {}
     for path in artifacts + metrics:
         name, theirs = path.relative_to(reference), other / path.relative_to(reference)
