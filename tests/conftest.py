@@ -104,14 +104,14 @@ def planned_jobs(result: subprocess.CompletedProcess) -> Counter[str]:
     return Counter({m.group(1): int(m.group(2)) for m in rows if m.group(1) not in ("job", "total")})
 
 
-def run_differences(reference: Path, other: Path) -> dict[str, list[str]]:
+def run_differences(reference: Path, other: Path, finished: bool = True) -> dict[str, list[str]]:
     """How the results dir `other` differs from `reference`, per path relative to it (files that agree
     are left out): every split-level HDF5 artifact of `reference` (per-shard files excluded) array by
-    array and in image order, every file in its metrics/ (a run cut short by ``--until`` has none)
-    byte for byte."""
+    array and in image order, every file in its metrics/ byte for byte. A `reference` run cut short
+    by ``--until`` (``finished=False``) has no metrics; a finished one must have them."""
     artifacts = sorted(p for p in reference.rglob("*.h5") if not p.name.startswith("shard"))
-    metrics = sorted((reference / "metrics").iterdir()) if (reference / "metrics").is_dir() else []
-    assert artifacts, f"{reference} holds nothing to compare"
+    metrics = sorted((reference / "metrics").iterdir()) if finished else []
+    assert artifacts and (metrics or not finished), f"{reference} holds nothing to compare"
     differing: dict[str, list[str]] = {}
     for path in artifacts + metrics:
         name, theirs = path.relative_to(reference), other / path.relative_to(reference)

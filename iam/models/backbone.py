@@ -1,10 +1,10 @@
 """ResNet classifier with class response maps and peak stimulation (paper §3.1; Zhou et al. 2018).
 
-The trunk is a ResNet (:mod:`iam.models.resnet`, torchvision's layout) up to its last residual stage; a 1x1 convolution turns the
-features into class response maps (CRMs). Peak stimulation: the peaks of a CRM are its local
-maxima in a 3x3 window that are above the map's median (the global maximum always counts, so every
-map has a peak); the class score is the mean of the peak values, and gradients reach the CRM only
-at the peaks.
+The trunk is a ResNet in torchvision's layout (:mod:`iam.models.resnet`) up to its last residual
+stage; a 1x1 convolution turns the features into class response maps (CRMs). Peak stimulation: the
+peaks of a CRM are its local maxima in a 3x3 window that are above the map's median (the global
+maximum always counts, so every map has a peak); the class score is the mean of the peak values,
+and gradients reach the CRM only at the peaks.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@ the pooling and fully connected head.
 
 Module names and parameter shapes are torchvision's, so its ImageNet state dicts load unchanged
 (:func:`imagenet_state_dict`). Written here rather than imported: ``import torchvision`` loads all of
-its models and ``torch._dynamo`` and costs ~1.6 CPU-s in every process (3.6 s with torch vs 2.0 s for
-torch alone on the 2-core VM), which every torch job of the DAG paid; torchvision is imported only
-to fetch ImageNet weights.
+its models and ``torch._dynamo`` and costs ~1.6 CPU-s in every process (3.5 CPU-s with torch vs 1.9
+for torch alone on the 2-core VM, ``benchmarks/results/imports.json``), which every torch job of the
+DAG paid; torchvision is imported only to fetch ImageNet weights.
 """
 
 from __future__ import annotations
