@@ -22,6 +22,8 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 WORKFLOW_FILES = ("Snakefile", "config.yaml")
 WORKFLOW_DIRS = ("rules", "workflow_scripts", "config", "envs", "profiles")
 TINY = "config/tiny.yaml"
+TEARDOWN = ROOT / "scripts" / "slurm" / "teardown.sh"
+SLURM_CONF = Path("/etc/slurm/slurm.conf")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,14 @@ def start_snakemake(workdir: Path, *args: str, output: Path, configfile: str = T
 
 def tiny_results(workdir: Path) -> Path:
     return workdir / "results" / yaml.safe_load((workdir / TINY).read_text())["run"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_stale_slurm_conf() -> None:
+    """Remove the SLURM config of a test cluster that is no longer running, if an earlier teardown
+    left one: with it every snakemake start waits 9 s (see scripts/slurm/teardown.sh)."""
+    if SLURM_CONF.exists() and os.access(SLURM_CONF.parent, os.W_OK):
+        subprocess.run(["bash", str(TEARDOWN), "--conf-only"], check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="session")

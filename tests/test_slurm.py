@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import (ROOT, SNAKEMAKE, TINY, copy_workflow, run_differences, run_snakemake, single_thread_env,
-                      tiny_results)
+from conftest import (ROOT, SLURM_CONF, SNAKEMAKE, TEARDOWN, TINY, copy_workflow, run_differences, run_snakemake,
+                      single_thread_env, tiny_results)
 
 pytestmark = pytest.mark.slurm
 
@@ -79,7 +79,8 @@ def slurm_cluster() -> Iterator[None]:
         pytest.skip(f"apt-get could not install SLURM: {result.stderr[-500:]}")
     assert result.returncode == 0, f"scripts/slurm/setup.sh failed:\n{result.stdout}\n{result.stderr}"
     yield
-    subprocess.run(["bash", str(ROOT / "scripts/slurm/teardown.sh"), str(STATE)], timeout=120, check=True)
+    subprocess.run(["bash", str(TEARDOWN), str(STATE)], timeout=120, check=True)
+    assert not SLURM_CONF.exists(), "teardown.sh left the config of the stopped cluster behind"
 
 
 def node_profile(dest: Path) -> Path:
