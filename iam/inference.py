@@ -42,7 +42,7 @@ from iam.data.voc import read_image
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
 from iam.models.filling import FillingModule
-from iam.training.filler import resize_stack, scale_to_max
+from iam.training.samples import resize_stack, scale_to_max
 
 log = logging.getLogger(__name__)
 EPS = 1e-6

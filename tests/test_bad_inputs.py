@@ -37,7 +37,8 @@ from iam.models.backbone import PeakBackbone, load_backbone, save_backbone
 from iam.proposals.mcg import read_mcg
 from iam.training.backbone import BackboneConfig, train_backbone
 from iam.training.checkpoint import load_latest, save_checkpoint
-from iam.training.filler import FillerConfig, Sample, load_filler, load_samples, train
+from iam.training.filler import FillerConfig, load_filler, train
+from iam.training.samples import Sample, load_samples
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

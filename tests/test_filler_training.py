@@ -12,7 +12,8 @@ from torch import nn
 from iam.errors import TrainingError
 from iam.io.h5 import put, write_artifact
 from iam.training.checkpoint import load_latest
-from iam.training.filler import FillerConfig, Sample, Trainer, load_filler, load_samples, train
+from iam.training.filler import FillerConfig, Trainer, load_filler, train, training_samples
+from iam.training.samples import Sample, SampleSource, StreamedSamples, load_samples
 
 SIZE = 32
 CFG = FillerConfig(channels=4, pyramid_channels=8, epochs=3, batch_size=4, lr=0.1, peaks_per_image=2)
@@ -134,3 +135,49 @@ def test_load_samples_keeps_peaks_with_candidates_and_nonzero_prms(tmp_path):
     assert sample.prms.shape == (1, SIZE, SIZE) and float(sample.prms.max()) == 1.0
     assert sample.masks.shape == (1, SIZE, SIZE) and sample.image.shape == (3, SIZE, SIZE)
 
+
+
+def write_square_artifacts(tmp_path, samples: list[Sample]) -> SampleSource:
+    """``samples`` as the artifacts they come from: JPEGs, a ``prm`` and a k = 2 ``pseudo_gt`` file."""
+    voc = tmp_path / "voc"
+    (voc / "JPEGImages").mkdir(parents=True)
+    with write_artifact(tmp_path / "prm.h5", "prm", "test") as prm_f, \
+            write_artifact(tmp_path / "pgt.h5", "pseudo_gt", "test", {"k": 2}) as pgt_f:
+        pgt_f.attrs["k"], pgt_f.attrs["source"] = 2, "generated"
+        for s in samples:
+            pixels = ((s.image.permute(1, 2, 0).numpy() + 1) * 127.5).astype(np.uint8)
+            cv2.imwrite(str(voc / "JPEGImages" / f"{s.image_id}.jpg"), pixels)
+            put(prm_f.create_group(s.image_id), "prm", s.prms.float().numpy(), half=True)
+            g = pgt_f.create_group(s.image_id)
+            put(g, "prm_index", np.arange(len(s.prms)))
+            put(g, "masks", s.masks.numpy())
+            put(g, "candidates", s.candidates)
+    return SampleSource(voc, tmp_path / "prm.h5", tmp_path / "pgt.h5", SIZE)
+
+
+def test_streamed_samples_train_the_same_model_as_samples_in_memory(tmp_path):
+    where = write_square_artifacts(tmp_path, square_samples(10))
+    ids = [f"im{i}" for i in range(10)]
+    in_memory = load_samples(where.voc_root, where.prm_path, where.pseudo_gt_path, ids, SIZE, k=2, source="generated")
+    streamed = training_samples(where, ids, 2, "generated", FillerConfig(**{**CFG.__dict__, "memory_mb": 0}), 1)
+    assert isinstance(streamed, StreamedSamples) and len(streamed) == len(in_memory) == 10
+    for a, b in zip(in_memory, streamed):
+        assert a.image_id == b.image_id and torch.equal(a.image, b.image) and torch.equal(a.prms, b.prms)
+    cfg = FillerConfig(**{**CFG.__dict__, "workers": 2})
+    train(TinyBackbone(), in_memory, cfg, torch.device("cpu"), tmp_path / "memory")
+    train(TinyBackbone(), streamed, cfg, torch.device("cpu"), tmp_path / "streamed")
+    held, read = final_state(tmp_path / "memory"), final_state(tmp_path / "streamed")
+    for key in held:
+        torch.testing.assert_close(read[key], held[key], rtol=0, atol=0)
+
+
+def test_samples_are_held_in_memory_only_within_the_budget(tmp_path):
+    where = write_square_artifacts(tmp_path, square_samples(4))
+    ids = [f"im{i}" for i in range(4)]
+    per_image = 3 * SIZE * SIZE * 4 + SIZE * SIZE * 2 + 2 * SIZE * SIZE  # image, one PRM, two masks
+    features = 2**20 // 4 - per_image  # with these, four images take 1 MB
+    fits = FillerConfig(**{**CFG.__dict__, "memory_mb": 1})
+    assert isinstance(training_samples(where, ids, 2, "generated", fits, features), list)
+    assert isinstance(training_samples(where, ids, 2, "generated", fits, features + 1), StreamedSamples)
+    finetuned = FillerConfig(**{**fits.__dict__, "finetune_backbone": True})  # no feature cache then
+    assert isinstance(training_samples(where, ids, 2, "generated", finetuned, features + 1), list)

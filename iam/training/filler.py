@@ -3,9 +3,12 @@ peak's top-k candidate proposals, sampled anew in every pass (k = 1 is determini
 
 The backbone is frozen by default, so its res2/res3/res4 features are computed once per image and
 cached (float16); ``finetune_backbone`` runs it in every step instead. PRMs (rescaled to max 1) and
-candidate masks are resized to the network input once. Every epoch draws its image order, peak
-subset and candidates from ``numpy.random.default_rng((seed, epoch))``, so a run resumed from an
-epoch checkpoint repeats an uninterrupted run exactly on CPU.
+candidate masks are resized to the network input once. When the samples and the feature cache would
+take more than ``memory_mb`` (:func:`training_samples`), samples are streamed from the artifacts by
+``workers`` DataLoader processes and the features recomputed per batch, rounded to float16 as the
+cache would hold them: the same training, memory bounded by a batch. Every epoch draws its image
+order, peak subset and candidates from ``numpy.random.default_rng((seed, epoch))``, so a run resumed
+from an epoch checkpoint repeats an uninterrupted run exactly on CPU.
 """
 
 from __future__ import annotations
@@ -15,23 +18,22 @@ import csv
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from iam.data.transforms import to_tensor
-from iam.data.voc import read_image
 from iam.errors import ArtifactError, TrainingError
 from iam.io.atomic import atomic_path
-from iam.io.h5 import open_artifact
 from iam.models.filling import LEVELS, FillingModule
 from iam.training.checkpoint import load_latest, restore, save_checkpoint
+from iam.training.samples import Sample, SampleSource, StreamedSamples, index_samples, sample_megabytes
 
 log = logging.getLogger(__name__)
 
@@ -53,64 +55,22 @@ class FillerConfig:
     finetune_backbone: bool = False
     amp: bool = False
     recompute: bool = True
+    memory_mb: int = 8192
+    workers: int = 0
     seed: int = 0
 
 
-@dataclass
-class Sample:
-    """One training image at network input size S."""
-
-    image_id: str
-    image: torch.Tensor  # (3, S, S) normalised network input
-    prms: torch.Tensor  # (n, S, S) float16, each rescaled to max 1
-    masks: torch.Tensor  # (m, S, S) uint8 candidate proposals
-    candidates: np.ndarray  # (n, k) int64 rows into masks, -1 = none (every row has >= 1)
-
-
-def resize_stack(maps: np.ndarray, size: int, interpolation: int) -> np.ndarray:
-    """(n, H, W) -> (n, size, size) with OpenCV."""
-    return np.stack([cv2.resize(m, (size, size), interpolation=interpolation) for m in maps]) if len(maps) else (
-        np.zeros((0, size, size), maps.dtype))
-
-
-def scale_to_max(prms: np.ndarray) -> np.ndarray:
-    """Rescale each (non-zero) map to max 1, the filler's PRM input convention."""
-    peak = prms.reshape(len(prms), -1).max(1) if len(prms) else np.zeros(0, prms.dtype)
-    return prms / np.where(peak > 0, peak, 1)[:, None, None]
-
-
-def load_samples(
-    voc_root: str | Path, prm_path: str | Path, pseudo_gt_path: str | Path, image_ids: list[str],
-    input_size: int, k: int, source: str,
-) -> list[Sample]:
-    """Training samples of ``image_ids``: peaks with a candidate and a non-zero PRM only."""
-    samples, skipped = [], {"no_candidate": 0, "zero_prm": 0}
-    with open_artifact(prm_path, "prm") as prm_f, open_artifact(pseudo_gt_path, "pseudo_gt") as pgt_f:
-        check_pseudo_gt(pgt_f, pseudo_gt_path, k, source)
-        for image_id in image_ids:
-            g = pgt_f[image_id]
-            cands = g["candidates"][()]
-            prms = prm_f[image_id]["prm"][()][g["prm_index"][()]].astype(np.float32)
-            peak = prms.reshape(len(prms), -1).max(1) if len(prms) else np.zeros(0)
-            has_cand, nonzero = (cands >= 0).any(1), peak > 0
-            skipped["no_candidate"] += int((~has_cand).sum())
-            skipped["zero_prm"] += int((has_cand & ~nonzero).sum())
-            keep = has_cand & nonzero
-            if not keep.any():
-                continue
-            prms = scale_to_max(resize_stack(prms[keep], input_size, cv2.INTER_AREA))
-            masks = resize_stack(g["masks"][()], input_size, cv2.INTER_NEAREST)
-            image = to_tensor(read_image(voc_root, image_id), input_size)
-            samples.append(Sample(image_id, image, torch.from_numpy(prms).half(), torch.from_numpy(masks), cands[keep]))
-    log.info("%d training images; peaks skipped: %s", len(samples), skipped)
-    return samples
-
-
-def check_pseudo_gt(f, path: str | Path, k: int, source: str) -> None:
-    """The pseudo-GT file must be the one for this ``k`` and proposal ``source``."""
-    found = (int(f.attrs.get("k", -1)), str(f.attrs.get("source", "")))
-    if found != (k, source):
-        raise ArtifactError(path, f"pseudo GT is for k={found[0]}, source={found[1]!r}; expected k={k}, source={source!r}")
+def training_samples(
+    where: SampleSource, image_ids: list[str], k: int, proposals: str, cfg: FillerConfig, feature_bytes: int,
+) -> Sequence[Sample]:
+    """The samples in memory (a list) when they and the feature cache fit ``cfg.memory_mb``, else streamed."""
+    streamed = StreamedSamples(where, index_samples(where, image_ids, k, proposals))
+    need = sample_megabytes(streamed.rows, where.input_size, 0 if cfg.finetune_backbone else feature_bytes)
+    if need > cfg.memory_mb:
+        log.info("samples and features need ~%.0f MB > memory_mb %d: streaming them", need, cfg.memory_mb)
+        return streamed
+    log.info("samples and features in memory (~%.0f MB)", need)
+    return streamed.load_all()
 
 
 def cache_features(backbone: nn.Module, images: list[torch.Tensor], device: torch.device, batch: int = 32) -> list[dict[str, torch.Tensor]]:
@@ -159,18 +119,24 @@ class Trainer:
     device: torch.device
 
     def features(self, batch: list[Sample], cache: list[dict[str, torch.Tensor]] | None, idx: np.ndarray) -> dict[str, torch.Tensor]:
-        if cache is None:
-            return self.backbone(torch.stack([s.image for s in batch]).to(self.device)).features
-        return {level: torch.stack([cache[i][level] for i in idx]).float() for level in LEVELS}
+        if cache is not None:
+            return {level: torch.stack([cache[i][level] for i in idx]).float() for level in LEVELS}
+        images = torch.stack([s.image for s in batch]).to(self.device)
+        if self.cfg.finetune_backbone:
+            return self.backbone(images).features
+        with torch.no_grad():  # what the cache would hold
+            return {level: f.half().float() for level, f in self.backbone(images).features.items()}
 
-    def epoch(self, samples: list[Sample], cache: list[dict[str, torch.Tensor]] | None, epoch: int) -> float:
+    def epoch(self, samples: Sequence[Sample], cache: list[dict[str, torch.Tensor]] | None, epoch: int) -> float:
         """One pass over ``samples``; returns the mean loss."""
         rng = np.random.default_rng((self.cfg.seed, epoch))
         order = rng.permutation(len(samples))
         batches = [order[i:i + self.cfg.batch_size] for i in range(0, len(order), self.cfg.batch_size)]
+        workers = 0 if isinstance(samples, list) else self.cfg.workers
+        loader = DataLoader(samples, batch_sampler=batches, collate_fn=list, num_workers=workers)
         total, count = 0.0, 0
-        for b, idx in enumerate(tqdm(batches, desc=f"filler epoch {epoch}", leave=False, mininterval=10)):
-            batch = [samples[i] for i in idx]
+        for b, (idx, batch) in enumerate(tqdm(zip(batches, loader), total=len(batches), desc=f"filler epoch {epoch}",
+                                              leave=False, mininterval=10)):
             prms, owner, target = draw_batch(batch, rng, self.cfg.peaks_per_image)
             with self.autocast():
                 logits = self.model(prms.to(self.device), self.features(batch, cache, idx), owner.to(self.device))
@@ -193,31 +159,40 @@ def build_model(in_channels: dict[str, int], cfg: FillerConfig) -> FillingModule
     return FillingModule(in_channels, cfg.channels, cfg.radius, cfg.pyramid_channels, cfg.recompute)
 
 
-def feature_channels(backbone: nn.Module, input_size: int, device: torch.device) -> dict[str, int]:
+def feature_shapes(backbone: nn.Module, input_size: int, device: torch.device) -> dict[str, tuple[int, ...]]:
+    """(channels, height, width) of each feature level for one image."""
     with torch.no_grad():
         feats = backbone(torch.zeros(1, 3, input_size, input_size, device=device)).features
-    return {level: int(feats[level].shape[1]) for level in LEVELS}
+    return {level: tuple(feats[level].shape[1:]) for level in LEVELS}
+
+
+def feature_bytes(backbone: nn.Module, input_size: int, device: torch.device) -> int:
+    """Bytes the float16 feature cache holds per image."""
+    return sum(2 * math.prod(shape) for shape in feature_shapes(backbone, input_size, device).values())
 
 
 def train(
-    backbone: nn.Module, samples: list[Sample], cfg: FillerConfig, device: torch.device,
+    backbone: nn.Module, samples: Sequence[Sample], cfg: FillerConfig, device: torch.device,
     out_dir: str | Path, fingerprint: str | None = None,
 ) -> FillingModule:
     """Train (resuming from ``out_dir/checkpoints/`` when it holds a checkpoint of the run
-    ``fingerprint``); write ``model.pt`` and ``metrics.csv``."""
+    ``fingerprint``); write ``model.pt`` and ``metrics.csv``. ``samples``: a list is held in memory
+    with its features cached, a :class:`StreamedSamples` is read per batch."""
     out_dir = Path(out_dir)
     if not samples:
         raise TrainingError("no training peak has a pseudo-GT candidate; nothing to train the filler on")
     torch.manual_seed(cfg.seed)
     input_size = samples[0].image.shape[-1]
+    in_memory = isinstance(samples, list)
     backbone = backbone.to(device).train(cfg.finetune_backbone)
     backbone.requires_grad_(cfg.finetune_backbone)
-    model = build_model(feature_channels(backbone, input_size, device), cfg).to(device)
+    channels = {level: shape[0] for level, shape in feature_shapes(backbone, input_size, device).items()}
+    model = build_model(channels, cfg).to(device)
     params = list(model.parameters()) + (list(backbone.parameters()) if cfg.finetune_backbone else [])
     optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     trainer = Trainer(model, backbone, optimizer, cfg, device)
     start, rows = resume(out_dir / "checkpoints", trainer, fingerprint)
-    cache = None if cfg.finetune_backbone else cache_features(backbone, [s.image for s in samples], device)
+    cache = cache_features(backbone, [s.image for s in samples], device) if in_memory and not cfg.finetune_backbone else None
     for epoch in range(start, cfg.epochs):
         for group in optimizer.param_groups:
             group["lr"] = cfg.lr * lr_factor(cfg.schedule, epoch, cfg.epochs)
