@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from iam.models.backbone import PeakBackbone
-from iam.prm.backprop import peak_response_maps, peak_response_maps_looped, probabilistic
+from iam.prm.backprop import peak_response_maps, peak_response_maps_looped, probabilistic, top_down
 
 
 def eq1_conv(u: np.ndarray, w: np.ndarray, p_out: np.ndarray, stride: int, pad: int) -> np.ndarray:
@@ -61,18 +61,14 @@ def resnet_case():
     return model, probabilistic(model), torch.randn(1, 3, 32, 32)
 
 
-def _response(net, x):
-    xg = x.clone().requires_grad_(True)
-    out = net(xg)
-    return F.interpolate(out.crm, size=x.shape[-2:], mode="bilinear", align_corners=False), xg, out
-
-
 def test_probabilistic_resnet_keeps_forward_and_conserves_mass(resnet_case):
     model, net, x = resnet_case
-    response, xg, out = _response(net, x)
+    response, pullback, out = top_down(net, x)
     with torch.no_grad():
         assert torch.allclose(out.crm, model(x).crm, atol=1e-5)
-    (p,) = torch.autograd.grad(response[0, 1, 10, 20], xg)
+    seed = torch.zeros_like(response)
+    seed[0, 1, 10, 20] = 1
+    (p,) = pullback(seed)
     assert p.min() >= 0
     assert p.sum().item() == pytest.approx(1.0, abs=0.05)  # only mass at Z = 0 parents is dropped
 
@@ -80,8 +76,9 @@ def test_probabilistic_resnet_keeps_forward_and_conserves_mass(resnet_case):
 def test_batched_prms_equal_looped(resnet_case):
     _, net, x = resnet_case
     peaks = torch.tensor([[0, 3, 4], [2, 16, 16], [1, 30, 1], [0, 20, 25]])
-    batched = peak_response_maps(*_response(net, x)[:2], peaks)
-    looped = peak_response_maps_looped(*_response(net, x)[:2], peaks)
+    response, pullback, _ = top_down(net, x)
+    batched = peak_response_maps(response, pullback, peaks)
+    looped = peak_response_maps_looped(response, pullback, peaks)
     assert batched.shape == (4, 32, 32)
     torch.testing.assert_close(batched, looped, rtol=1e-4, atol=1e-7)
     torch.testing.assert_close(batched.sum((1, 2)), torch.ones(4))
@@ -90,4 +87,23 @@ def test_batched_prms_equal_looped(resnet_case):
 
 def test_no_peaks_gives_empty_stack(resnet_case):
     _, net, x = resnet_case
-    assert peak_response_maps(*_response(net, x)[:2], torch.zeros((0, 3), dtype=torch.long)).shape == (0, 32, 32)
+    response, pullback, _ = top_down(net, x)
+    assert peak_response_maps(response, pullback, torch.zeros((0, 3), dtype=torch.long)).shape == (0, 32, 32)
+
+
+def _conv_backward_calls(fn, *args) -> int:
+    with torch.profiler.profile() as prof:
+        fn(*args)
+    return sum(e.count for e in prof.key_averages() if e.key == "aten::convolution_backward")
+
+
+def test_batched_backward_cost_does_not_grow_with_peaks(resnet_case):
+    """The peaks are the batch of one backward pass: as many convolution backward calls for 4 peaks as
+    for 1 (``autograd.grad(..., is_grads_batched=True)`` ran the custom rule once per peak)."""
+    _, net, x = resnet_case
+    response, pullback, _ = top_down(net, x)
+    peaks = torch.tensor([[0, 3, 4], [2, 16, 16], [1, 30, 1], [0, 20, 25]])
+    one = _conv_backward_calls(peak_response_maps, response, pullback, peaks[:1])
+    assert one > 0
+    assert _conv_backward_calls(peak_response_maps, response, pullback, peaks) == one
+    assert _conv_backward_calls(peak_response_maps_looped, response, pullback, peaks) >= 2 * one

@@ -17,19 +17,23 @@ backward pass carries probabilities instead of gradients:
   their positive parts.
 
 The map in pixel space is averaged over the colour channels and normalised by its sum
-(:func:`peak_response_maps`). All peaks of an image share one forward pass and one batched
-backward pass (``torch.autograd.grad(..., is_grads_batched=True)``);
-:func:`peak_response_maps_looped` is the one-backward-per-peak reference.
+(:func:`peak_response_maps`). All peaks of an image share one forward pass (:func:`top_down`,
+``torch.func.vjp``) and one backward pass vectorised over the peaks (``torch.func.vmap``): each
+convolution's backward runs once with the peaks as its batch. (``autograd.grad`` with
+``is_grads_batched`` ran the custom backward once per peak.) :func:`peak_response_maps_looped` is
+the one-backward-per-peak reference.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from iam.models.backbone import BackboneOutput
 from iam.models.resnet import BasicBlock, Bottleneck
 
 EPS = 1e-12
@@ -140,24 +144,36 @@ def _pixel_maps(p_input: torch.Tensor) -> torch.Tensor:
     return maps / maps.flatten(1).sum(1).clamp(min=EPS)[:, None, None]
 
 
-def _peak_values(response: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:
-    """Values of a (1, C, H, W) map at ``peaks`` (n, 3) = (class, y, x)."""
-    return response[0, peaks[:, 0], peaks[:, 1], peaks[:, 2]]
+Pullback = Callable[[torch.Tensor], tuple[torch.Tensor]]
 
 
-def peak_response_maps(response: torch.Tensor, x: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:
-    """(n, H, W) PRMs of ``peaks`` (n, 3) of ``response`` (1, C, H, W), computed from input ``x`` (1, 3, H, W)
-    of a :func:`probabilistic` network, in one batched backward pass."""
+def top_down(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, Pullback, BackboneOutput]:
+    """Forward of a :func:`probabilistic` network on ``x`` (1, 3, H, W): the CRMs bilinearly upsampled to
+    H x W (1, C, H, W), the pullback of probabilities from that response to ``x``, and the network's output."""
+    def response(inputs: torch.Tensor) -> tuple[torch.Tensor, BackboneOutput]:
+        out = net(inputs)
+        return F.interpolate(out.crm, size=inputs.shape[-2:], mode="bilinear", align_corners=False), out
+
+    return torch.func.vjp(response, x, has_aux=True)
+
+
+def _seeds(response: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:
+    """(n, *response.shape) one-hot maps, the unit probability at each peak (class, y, x)."""
+    seeds = response.new_zeros((len(peaks), *response.shape))
+    seeds[torch.arange(len(peaks)), 0, peaks[:, 0], peaks[:, 1], peaks[:, 2]] = 1
+    return seeds
+
+
+def peak_response_maps(response: torch.Tensor, pullback: Pullback, peaks: torch.Tensor) -> torch.Tensor:
+    """(n, H, W) PRMs of ``peaks`` (n, 3) = (class, y, x) of ``response`` (1, C, H, W) from :func:`top_down`,
+    in one backward pass vectorised over the peaks."""
     if len(peaks) == 0:
-        return x.new_zeros((0, *x.shape[-2:]))
-    values = _peak_values(response, peaks)
-    seeds = torch.eye(len(peaks), dtype=values.dtype, device=values.device)
-    (p_input,) = torch.autograd.grad(values, x, seeds, is_grads_batched=True)
+        return response.new_zeros((0, *response.shape[-2:]))
+    (p_input,) = torch.func.vmap(pullback)(_seeds(response, peaks))
     return _pixel_maps(p_input[:, 0])
 
 
-def peak_response_maps_looped(response: torch.Tensor, x: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:
+def peak_response_maps_looped(response: torch.Tensor, pullback: Pullback, peaks: torch.Tensor) -> torch.Tensor:
     """Reference for :func:`peak_response_maps`: one backward pass per peak."""
-    values = _peak_values(response, peaks)
-    grads = [torch.autograd.grad(v, x, retain_graph=True)[0][0] for v in values]
-    return _pixel_maps(torch.stack(grads)) if grads else x.new_zeros((0, *x.shape[-2:]))
+    maps = [pullback(seed)[0][0] for seed in _seeds(response, peaks)]
+    return _pixel_maps(torch.stack(maps)) if maps else response.new_zeros((0, *response.shape[-2:]))

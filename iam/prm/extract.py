@@ -30,14 +30,13 @@ import cv2
 import h5py
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image, read_image_labels
 from iam.io.h5 import put, write_artifact
-from iam.prm.backprop import peak_response_maps, peak_response_maps_looped, probabilistic
+from iam.prm.backprop import peak_response_maps, peak_response_maps_looped, probabilistic, top_down
 from iam.prm.peaks import find_peaks
 
 log = logging.getLogger(__name__)
@@ -99,14 +98,12 @@ def image_prm(
     """Peaks and PRMs of one image with a :func:`probabilistic` backbone (``batched=False``: per-peak loop)."""
     height, width = image.shape[:2]
     device = next(net.parameters()).device
-    x = to_tensor(image, size)[None].to(device).requires_grad_(True)
-    out = net(x)
-    response = F.interpolate(out.crm, size=(size, size), mode="bilinear", align_corners=False)
+    response, pullback, out = top_down(net, to_tensor(image, size)[None].to(device))
     scores, maps = _numpy(out.scores[0]), _numpy(response[0])
     classes = np.flatnonzero(labels > 0) if rule.use_labels else np.flatnonzero(scores > rule.class_threshold)
     peaks = select_peaks(maps, classes, rule)
     backward = peak_response_maps if batched else peak_response_maps_looped
-    prms = _numpy(backward(response, x, torch.from_numpy(peaks).to(device)))
+    prms = _numpy(backward(response, pullback, torch.from_numpy(peaks).to(device)))
     return ImagePRM(
         peaks=to_original(peaks, size, height, width),
         peak_scores=maps[peaks[:, 0], peaks[:, 1], peaks[:, 2]],
