@@ -112,47 +112,45 @@ def test_nan_loss_names_epoch_and_batch_and_keeps_last_good_checkpoint(tmp_path,
     assert not (tmp_path / "model.pt").exists()
 
 
-def write_inputs(tmp_path, k: int = 2, source: str = "generated"):
+def write_artifacts(tmp_path, images: dict[str, tuple[np.ndarray, ...]], k: int = 2,
+                    source: str = "generated") -> SampleSource:
+    """JPEGs, a ``prm`` and a ``pseudo_gt`` file holding ``images``: id -> (pixels, prms, masks, candidates)."""
     voc = tmp_path / "voc"
     (voc / "JPEGImages").mkdir(parents=True)
-    cv2.imwrite(str(voc / "JPEGImages" / "a.jpg"), np.full((40, 48, 3), 128, np.uint8))
+    with write_artifact(tmp_path / "prm.h5", "prm", "test") as prm_f, \
+            write_artifact(tmp_path / "pgt.h5", "pseudo_gt", "test", {"k": k}) as pgt_f:
+        pgt_f.attrs["k"], pgt_f.attrs["source"] = k, source
+        for image_id, (pixels, prms, masks, candidates) in images.items():
+            cv2.imwrite(str(voc / "JPEGImages" / f"{image_id}.jpg"), pixels)
+            put(prm_f.create_group(image_id), "prm", prms, half=True)
+            g = pgt_f.create_group(image_id)
+            put(g, "prm_index", np.arange(len(prms)))
+            put(g, "masks", masks)
+            put(g, "candidates", candidates)
+    return SampleSource(voc, tmp_path / "prm.h5", tmp_path / "pgt.h5", SIZE)
+
+
+def write_inputs(tmp_path) -> SampleSource:
+    """One 40 x 48 image whose three PRMs are: usable, all zero, without a candidate."""
     prms = np.zeros((3, 40, 48), np.float32)
     prms[0, 10, 10] = prms[2, 20, 20] = 1.0  # prm 1 is all zero
-    with write_artifact(tmp_path / "prm.h5", "prm", "test") as f:
-        put(f.create_group("a"), "prm", prms, half=True)
-    with write_artifact(tmp_path / "pgt.h5", "pseudo_gt", "test", {"k": k}) as f:
-        f.attrs["k"], f.attrs["source"] = k, source
-        g = f.create_group("a")
-        put(g, "prm_index", np.arange(3))
-        put(g, "masks", np.ones((1, 40, 48), np.uint8))
-        put(g, "candidates", np.array([[0, -1], [0, -1], [-1, -1]]))
-    return voc
+    image = (np.full((40, 48, 3), 128, np.uint8), prms, np.ones((1, 40, 48), np.uint8),
+             np.array([[0, -1], [0, -1], [-1, -1]]))
+    return write_artifacts(tmp_path, {"a": image})
 
 
 def test_load_samples_keeps_peaks_with_candidates_and_nonzero_prms(tmp_path):
-    voc = write_inputs(tmp_path)
-    [sample] = load_samples(voc, tmp_path / "prm.h5", tmp_path / "pgt.h5", ["a"], SIZE, k=2, source="generated")
+    where = write_inputs(tmp_path)
+    [sample] = load_samples(where.voc_root, where.prm_path, where.pseudo_gt_path, ["a"], SIZE, k=2, source="generated")
     assert sample.prms.shape == (1, SIZE, SIZE) and float(sample.prms.max()) == 1.0
     assert sample.masks.shape == (1, SIZE, SIZE) and sample.image.shape == (3, SIZE, SIZE)
 
 
-
 def write_square_artifacts(tmp_path, samples: list[Sample]) -> SampleSource:
-    """``samples`` as the artifacts they come from: JPEGs, a ``prm`` and a k = 2 ``pseudo_gt`` file."""
-    voc = tmp_path / "voc"
-    (voc / "JPEGImages").mkdir(parents=True)
-    with write_artifact(tmp_path / "prm.h5", "prm", "test") as prm_f, \
-            write_artifact(tmp_path / "pgt.h5", "pseudo_gt", "test", {"k": 2}) as pgt_f:
-        pgt_f.attrs["k"], pgt_f.attrs["source"] = 2, "generated"
-        for s in samples:
-            pixels = ((s.image.permute(1, 2, 0).numpy() + 1) * 127.5).astype(np.uint8)
-            cv2.imwrite(str(voc / "JPEGImages" / f"{s.image_id}.jpg"), pixels)
-            put(prm_f.create_group(s.image_id), "prm", s.prms.float().numpy(), half=True)
-            g = pgt_f.create_group(s.image_id)
-            put(g, "prm_index", np.arange(len(s.prms)))
-            put(g, "masks", s.masks.numpy())
-            put(g, "candidates", s.candidates)
-    return SampleSource(voc, tmp_path / "prm.h5", tmp_path / "pgt.h5", SIZE)
+    """``samples`` as the artifacts they come from."""
+    return write_artifacts(tmp_path, {
+        s.image_id: (((s.image.permute(1, 2, 0).numpy() + 1) * 127.5).astype(np.uint8), s.prms.float().numpy(),
+                     s.masks.numpy(), s.candidates) for s in samples})
 
 
 def test_streamed_samples_train_the_same_model_as_samples_in_memory(tmp_path):
