@@ -5,7 +5,9 @@ image, in one process and one after the other:
 
 * shared: backbone forward + class peaks + batched peak backpropagation (the PRMs; both methods
   need them at test time);
-* IAM: feature forward + filling module (``fill``), per-instance ConvCRF (``crf``), masks + NMS;
+* IAM: filling module on the features of the shared forward (``fill``; the backbone runs once per
+  image, as a deployed IAM would; the DAG's inference rule reruns it because PRMs come from disk),
+  per-instance ConvCRF (``crf``), masks + NMS;
 * PRM retrieval: the built-in proposal generator (``proposals``, always CPU like MCG), proposal
   decoding + scoring + NMS (``retrieval``, CPU).
 
@@ -23,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import platform
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,13 @@ import cv2
 import numpy as np
 import torch
 import yaml
+from shards import cpu_model  # benchmarks/ is on the path when this script runs
 
 from iam.baselines.prm_retrieval import retrieve
 from iam.config import validate_config
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image, read_split
-from iam.inference import InferenceParams, crf_refine, instances, predict_iams, synced_clock
+from iam.inference import InferenceParams, crf_refine, fill_iams, instances, synced_clock
 from iam.io.atomic import write_json
 from iam.models.backbone import load_backbone
 from iam.prm.backprop import probabilistic
@@ -82,7 +84,7 @@ def time_image(image: np.ndarray, models: dict, cfg: dict, device: torch.device,
     params = InferenceParams.from_config(cfg["inference"], cfg["crf"])
     classes = prm.peaks[:, 0].astype(np.int64)
     if len(prm.peaks):
-        iams = clock("fill", lambda: predict_iams(image, prm.prm, models["backbone"], models["filler"], size, device))
+        iams = clock("fill", lambda: fill_iams(prm.prm, prm.features, models["filler"], size, image.shape[:2]))
         refined = clock("crf", lambda: crf_refine(image, iams, params.crf, device) if params.crf else iams)
         clock("masks", lambda: instances(refined, iams, classes, prm.peak_scores, params))
     gen = cfg["proposals"]["generator"]
@@ -152,7 +154,7 @@ def main() -> None:
 
 
 def _device_name(device: torch.device) -> str:
-    return torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from iam.evaluation.masks import mask_nms
-from iam.crf.convcrf import CRFParams, refine
+from iam.crf.convcrf import CRFParams, refine_foreground
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image
 from iam.io.h5 import open_artifact, write_artifact
@@ -85,20 +85,29 @@ def predict_iams(
     image: np.ndarray, prms: np.ndarray, backbone: nn.Module, filler: FillingModule, input_size: int,
     device: torch.device,
 ) -> np.ndarray:
-    """(n, H, W) IAMs in [0, 1] at the image's size from its (n, H, W) PRMs."""
-    height, width = image.shape[:2]
+    """(n, H, W) IAMs in [0, 1] at the image's size from its (n, H, W) PRMs (one backbone forward)."""
     features = backbone(to_tensor(image, input_size)[None].to(device)).features
+    return fill_iams(prms, features, filler, input_size, image.shape[:2])
+
+
+@torch.no_grad()
+def fill_iams(
+    prms: np.ndarray, features: Mapping[str, torch.Tensor], filler: FillingModule, input_size: int,
+    image_size: tuple[int, int],
+) -> np.ndarray:
+    """(n, H, W) IAMs in [0, 1] at ``image_size`` from (n, H, W) PRMs and the image's backbone
+    ``features`` at ``input_size`` (e.g. those of the PRM forward, :attr:`ImagePRM.features`)."""
+    device = next(iter(features.values())).device
     x = torch.from_numpy(scale_to_max(resize_stack(prms.astype(np.float32), input_size, cv2.INTER_AREA)))
-    logits = filler(x[:, None].to(device), features, torch.zeros(len(prms), dtype=torch.long, device=device))
-    return F.interpolate(logits.float(), size=(height, width), mode="bilinear", align_corners=False)[:, 0].sigmoid().cpu().numpy()
+    logits = filler(x[:, None].to(device), dict(features), torch.zeros(len(prms), dtype=torch.long, device=device))
+    return F.interpolate(logits.float(), size=image_size, mode="bilinear", align_corners=False)[:, 0].sigmoid().cpu().numpy()
 
 
 def crf_refine(image: np.ndarray, iams: np.ndarray, params: CRFParams, device: torch.device) -> np.ndarray:
     """Per-instance fg/bg ConvCRF marginals (n, H, W) of the foreground."""
-    fg = torch.from_numpy(iams).to(device).clamp(EPS, 1 - EPS)
-    unary = torch.stack([1 - fg, fg], dim=1).log()
+    logit = torch.logit(torch.from_numpy(iams).to(device), eps=EPS)
     rgb = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).to(device).float()
-    return refine(rgb, unary, params)[:, 1].cpu().numpy()
+    return refine_foreground(rgb, logit, params).cpu().numpy()
 
 
 def instances(

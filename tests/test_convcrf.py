@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from iam.crf.convcrf import CRFParams, pairwise_kernel, refine
+from iam.crf.convcrf import CRFParams, pairwise_kernel, refine, refine_foreground
 
 PARAMS = CRFParams(filter_size=5, iterations=3, pos_sdims=2.0, pos_compat=3.0, bil_sdims=4.0,
                    bil_colour=20.0, bil_compat=10.0, message_weight=0.3)
@@ -37,6 +37,15 @@ def test_convcrf_matches_naive_mean_field():
     image = torch.rand(3, 7, 9, generator=g, dtype=torch.float64) * 255
     unary = torch.randn(2, 3, 7, 9, generator=g, dtype=torch.float64).log_softmax(1)
     torch.testing.assert_close(refine(image, unary, PARAMS), naive_mean_field(image, unary, PARAMS), rtol=1e-5, atol=1e-6)
+
+
+def test_two_label_crf_is_one_foreground_map():
+    g = torch.Generator().manual_seed(1)
+    image = torch.rand(3, 8, 6, generator=g, dtype=torch.float64) * 255
+    fg = torch.rand(2, 8, 6, generator=g, dtype=torch.float64).clamp(0.01, 0.99)
+    unary = torch.stack([1 - fg, fg], dim=1).log()
+    expected = naive_mean_field(image, unary, PARAMS)[:, 1]
+    torch.testing.assert_close(refine_foreground(image, fg.logit(), PARAMS), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_kernel_excludes_centre_and_outside():

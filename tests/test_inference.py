@@ -1,4 +1,4 @@
-"""IAM inference: instances from IAMs (threshold, score, NMS), CRF and no-CRF files, bad PRMs."""
+"""IAM inference: instances from IAMs (threshold, score, NMS), CRF and no-CRF files, bad PRMs, one forward."""
 
 import cv2
 import numpy as np
@@ -6,10 +6,13 @@ import torch
 from test_filler_training import SIZE, TinyBackbone
 
 from iam.crf.convcrf import CRFParams
-from iam.inference import InferenceParams, infer_split, instances
+from iam.inference import InferenceParams, fill_iams, infer_split, instances, predict_iams
 from iam.io.h5 import open_artifact, put, write_artifact
 from iam.io.instances import get_classes, read_instances
+from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
+from iam.prm.backprop import probabilistic
+from iam.prm.extract import PeakRule, image_prm
 
 PARAMS = InferenceParams(mask_threshold=0.5, nms_iou=0.5, crf=CRFParams(filter_size=5, iterations=2))
 
@@ -65,3 +68,16 @@ def test_infer_split_writes_crf_and_nocrf_files_at_image_size(tmp_path):
             assert f["a/soft"].shape == (len(inst), 36, 44)  # one soft map per instance
             assert f["a"].attrs["time_fill"] > 0 and (f["a"].attrs["time_crf"] > 0) == crf
             assert len(read_instances(f, "b")) == 0
+
+
+def test_filling_the_prm_forward_features_equals_a_second_forward():
+    torch.manual_seed(0)
+    backbone = PeakBackbone("resnet10", 3).eval()
+    filler = FillingModule({"res2": 64, "res3": 128, "res4": 256}, channels=4, pyramid_channels=8).eval()
+    image = np.random.default_rng(0).integers(0, 256, (40, 52, 3), dtype=np.uint8)
+    prm = image_prm(probabilistic(backbone), image, None, SIZE, PeakRule(False, -np.inf, -np.inf, 2))
+    assert len(prm.peaks) and set(prm.features) == {"res2", "res3", "res4"}
+    once = fill_iams(prm.prm, prm.features, filler, SIZE, image.shape[:2])
+    twice = predict_iams(image, prm.prm, backbone, filler, SIZE, torch.device("cpu"))
+    assert once.shape == (len(prm.peaks), 40, 52)
+    np.testing.assert_allclose(once, twice, rtol=1e-4, atol=1e-5)

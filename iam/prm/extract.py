@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -61,6 +61,7 @@ class ImagePRM:
     prm: np.ndarray  # (n, H, W) float32, each sums to 1
     class_scores: np.ndarray  # (C,)
     crm: np.ndarray  # (C, h, w)
+    features: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)  # of the same forward; not stored
 
 
 def select_peaks(response: np.ndarray, classes: np.ndarray, rule: PeakRule) -> np.ndarray:
@@ -110,6 +111,7 @@ def image_prm(
         prm=resize_maps(prms, height, width),
         class_scores=scores,
         crm=_numpy(out.crm[0]),
+        features={name: f.detach() for name, f in out.features.items()},
     )
 
 
