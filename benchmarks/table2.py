@@ -18,6 +18,7 @@ trained at another size, ``--top-classes 1`` keeps the peak count realistic.
 Writes benchmarks/results/table2-{device}-{size}.json with machine and date.
 
 Usage: OMP_NUM_THREADS=2 python benchmarks/table2.py [--configfile config.yaml] [--device cpu] [--size 448]
+[--default-malloc]
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import torch
 import yaml
 from shards import cpu_model  # benchmarks/ is on the path when this script runs
 
+from iam.allocator import retain_freed_memory
 from iam.baselines.prm_retrieval import retrieve
 from iam.config import validate_config
 from iam.data.transforms import to_tensor
@@ -132,7 +134,10 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=40)
     parser.add_argument("--top-classes", type=int, help="take the peaks of the n best classes of each image "
                         "(a model trained at another size may score no class above the threshold)")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's allocator settings alone (see iam.allocator)")
     args = parser.parse_args()
+    retained = not args.default_malloc and retain_freed_memory()
     cfg = validate_config(yaml.safe_load(Path(args.configfile).read_text()))
     results, device = Path("results") / cfg["run"], torch.device(args.device)
     if not (results / "backbone" / "model.pt").is_file():
@@ -147,7 +152,8 @@ def main() -> None:
     report = {"date": datetime.date.today().isoformat(), "device": _device_name(device),
               "machine": f"{platform.node()} {platform.machine()}, {torch.get_num_threads()} torch threads, "
                          f"torch {torch.__version__}",
-              "config": args.configfile, "size": size, "top_classes": args.top_classes,
+              "config": args.configfile, "retain_freed_memory": retained, "size": size,
+              "top_classes": args.top_classes,
               **summarise(rows[1:])}  # first image: warm-up
     write_json(RESULTS / f"table2-{device.type}-{size}.json", report)
     print(yaml.safe_dump(report, sort_keys=False))

@@ -100,7 +100,8 @@ def fill_iams(
     device = next(iter(features.values())).device
     x = torch.from_numpy(scale_to_max(resize_stack(prms.astype(np.float32), input_size, cv2.INTER_AREA)))
     logits = filler(x[:, None].to(device), dict(features), torch.zeros(len(prms), dtype=torch.long, device=device))
-    return F.interpolate(logits.float(), size=image_size, mode="bilinear", align_corners=False)[:, 0].sigmoid().cpu().numpy()
+    iams = F.interpolate(logits.float(), size=image_size, mode="bilinear", align_corners=False)[:, 0].sigmoid()
+    return iams.cpu().numpy()
 
 
 def crf_refine(image: np.ndarray, iams: np.ndarray, params: CRFParams, device: torch.device) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Glue for workflow scripts: logging to the rule's log file, seeding, thread limits."""
+"""Glue for workflow scripts: logging to the rule's log file, seeding, thread limits, allocator."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from iam.allocator import retain_freed_memory
 
 
 def seed_everything(seed: int) -> None:
@@ -30,7 +32,8 @@ def shard_ids(ids: list[str], index: int, count: int) -> list[str]:
 
 
 def run(smk: Any, main: Callable[[Any], None]) -> None:
-    """Run ``main(snakemake)`` with logging into ``snakemake.log[0]`` and torch limited to the rule's threads.
+    """Run ``main(snakemake)`` with logging into ``snakemake.log[0]``, torch limited to the rule's threads
+    and freed memory kept for reuse (:mod:`iam.allocator`).
 
     Exceptions are logged with their traceback and re-raised so the rule fails non-zero.
     """
@@ -43,6 +46,7 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
     )
     if "torch" in sys.modules:  # torch stages imported it already; others skip its ~2 s import
         sys.modules["torch"].set_num_threads(max(1, int(smk.threads)))
+    retain_freed_memory()
     try:
         main(smk)
     except Exception:
