@@ -15,7 +15,7 @@ Prints median and p90 of every stage and of the totals, and the ratios the paper
 (retrieval total / IAM total with and without proposal generation). ``--size`` resizes the images
 (and the network input) to simulate another resolution, e.g. 448 as in the paper; with a model
 trained at another size, ``--top-classes 1`` keeps the peak count realistic.
-Writes benchmarks/results/table2-{device}-{size}.json with machine and date.
+Writes benchmarks/results/table2-{device}-{size}.json (or ``--out``) with machine and date.
 
 Usage: OMP_NUM_THREADS=2 python benchmarks/table2.py [--configfile config.yaml] [--device cpu] [--size 448]
 [--default-malloc]
@@ -48,6 +48,7 @@ from iam.prm.backprop import probabilistic
 from iam.prm.extract import PeakRule, image_prm
 from iam.proposals.generate import GeneratorConfig, generate
 from iam.training.filler import load_filler
+from iam.workflow import limit_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 IAM_STAGES, PRM_STAGES = ("prm", "fill", "crf", "masks"), ("prm", "proposals", "retrieval")
@@ -134,10 +135,12 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=40)
     parser.add_argument("--top-classes", type=int, help="take the peaks of the n best classes of each image "
                         "(a model trained at another size may score no class above the threshold)")
+    parser.add_argument("--out", type=Path, help="result file (default: results/table2-<device>-<size>.json)")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's allocator settings alone (see iam.allocator)")
     args = parser.parse_args()
     retained = not args.default_malloc and retain_freed_memory()
+    limit_threads(torch.get_num_threads())
     cfg = validate_config(yaml.safe_load(Path(args.configfile).read_text()))
     results, device = Path("results") / cfg["run"], torch.device(args.device)
     if not (results / "backbone" / "model.pt").is_file():
@@ -155,7 +158,7 @@ def main() -> None:
               "config": args.configfile, "retain_freed_memory": retained, "size": size,
               "top_classes": args.top_classes,
               **summarise(rows[1:])}  # first image: warm-up
-    write_json(RESULTS / f"table2-{device.type}-{size}.json", report)
+    write_json(args.out or RESULTS / f"table2-{device.type}-{size}.json", report)
     print(yaml.safe_dump(report, sort_keys=False))
 
 
