@@ -92,14 +92,14 @@ def predict_iams(
 
 @torch.no_grad()
 def fill_iams(
-    prms: np.ndarray, features: Mapping[str, torch.Tensor], filler: FillingModule, input_size: int,
+    prms: np.ndarray, features: dict[str, torch.Tensor], filler: FillingModule, input_size: int,
     image_size: tuple[int, int],
 ) -> np.ndarray:
     """(n, H, W) IAMs in [0, 1] at ``image_size`` from (n, H, W) PRMs and the image's backbone
     ``features`` at ``input_size`` (e.g. those of the PRM forward, :attr:`ImagePRM.features`)."""
     device = next(iter(features.values())).device
     x = torch.from_numpy(scale_to_max(resize_stack(prms.astype(np.float32), input_size, cv2.INTER_AREA)))
-    logits = filler(x[:, None].to(device), dict(features), torch.zeros(len(prms), dtype=torch.long, device=device))
+    logits = filler(x[:, None].to(device), features, torch.zeros(len(prms), dtype=torch.long, device=device))
     iams = F.interpolate(logits.float(), size=image_size, mode="bilinear", align_corners=False)[:, 0].sigmoid()
     return iams.cpu().numpy()
 

@@ -59,7 +59,7 @@ def flat_kernel(image: torch.Tensor, params: CRFParams) -> torch.Tensor:
     for s, off in enumerate(win.offsets()):
         torch.sub(win.shifted(flat, off), centre, out=diff)
         torch.mul(diff[0], diff[0], out=colour2[s]).addcmul_(diff[1], diff[1]).addcmul_(diff[2], diff[2])
-        valid[s] = win.shifted(inside, off)
+        valid[s] = win.shifted(inside, off)  # valid_neighbours() instead: kernel +40 % at 448 px
     valid.mul_(win.shifted(inside, 0))[r * r // 2] = 0
     step = torch.arange(r * r, device=image.device)
     dist2 = ((step // r - r // 2) ** 2 + (step % r - r // 2) ** 2).float()[:, None]
@@ -101,8 +101,8 @@ def mean_field_foreground(logit: torch.Tensor, kernel: torch.Tensor, params: CRF
     win = Window(logit.shape[-2], logit.shape[-1], params.filter_size)
     inside = win.to_flat(torch.ones_like(logit[0]))
     offset = win.to_flat(logit)
+    q = offset.sigmoid().mul_(inside)
     win.shifted(offset, 0).sub_(params.message_weight * kernel.sum(0))
-    q = win.to_flat(logit).sigmoid_().mul_(inside)
     for _ in range(params.iterations):
         q = win.sum(q, kernel).mul_(2 * params.message_weight).add_(offset).sigmoid_().mul_(inside)
     return win.from_flat(q)
