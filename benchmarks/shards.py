@@ -44,10 +44,15 @@ CONFIG_NAME = "shards-benchmark.yaml"
 
 
 def cpu_model() -> str:
+    """The CPU's model name and its widest vector extensions (the convolutions' speed depends on them)."""
     cpuinfo = Path("/proc/cpuinfo")
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-             if line.startswith("model name")] if cpuinfo.exists() else []
-    return names[0] if names else platform.processor() or platform.machine()
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    flags = next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), set())
+    vector = [name for flag, name in (("avx2", "AVX2"), ("avx512f", "AVX-512"), ("avx512_bf16", "AVX512-BF16"))
+              if flag in flags]
+    name = names[0] if names else platform.processor() or platform.machine()
+    return f"{name} ({', '.join(vector)})" if vector else name
 
 
 def copy_workflow(dest: Path, config: dict, count: int) -> Path:

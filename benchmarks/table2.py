@@ -12,13 +12,15 @@ image, in one process and one after the other:
   decoding + scoring + NMS (``retrieval``, CPU).
 
 Prints median and p90 of every stage and of the totals, and the ratios the paper's Table 2 claims
-(retrieval total / IAM total with and without proposal generation). ``--size`` resizes the images
+(retrieval total / IAM total with and without proposal generation), and what the shared PRM stage
+computes (``prm_compute``: GMAC per network pass, 2 + peaks passes per image, GMAC/s, and a fit of
+its seconds against the peak count). ``--size`` resizes the images
 (and the network input) to simulate another resolution, e.g. 448 as in the paper; with a model
 trained at another size, ``--top-classes 1`` keeps the peak count realistic.
 Writes benchmarks/results/table2-{device}-{size}.json (or ``--out``) with machine and date.
 
 Usage: OMP_NUM_THREADS=2 python benchmarks/table2.py [--configfile config.yaml] [--device cpu] [--size 448]
-[--default-malloc]
+[--prm-dtype bfloat16] [--default-malloc]
 """
 
 from __future__ import annotations
@@ -100,8 +102,31 @@ def time_image(image: np.ndarray, models: dict, cfg: dict, device: torch.device,
     return {"peaks": float(len(prm.peaks)), **clock.times, **props.times}
 
 
-def summarise(rows: list[dict[str, float]]) -> dict[str, Any]:
-    """Median / p90 per stage and of each method's total; the Table 2 ratios."""
+def conv_macs(model: torch.nn.Module, size: int, device: torch.device) -> int:
+    """Multiply-accumulates of the convolutions of one forward pass of ``model`` at size x size."""
+    macs: list[int] = []
+    hooks = [m.register_forward_hook(lambda m, _, out: macs.append(out.numel() * m.weight[0].numel()))
+             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        model(torch.zeros(1, 3, size, size, device=device))
+    for hook in hooks:
+        hook.remove()
+    return sum(macs)
+
+
+def prm_compute(rows: list[dict[str, float]], macs: int) -> dict[str, float]:
+    """What the PRM stage computes: the network's GMAC per pass, 2 + peaks passes per image (forward,
+    the Eq. 1 normaliser Z, one top-down pass per peak), the rate that makes, and a least-squares fit
+    of the stage's seconds against the peak count (seconds per peak, seconds at zero peaks)."""
+    peaks, seconds = np.array([r["peaks"] for r in rows]), np.array([r["prm"] for r in rows])
+    per_peak, at_zero = np.polyfit(peaks, seconds, 1) if len(set(peaks)) > 1 else (float("nan"), float("nan"))
+    return {"gmac_per_pass": macs / 1e9, "passes_per_image": float(np.mean(2 + peaks)),
+            "gmac_per_s": float(np.mean((2 + peaks) * macs / seconds) / 1e9),
+            "fit_s_per_peak": float(per_peak), "fit_s_at_zero_peaks": float(at_zero)}
+
+
+def summarise(rows: list[dict[str, float]], macs: int) -> dict[str, Any]:
+    """Median / p90 per stage and of each method's total; the Table 2 ratios; the PRM stage's compute."""
     def col(name: str) -> np.ndarray:
         return np.array([r.get(name, 0.0) for r in rows])
 
@@ -113,6 +138,7 @@ def summarise(rows: list[dict[str, float]]) -> dict[str, Any]:
                              "iam_total": iam, "prm_retrieval_total": prm,
                              "prm_retrieval_total_without_proposals": prm_no_proposals}.items()}
     return {"images": len(rows), "peaks_per_image": float(col("peaks").mean()), "stages": stats,
+            "prm_compute": prm_compute(rows, macs),
             "ratio_with_proposals": float(np.median(prm) / np.median(iam)),
             "ratio_without_proposal_generation": float(np.median(prm_no_proposals) / np.median(iam)),
             "ratio_after_prms": float(np.median(col("proposals") + col("retrieval"))
@@ -124,7 +150,8 @@ def load_models(results: Path, cfg: dict, device: torch.device) -> dict:
     k = cfg["evaluation"]["transfer_k"]
     backbone = load_backbone(results / "backbone" / "model.pt", device)
     filler, _ = load_filler(results / "filler" / cfg["proposals"]["source"] / f"k{k}" / "model.pt", device)
-    return {"backbone": backbone, "prm_net": probabilistic(backbone), "filler": filler.eval()}
+    prm_net = probabilistic(backbone, getattr(torch, cfg["prm"]["dtype"]))
+    return {"backbone": backbone, "prm_net": prm_net, "filler": filler.eval()}
 
 
 def main() -> None:
@@ -136,12 +163,14 @@ def main() -> None:
     parser.add_argument("--top-classes", type=int, help="take the peaks of the n best classes of each image "
                         "(a model trained at another size may score no class above the threshold)")
     parser.add_argument("--out", type=Path, help="result file (default: results/table2-<device>-<size>.json)")
+    parser.add_argument("--prm-dtype", choices=["float32", "bfloat16"], help="override the config's prm.dtype")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's allocator settings alone (see iam.allocator)")
     args = parser.parse_args()
     retained = not args.default_malloc and retain_freed_memory()
     limit_threads(torch.get_num_threads())
     cfg = validate_config(yaml.safe_load(Path(args.configfile).read_text()))
+    cfg["prm"]["dtype"] = args.prm_dtype or cfg["prm"]["dtype"]
     results, device = Path("results") / cfg["run"], torch.device(args.device)
     if not (results / "backbone" / "model.pt").is_file():
         raise SystemExit(f"{results}: no trained run; run the pipeline (make run) first")
@@ -155,9 +184,10 @@ def main() -> None:
     report = {"date": datetime.date.today().isoformat(), "device": _device_name(device),
               "machine": f"{platform.node()} {platform.machine()}, {torch.get_num_threads()} torch threads, "
                          f"torch {torch.__version__}",
-              "config": args.configfile, "retain_freed_memory": retained, "size": size,
+              "config": args.configfile, "prm_dtype": cfg["prm"]["dtype"], "retain_freed_memory": retained,
+              "size": size,
               "top_classes": args.top_classes,
-              **summarise(rows[1:])}  # first image: warm-up
+              **summarise(rows[1:], conv_macs(models["backbone"], size, device))}  # first image: warm-up
     write_json(args.out or RESULTS / f"table2-{device.type}-{size}.json", report)
     print(yaml.safe_dump(report, sort_keys=False))
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from iam.errors import InputError
+
+CPUINFO = Path("/proc/cpuinfo")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -16,3 +20,12 @@ def resolve_device(name: str) -> torch.device:
     if name not in ("cpu", "cuda"):
         raise InputError("config key 'device'", f"unknown device {name!r} (auto, cpu or cuda)")
     return torch.device(name)
+
+
+def has_fast_bfloat16(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with
+    AVX512-BF16 or AMX (read from /proc/cpuinfo; False where that is missing)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    flags = set(CPUINFO.read_text().split()) if CPUINFO.exists() else set()
+    return bool(flags & {"avx512_bf16", "amx_bf16"})

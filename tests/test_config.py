@@ -34,6 +34,8 @@ def test_every_schema_key_has_a_description_and_type():
         assert "type" in sub, f"{key} lacks a type"
         if sub["type"] != "object":
             assert "default" in sub or key == "dataset.classes", f"{key} lacks a default"
+        # an unquoted comma in a YAML flow mapping ends the description and leaves the rest as a key
+        assert all(" " not in name for name in sub), f"{key}: stray key in its schema (unquoted comma?)"
 
 
 def _default():

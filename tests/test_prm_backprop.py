@@ -107,3 +107,19 @@ def test_batched_backward_cost_does_not_grow_with_peaks(resnet_case):
     assert one > 0
     assert _conv_backward_calls(peak_response_maps, response, pullback, peaks) == one
     assert _conv_backward_calls(peak_response_maps_looped, response, pullback, peaks) >= 2 * one
+
+
+def test_bfloat16_top_down_pass_stays_close_to_float32(resnet_case):
+    """prm.dtype bfloat16: the convolutions of the top-down pass round to bfloat16, the maps move by
+    a fraction of a percent and still sum to one; the forward pass (peaks, scores) is unchanged."""
+    model, net, x = resnet_case
+    peaks = torch.tensor([[0, 3, 4], [2, 16, 16], [1, 30, 1]])
+    response, pullback, out = top_down(net, x)
+    reference = peak_response_maps(response, pullback, peaks)
+    response16, pullback16, out16 = top_down(probabilistic(model, torch.bfloat16), x)
+    maps = peak_response_maps(response16, pullback16, peaks)
+    assert torch.equal(out16.crm, out.crm)
+    assert maps.dtype == torch.float32
+    l1 = (maps - reference).abs().sum((1, 2)) / reference.abs().sum((1, 2))
+    assert (l1 > 0).all() and (l1 < 0.02).all()
+    torch.testing.assert_close(maps.sum((1, 2)), torch.ones(3))

@@ -1,5 +1,7 @@
 """PRMs of one shard of a split: peaks, Peak Response Maps, class scores and CRMs to HDF5."""
 
+import torch
+
 from iam.data.voc import read_split
 from iam.device import resolve_device
 from iam.models.backbone import load_backbone
@@ -13,7 +15,8 @@ def main(smk) -> None:
     backbone = load_backbone(smk.input.backbone, resolve_device(p.device), num_classes=len(p.classes))
     rule = PeakRule(split == p.train_split, p.prm["class_threshold"], p.prm["peak_threshold"], p.prm["max_peaks"])
     extract_split(backbone, p.voc_root, ids, list(p.classes), p.input_size, rule, smk.output[0],
-                  smk.rule, {**p.prm, "input_size": p.input_size, "split": split, "voc_root": p.voc_root})
+                  smk.rule, {**p.prm, "input_size": p.input_size, "split": split, "voc_root": p.voc_root},
+                  getattr(torch, p.prm["dtype"]))
 
 
 run(snakemake, main)  # noqa: F821

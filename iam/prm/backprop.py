@@ -7,7 +7,8 @@ backward pass carries probabilities instead of gradients:
   non-negative when it is not, i.e. for the image at the first conv) and W+ = max(W, 0), a parent
   V_ij hands its probability to the children U_pq in proportion to U_pq * W+_pq, normalised by
   Z_ij = sum U * W+ so the transition probabilities sum to one (bias ignored). Where Z_ij = 0 the
-  parent's mass is dropped.
+  parent's mass is dropped. Z and the transposed convolution may run in bfloat16
+  (``probabilistic(..., dtype)``, config ``prm.dtype``); 1 / Z and the products with U stay float32.
 * **batch norm**: passes probabilities through unchanged (a per-channel affine map, not a
   connection between locations).
 * **ReLU / max pooling / bilinear upsampling**: the ordinary gradient, which already is a
@@ -40,12 +41,13 @@ EPS = 1e-12
 
 
 class ProbConv(torch.autograd.Function):
-    """conv2d whose backward is the Eq. 1 transition from output locations to input locations."""
+    """conv2d whose backward is the Eq. 1 transition from output locations to input locations; the
+    backward's two convolutions (Z and the transposed one) run in ``dtype``, the rest in float32."""
 
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups) -> torch.Tensor:
+    def forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups, dtype) -> torch.Tensor:
         return F.conv2d(x, weight, None, stride, padding, dilation, groups)
 
     @staticmethod
@@ -56,20 +58,23 @@ class ProbConv(torch.autograd.Function):
     @staticmethod
     def backward(ctx, p_out: torch.Tensor):
         x, weight = ctx.saved_tensors
-        stride, padding, dilation, groups = ctx.conf
+        *conf, dtype = ctx.conf
         u = x - x.amin(dim=(1, 2, 3), keepdim=True).clamp(max=0)
-        w = weight.clamp(min=0)
-        z = F.conv2d(u, w, None, stride, padding, dilation, groups)
-        ratio = torch.where(z > EPS, p_out / z.clamp(min=EPS), torch.zeros_like(p_out))
-        p_in = torch.nn.grad.conv2d_input(u.shape, w, ratio, stride, padding, dilation, groups)
-        return u * p_in, None, None, None, None, None
+        w = weight.clamp(min=0).to(dtype)
+        z = F.conv2d(u.to(dtype), w, None, *conf).float()
+        inv_z = torch.where(z > EPS, 1 / z.clamp(min=EPS), torch.zeros_like(z))  # once, not per peak
+        p_in = torch.nn.grad.conv2d_input(u.shape, w, (p_out * inv_z).to(dtype), *conf)
+        return u * p_in, None, None, None, None, None, None
 
 
 class ProbConv2d(nn.Conv2d):
     """A Conv2d running :class:`ProbConv` (same weights, same forward values)."""
 
+    top_down_dtype = torch.float32
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = ProbConv.apply(x, self.weight, self.stride, self.padding, self.dilation, self.groups)
+        out = ProbConv.apply(x, self.weight, self.stride, self.padding, self.dilation, self.groups,
+                             self.top_down_dtype)
         return out if self.bias is None else out + self.bias[:, None, None]
 
 
@@ -132,9 +137,14 @@ def _convert_children(module: nn.Module) -> None:
         setattr(module, name, _convert(child))
 
 
-def probabilistic(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` (eval mode, frozen) whose backward pass is the probabilistic top-down pass."""
+def probabilistic(model: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """A copy of ``model`` (eval mode, frozen) whose backward pass is the probabilistic top-down pass,
+    its convolutions in ``dtype`` (bfloat16: about half the time where the hardware has bfloat16
+    arithmetic; the forward pass, hence the peaks and scores, stays float32)."""
     model = _convert(copy.deepcopy(model)).eval()
+    for module in model.modules():
+        if isinstance(module, ProbConv2d):
+            module.top_down_dtype = dtype
     return model.requires_grad_(False)
 
 

@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image, read_image_labels
+from iam.device import has_fast_bfloat16
 from iam.io.h5 import put, write_artifact
 from iam.prm.backprop import peak_response_maps, peak_response_maps_looped, probabilistic, top_down
 from iam.prm.peaks import find_peaks
@@ -133,9 +134,15 @@ def write_image(f: h5py.File, image_id: str, result: ImagePRM) -> None:
 def extract_split(
     backbone: nn.Module, voc_root: str | Path, ids: list[str], classes: list[str], size: int, rule: PeakRule,
     out_path: str | Path, rule_name: str = "extract_prm", params: dict | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> None:
-    """Write the ``prm`` artifact of ``ids``, streaming one image at a time, atomically."""
-    net = probabilistic(backbone)
+    """Write the ``prm`` artifact of ``ids``, streaming one image at a time, atomically (``dtype``: of
+    the top-down pass's convolutions, see :func:`probabilistic`)."""
+    device = next(backbone.parameters()).device
+    if dtype == torch.bfloat16 and not has_fast_bfloat16(device):
+        log.warning("prm.dtype bfloat16 on %s without native bfloat16 arithmetic: expect it to be slower "
+                    "than float32", device)
+    net = probabilistic(backbone, dtype)
     with write_artifact(out_path, "prm", rule_name, params) as f:
         f.attrs["classes"] = json.dumps(list(classes))
         f.attrs["input_size"] = size
