@@ -70,6 +70,23 @@ def test_val_uses_class_threshold_and_shards_merge_in_split_order(setup):
         assert f[ids[0]]["peaks"].shape == (0, 3) and f[ids[0]]["prm"].shape[0] == 0
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_bfloat16_extraction_keeps_peaks_and_warns_only_without_native_support(setup, monkeypatch, caplog, native):
+    voc, model, out = setup
+    ids = read_split(voc, "val")[:2]
+    rule = PeakRule(False, -1e9, -1e9, 2)
+    extract_split(model, voc, ids, CLASSES, SIZE, rule, out / "f32.h5")
+    monkeypatch.setattr("iam.prm.extract.has_fast_bfloat16", lambda device: native)
+    caplog.clear()
+    extract_split(model, voc, ids, CLASSES, SIZE, rule, out / "bf16.h5", dtype=torch.bfloat16)
+    assert ("without native bfloat16" in caplog.text) is not native
+    with open_artifact(out / "f32.h5", "prm") as a, open_artifact(out / "bf16.h5", "prm") as b:
+        for i in ids:
+            np.testing.assert_array_equal(a[i]["peaks"][()], b[i]["peaks"][()])
+            pa, pb = a[i]["prm"][()].astype(np.float64), b[i]["prm"][()].astype(np.float64)
+            assert 0 < np.abs(pa - pb).sum() < 0.02 * np.abs(pa).sum()
+
+
 def test_class_peaks_thresholds_and_keeps_labelled_best():
     m = np.full((6, 6), -5.0, np.float32)
     m[1, 1], m[4, 4] = -1.0, -2.0
