@@ -33,6 +33,7 @@ from pathlib import Path
 
 import yaml
 
+from iam.device import cpu_flags
 from iam.io.atomic import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,9 +47,9 @@ CONFIG_NAME = "shards-benchmark.yaml"
 def cpu_model() -> str:
     """The CPU's model name and its widest vector extensions (the convolutions' speed depends on them)."""
     cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    flags = next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), set())
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+             if line.startswith("model name")] if cpuinfo.exists() else []
+    flags = cpu_flags()
     vector = [name for flag, name in (("avx2", "AVX2"), ("avx512f", "AVX-512"), ("avx512_bf16", "AVX512-BF16"))
               if flag in flags]
     name = names[0] if names else platform.processor() or platform.machine()

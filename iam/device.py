@@ -27,5 +27,10 @@ def has_fast_bfloat16(device: torch.device) -> bool:
     AVX512-BF16 or AMX (read from /proc/cpuinfo; False where that is missing)."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    flags = set(CPUINFO.read_text().split()) if CPUINFO.exists() else set()
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where it is missing)."""
+    lines = CPUINFO.read_text().splitlines() if CPUINFO.exists() else []
+    return next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), set())
