@@ -55,12 +55,13 @@ class InferenceParams:
     mask_threshold: float = 0.5
     nms_iou: float = 0.5
     crf: CRFParams | None = CRFParams()
+    threshold_mode: str = "absolute"
 
     @classmethod
     def from_config(cls, inference: Mapping[str, Any], crf: Mapping[str, Any]) -> InferenceParams:
         """From the config sections ``inference`` and ``crf``."""
         refine_with = CRFParams(**{k: v for k, v in crf.items() if k != "enabled"}) if crf["enabled"] else None
-        return cls(inference["mask_threshold"], inference["nms_iou"], refine_with)
+        return cls(inference["mask_threshold"], inference["nms_iou"], refine_with, inference["threshold_mode"])
 
 
 @dataclass
@@ -111,11 +112,20 @@ def crf_refine(image: np.ndarray, iams: np.ndarray, params: CRFParams, device: t
     return refine_foreground(rgb, logit, params).cpu().numpy()
 
 
+def foreground(probs: np.ndarray, params: InferenceParams) -> np.ndarray:
+    """(n, H, W) bool masks of (n, H, W) maps: above the threshold, or (relative) at least the
+    threshold times each map's maximum."""
+    if params.threshold_mode == "relative":
+        peak = probs.reshape(len(probs), -1).max(1) if len(probs) else np.zeros(0, probs.dtype)
+        return (probs >= params.mask_threshold * peak[:, None, None]) & (peak[:, None, None] > 0)
+    return probs > params.mask_threshold
+
+
 def instances(
     probs: np.ndarray, iams: np.ndarray, classes: np.ndarray, peak_scores: np.ndarray, params: InferenceParams,
 ) -> InstanceSet:
     """Threshold, score and NMS one image's per-peak probability maps."""
-    masks = probs > params.mask_threshold
+    masks = foreground(probs, params)
     area = masks.reshape(len(masks), -1).sum(1)
     keep = np.flatnonzero(area > 0)
     mean_iam = (iams * masks).reshape(len(masks), -1).sum(1) / np.maximum(area, 1)

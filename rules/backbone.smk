@@ -8,6 +8,7 @@ rule train_backbone:
         data=dataset_marker,
         train=split_file(TRAIN),
         val=split_file(VAL),
+        pretrained=pretrained_weights,
     output:
         model=f"{OUT}/backbone/model.pt",
         metrics=f"{OUT}/backbone/metrics.json",

@@ -24,13 +24,15 @@ BOX_BASELINES = [
     for fill in ("rect", "ellipse", "proposal")
 ]
 IAM_METHODS = [f"iam_s{k}{suffix}" for k in KS for suffix in ("", "_nocrf")]
-METHODS = [*IAM_METHODS, "prm_retrieval", *BOX_BASELINES]
+# The filler trained on GT instance masks (k = 1): Table 1's upper bound of the filler itself.
+CEILING, CEILING_SOURCE = "iam_ceiling", "gtmask"
+METHODS = [*IAM_METHODS, CEILING, "prm_retrieval", *BOX_BASELINES]
 TRANSFER_K = config["evaluation"]["transfer_k"]
 
 
 wildcard_constraints:
     split="[A-Za-z0-9_]+",
-    source="generated|mcg",
+    source=f"generated|mcg|{CEILING_SOURCE}",
     k=r"\d+",
     i=r"\d+",
 
@@ -38,6 +40,18 @@ wildcard_constraints:
 def dataset_marker(wildcards=None):
     """The make_dataset output that stands for the whole generated tree (nothing for real data)."""
     return f"{DATA}/dataset.json" if SYNTHETIC else []
+
+
+def pretrained_weights(wildcards=None):
+    """The pretrain_backbone output when backbone.weights is pretrain (nothing otherwise)."""
+    return f"{OUT}/pretrain/model.pth" if config["backbone"]["weights"] == "pretrain" else []
+
+
+def pseudo_gt_of(wildcards):
+    """The filler's training targets: the pseudo GT of a proposal source, or GT masks for the ceiling."""
+    if wildcards.source == CEILING_SOURCE:
+        return f"{OUT}/ceiling/targets.h5"
+    return f"{OUT}/pseudo_gt/{wildcards.source}/k{wildcards.k}.h5"
 
 
 def voc_root_of(wildcards, input):
@@ -76,6 +90,8 @@ def torch_resources(wildcards=None):
 def method_instances(wildcards):
     """The instance-set artifact a method is evaluated from."""
     name = wildcards.method
+    if name == CEILING:
+        return f"{OUT}/iam/{CEILING_SOURCE}/k1/{VAL}.h5"
     if name.startswith("iam_s"):
         k, _, nocrf = name[len("iam_s") :].partition("_")
         return f"{OUT}/iam/{SOURCE}/k{k}/{VAL}{'.nocrf' if nocrf else ''}.h5"

@@ -130,3 +130,79 @@ rule prm_quality:
         classes=CLASSES,
     script:
         "../workflow_scripts/prm_quality.py"
+
+
+rule pseudo_gt_quality:
+    input:
+        prm=f"{OUT}/prm/{TRAIN}.h5",
+        proposals=f"{OUT}/proposals/{{source}}/{TRAIN}.h5",
+        pseudo_gt=f"{OUT}/pseudo_gt/{{source}}/k{{k}}.h5",
+        data=dataset_marker,
+        split=split_file(TRAIN),
+    output:
+        f"{OUT}/metrics/pseudo_gt_{{source}}_k{{k}}.json",
+    log:
+        f"{OUT}/logs/pseudo_gt_quality/{{source}}_k{{k}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/pseudo_gt_quality/{{source}}_k{{k}}.tsv"
+    conda:
+        "../envs/core.yaml"
+    threads: 1
+    params:
+        voc_root=voc_root_of,
+        classes=CLASSES,
+        match=config["pseudo_gt"],
+    script:
+        "../workflow_scripts/pseudo_gt_quality.py"
+
+
+rule filler_quality:
+    input:
+        backbone=f"{OUT}/backbone/model.pt",
+        filler=f"{OUT}/filler/{{source}}/k{{k}}/model.pt",
+        data=dataset_marker,
+        split=split_file(VAL),
+    output:
+        metrics=f"{OUT}/metrics/filler_{{source}}_k{{k}}.json",
+        figure=f"{OUT}/report/figures/filling_weights_{{source}}_k{{k}}.png",
+    log:
+        f"{OUT}/logs/filler_quality/{{source}}_k{{k}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/filler_quality/{{source}}_k{{k}}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    params:
+        voc_root=voc_root_of,
+        sbd_root=SBD,
+        gt_source=config["dataset"]["gt_source"],
+        classes=CLASSES,
+        device=config["device"],
+        images=config["evaluation"]["filler_images"],
+        split=VAL,
+    script:
+        "../workflow_scripts/filler_quality.py"
+
+
+rule make_ceiling_targets:
+    input:
+        prm=f"{OUT}/prm/{TRAIN}.h5",
+        data=dataset_marker,
+        split=split_file(TRAIN),
+    output:
+        f"{OUT}/ceiling/targets.h5",
+    log:
+        f"{OUT}/logs/make_ceiling_targets/make_ceiling_targets.log",
+    benchmark:
+        f"{OUT}/benchmarks/make_ceiling_targets/make_ceiling_targets.tsv"
+    conda:
+        "../envs/core.yaml"
+    threads: 1
+    params:
+        voc_root=voc_root_of,
+        sbd_root=SBD,
+        gt_source=config["dataset"]["gt_source"],
+        split=TRAIN,
+        classes=CLASSES,
+    script:
+        "../workflow_scripts/make_ceiling_targets.py"

@@ -8,7 +8,7 @@ rule train_filler:
         data=dataset_marker,
         backbone=f"{OUT}/backbone/model.pt",
         prm=f"{OUT}/prm/{TRAIN}.h5",
-        pseudo_gt=f"{OUT}/pseudo_gt/{{source}}/k{{k}}.h5",
+        pseudo_gt=pseudo_gt_of,
         split=split_file(TRAIN),
     output:
         model=f"{OUT}/filler/{{source}}/k{{k}}/model.pt",

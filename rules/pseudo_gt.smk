@@ -13,6 +13,8 @@ rule make_pseudo_gt:
         f"{OUT}/logs/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.log",
     benchmark:
         f"{OUT}/benchmarks/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.tsv"
+    wildcard_constraints:
+        source="generated|mcg",
     priority: 1  # on the critical path: training PRMs -> pseudo GT -> filler
     conda:
         "../envs/core.yaml"
@@ -41,6 +43,8 @@ rule merge_pseudo_gt:
         f"{OUT}/logs/merge_pseudo_gt/{{source}}_k{{k}}.log",
     benchmark:
         f"{OUT}/benchmarks/merge_pseudo_gt/{{source}}_k{{k}}.tsv"
+    wildcard_constraints:
+        source="generated|mcg",
     priority: 1  # a priority does not pass to a job's inputs: the merges on the chain need their own
     conda:
         "../envs/core.yaml"

@@ -61,3 +61,20 @@ def test_prms_on_parts_score_full_part_mass(voc, tmp_path):
     assert q["mass_part"] == pytest.approx(1.0, abs=1e-3) and q["mass_outside"] == pytest.approx(0.0, abs=1e-3)
     assert 0 < q["part_area_fraction"] < 1
     assert q["instance_recall"] == pytest.approx(3 / q["n_instances"])
+
+
+def test_prm_maxima_and_on_object_mass_score_the_maps_not_the_stored_peaks(voc, tmp_path):
+    """Stored peaks off the object, PRMs peaked on the part: the maxima count as hits, the peaks do not."""
+    path, ids = tmp_path / "val.h5", read_split(voc, "val")
+    with write_artifact(path, "prm", "test") as f:
+        for image_id in ids:
+            gt, parts = read_gt_instances(voc, image_id, CLASSES), read_part_masks(voc, image_id)
+            part = gt.masks[0] & (parts > 0) & (parts != 255)
+            prm = part / part.sum() * 0.8 + (~gt.masks.any(0)) / (~gt.masks.any(0)).sum() * 0.2
+            outside = np.argwhere(~gt.masks.any(0))[0]
+            g = f.create_group(image_id)
+            put(g, "peaks", np.array([[gt.labels[0], *outside]]))
+            put(g, "prm", prm[None].astype(np.float32))
+    q = prm_quality(path, voc, CLASSES)
+    assert q["peak_precision"] == 0.0 and q["prm_max_precision"] == 1.0
+    assert q["on_object"] == 1.0 and q["on_object_own_mass"] == pytest.approx(0.8, abs=1e-3)

@@ -17,8 +17,12 @@ def main(smk) -> None:
     transfer = {Path(f).stem.removeprefix("transfer_"): f for f in i.transfer}
     curves = {"backbone": i.backbone_curve, **{f"filler k={k}": f for k, f in zip(p.ks, i.filler_curves)}}
     timings = {Path(f).stem: f for f in i.timings}
+    diagnostics = {"prm": {Path(f).stem.removeprefix("prm_quality_"): f for f in i.prm_quality},
+                   "pseudo_gt": {f"k={k}": f for k, f in zip(p.ks, i.pseudo_gt_quality)},
+                   "filler": {f"k={k}": f for k, f in zip(p.ks, i.filler_quality)}}
     build_report(Path(smk.output.index).parent, metrics, timings, i.proposal_recall, i.soft_maps, transfer,
-                 curves, p.classes, rows, p.run)
+                 curves, p.classes, rows, p.run, diagnostics,
+                 {f"k={k}": f for k, f in zip(p.ks, i.filling_figures)})
 
 
 run(snakemake, main)  # noqa: F821

@@ -1,5 +1,6 @@
 """Train the peak-stimulated backbone on image labels; resume from its last checkpoint."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from iam.data.voc import read_split
@@ -12,6 +13,8 @@ def main(smk) -> None:
     p = smk.params
     seed_everything(p.seed)
     cfg, classes = BackboneConfig(**p.backbone), list(p.classes)
+    if cfg.weights == "pretrain":  # the trunk of rule pretrain_backbone
+        cfg = replace(cfg, weights=smk.input.pretrained)
     train_backbone(p.voc_root, read_split(p.voc_root, p.train_split), read_split(p.voc_root, p.val_split),
                    classes, cfg, resolve_device(p.device), Path(smk.output.model).parent,
                    fingerprint=train_fingerprint(cfg, classes, p.seed, list(smk.input)))

@@ -2,8 +2,13 @@
 
 For a ``prm`` artifact and the split's GT:
 
-``peak_precision``      fraction of peaks lying inside a GT instance of the peak's class
-``instance_recall``     fraction of GT instances holding at least one peak of their class
+``peak_precision``      fraction of stored peaks lying inside a GT instance of the peak's class
+``instance_recall``     fraction of GT instances holding at least one stored peak of their class
+``prm_max_precision``   ... of the PRMs' maxima (what the PRM itself points at)
+``prm_max_recall``      ... instances holding the maximum of a PRM of their class
+``on_object``           fraction of PRMs (class in the image) with >= 30 % of their mass on one
+                        instance of their class
+``on_object_own_mass``  mean mass of such an on-object PRM on that instance
 ``mass_part``           mean fraction of a PRM's mass on the discriminative part of its instance
 ``mass_body``           ... on the rest of that instance (the body IAM has to fill)
 ``mass_outside``        ... outside that instance
@@ -26,12 +31,19 @@ from iam.data.voc import VOID, GTInstances, read_gt_instances, read_part_masks
 from iam.io.h5 import image_ids, open_artifact
 
 MASS_KEYS = ("mass_part", "mass_body", "mass_outside")
+ON_OBJECT = 0.3  # a PRM with at least this much mass on one instance of its class is on-object
 
 
 def peak_hits(peaks: np.ndarray, gt: GTInstances) -> np.ndarray:
     """(n, m) bool: peak j lies inside GT instance i of the same class."""
     inside = gt.masks[:, peaks[:, 1], peaks[:, 2]].T if len(gt.masks) else np.zeros((len(peaks), 0), bool)
     return inside & (peaks[:, :1] == gt.labels[None, :])
+
+
+def prm_maxima(peaks: np.ndarray, prm: np.ndarray) -> np.ndarray:
+    """(n, 3) class, y, x of each PRM's maximum."""
+    flat = prm.reshape(len(prm), -1).argmax(1) if len(prm) else np.zeros(0, np.int64)
+    return np.column_stack([peaks[:, 0], *np.unravel_index(flat, prm.shape[1:])]).astype(np.int64)
 
 
 def prm_masses(peaks: np.ndarray, prm: np.ndarray, gt: GTInstances, parts: np.ndarray | None) -> np.ndarray:
@@ -57,6 +69,7 @@ def prm_quality(prm_path: str | Path, voc_root: str | Path, classes: Sequence[st
     """The diagnostics of the module docstring over all images of the artifact."""
     with_parts = (Path(voc_root) / "SegmentationPart").is_dir()
     hits, recalled, masses, n_instances = [], 0, [], 0
+    max_hits, max_recalled = [], 0
     with open_artifact(prm_path, "prm") as f:
         ids = image_ids(f)
         for image_id in ids:
@@ -66,13 +79,21 @@ def prm_quality(prm_path: str | Path, voc_root: str | Path, classes: Sequence[st
             inside = peak_hits(peaks, gt)
             hits.append(inside.any(axis=1))
             recalled += int(inside.any(axis=0).sum())
+            at_max = peak_hits(prm_maxima(peaks, prm), gt)
+            max_hits.append(at_max.any(axis=1))
+            max_recalled += int(at_max.any(axis=0).sum())
             n_instances += len(gt.labels)
             masses.append(prm_masses(peaks, prm, gt, parts))
     hit, mass = np.concatenate(hits) if hits else np.zeros(0), np.concatenate(masses) if masses else np.zeros((0, 4))
     result: dict[str, float | int | None] = {
         "n_images": len(ids), "n_peaks": int(hit.size), "n_instances": n_instances,
         "peak_precision": _mean(hit), "instance_recall": recalled / n_instances if n_instances else None,
+        "prm_max_precision": _mean(np.concatenate(max_hits) if max_hits else np.zeros(0)),
+        "prm_max_recall": max_recalled / n_instances if n_instances else None,
     }
+    own = mass[:, 0] + mass[:, 1]
+    result["on_object"] = _mean(own >= ON_OBJECT)
+    result["on_object_own_mass"] = _mean(own[own >= ON_OBJECT])
     for k, key in enumerate((*MASS_KEYS, "part_area_fraction")):
         result[key] = _mean(mass[:, k]) if with_parts or key == "mass_outside" else None
     return result

@@ -45,17 +45,22 @@ class Decoder(nn.Sequential):
 class FillingWeights(nn.Module):
     """R: a feature pyramid over res2/res3/res4 -> W (B, C, r^2, N, N), softmax over each window.
 
-    Each level passes two 1x1 convs, levels are upsampled and summed deep -> shallow, and a 3x3
-    head predicts C * r^2 logits per location. Window entries outside the map are masked before
-    the softmax, so every location's weights over its in-map neighbours are >= 0 and sum to 1
-    (Eq. 3's normaliser Y).
+    Each level passes two 1x1 convs, levels are upsampled and summed deep -> shallow, and a 1x1
+    head predicts C * r^2 logits per location. With ``affinity`` > 0 the logit of neighbour uv of
+    location ij also gets -||e_ij - e_uv||^2, e an ``affinity``-dimensional 1x1 embedding of the
+    pyramid: a location then stops filling from neighbours whose features differ, which is how
+    object boundaries can enter W at all when the head sees one location. Window entries outside
+    the map are masked before the softmax, so every location's weights over its in-map neighbours
+    are >= 0 and sum to 1 (Eq. 3's normaliser Y).
     """
 
-    def __init__(self, in_channels: dict[str, int], channels: int, radius: int, pyramid_channels: int) -> None:
+    def __init__(self, in_channels: dict[str, int], channels: int, radius: int, pyramid_channels: int,
+                 affinity: int = 0) -> None:
         super().__init__()
         if radius % 2 == 0:
             raise ValueError(f"filling radius must be odd, got {radius}")
         self.channels, self.radius = channels, radius
+        self.embed = nn.Conv2d(pyramid_channels, affinity, 1) if affinity else None
         self.lateral = nn.ModuleDict({
             level: nn.Sequential(
                 nn.Conv2d(in_channels[level], pyramid_channels, 1), nn.ReLU(inplace=True),
@@ -72,8 +77,17 @@ class FillingWeights(nn.Module):
             top = lat if top is None else lat + F.interpolate(top, size=lat.shape[-2:], mode="bilinear", align_corners=False)
         top = F.interpolate(top, size=size, mode="bilinear", align_corners=False)
         logits = self.head(top).unflatten(1, (self.channels, self.radius * self.radius)).float()
+        if self.embed is not None:
+            logits = logits - self.feature_distances(self.embed(top).float())[:, None]
         inside = valid_neighbours(*size, self.radius, device=logits.device)
         return logits.masked_fill(~inside, float("-inf")).softmax(dim=2)
+
+
+    def feature_distances(self, e: torch.Tensor) -> torch.Tensor:
+        """(B, r^2, N, N): squared distance of each location's embedding to each window neighbour's."""
+        r = self.radius
+        neighbours = F.unfold(e, r, padding=r // 2).unflatten(1, (e.shape[1], r * r)).unflatten(-1, e.shape[-2:])
+        return (neighbours - e[:, :, None]).pow(2).sum(1)
 
 
 class _Fill(torch.autograd.Function):
@@ -138,11 +152,11 @@ class FillingModule(nn.Module):
 
     def __init__(
         self, in_channels: dict[str, int], channels: int = 32, radius: int = 3,
-        pyramid_channels: int = 64, recompute: bool = True, channels_last: bool = True,
+        pyramid_channels: int = 64, recompute: bool = True, channels_last: bool = True, affinity: int = 0,
     ) -> None:
         super().__init__()
         self.encoder = Encoder(channels)
-        self.weights = FillingWeights(in_channels, channels, radius, pyramid_channels)
+        self.weights = FillingWeights(in_channels, channels, radius, pyramid_channels, affinity)
         self.decoder = Decoder(channels)
         self.recompute = recompute
         self.layout = torch.channels_last if channels_last else torch.contiguous_format

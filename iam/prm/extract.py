@@ -51,6 +51,7 @@ class PeakRule:
     class_threshold: float
     peak_threshold: float
     max_peaks: int
+    refine: bool = True  # store each peak where its PRM peaks (:func:`refine_peaks`), not at the CRM cell
 
 
 @dataclass
@@ -87,6 +88,16 @@ def to_original(peaks: np.ndarray, size: int, height: int, width: int) -> np.nda
     return out
 
 
+def refine_peaks(peaks: np.ndarray, prms: np.ndarray, sigma: float) -> np.ndarray:
+    """Move each (class, y, x) peak to the maximum of its PRM blurred by a Gaussian of ``sigma`` px:
+    a CRM peak sits at a cell centre of the coarse grid, the PRM says which pixels caused it."""
+    out = peaks.copy()
+    for i, m in enumerate(prms):
+        if m.max() > 0:
+            out[i, 1:] = np.unravel_index(np.argmax(cv2.GaussianBlur(m, (0, 0), sigma)), m.shape)
+    return out
+
+
 def resize_maps(maps: np.ndarray, height: int, width: int) -> np.ndarray:
     """(n, s, s) -> (n, H, W) bilinear, each renormalised to sum 1."""
     out = np.stack([cv2.resize(m, (width, height), interpolation=cv2.INTER_LINEAR) for m in maps]) \
@@ -107,7 +118,7 @@ def image_prm(
     backward = peak_response_maps if batched else peak_response_maps_looped
     prms = _numpy(backward(response, pullback, torch.from_numpy(peaks).to(device)))
     return ImagePRM(
-        peaks=to_original(peaks, size, height, width),
+        peaks=to_original(refine_peaks(peaks, prms, size / 32) if rule.refine else peaks, size, height, width),
         peak_scores=maps[peaks[:, 0], peaks[:, 1], peaks[:, 2]],
         prm=resize_maps(prms, height, width),
         class_scores=scores,

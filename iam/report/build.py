@@ -15,9 +15,10 @@ from iam.io.instances import KIND, read_instances
 from iam.report import figures, tables
 from iam.report.html import write_index
 
-TABLES = ("table1", "table2", "table3", "table4", "proposal_recall")
+TABLES = ("stage_chain", "table1", "table2", "table3", "table4", "proposal_recall")
 FIGURES = ("iou_vs_size", "per_class_iou", "training_curves", "gallery")
 CAPTIONS = {
+    "stage_chain": "Per-stage diagnostics (read GT; the stages do not): peaks -> PRMs -> pseudo GT -> filler -> masks",
     "table1": "Table 1: instance segmentation on val, mAP^r (VOC mode; void pixels excluded from intersection "
               "and union), ABO and COCO-mode mAP (pycocotools) in %",
     "table2": "Table 2: mean seconds per image (both: backbone forward + peak backprop; PRM retrieval: + proposals + "
@@ -57,15 +58,19 @@ def build_report(
     out_dir: str | Path, metrics: Mapping[str, str | Path], timings: Mapping[str, str | Path],
     proposal_recall: str | Path, soft_maps: str | Path, transfer: Mapping[str, str | Path],
     curves: Mapping[str, str | Path], classes: Sequence[str], gallery: Sequence[Mapping[str, np.ndarray]], run: str,
+    diagnostics: Mapping[str, Mapping[str, str | Path]], filling_figures: Mapping[str, str | Path],
 ) -> None:
     """Write every table, figure and the HTML page of a run's report under ``out_dir``.
 
     ``timings`` are the per-method ``timing/{method}.json`` files (Table 2), kept apart from the
-    deterministic metrics."""
+    deterministic metrics. ``diagnostics`` holds the per-stage GT diagnostics (``prm`` by split,
+    ``pseudo_gt`` and ``filler`` by k); ``filling_figures`` the Fig. 5 PNGs (under ``out_dir``) by k."""
     out = Path(out_dir)
     loaded = tables.load_json(metrics)
     extra = tables.load_json(transfer)
+    chain = {name: tables.load_json(paths) for name, paths in diagnostics.items()}
     frames = {
+        "stage_chain": tables.stage_chain(chain["prm"], chain["pseudo_gt"], chain["filler"], loaded),
         "table1": tables.table1(loaded),
         "table2": tables.table2(tables.load_json(timings)),
         "table3": tables.table3(extra.get("loc_test", {})),
@@ -85,5 +90,7 @@ def build_report(
     figures.per_class_iou(samples, classes, paths["per_class_iou"])
     figures.training_curves(curves, paths["training_curves"])
     figures.gallery(gallery, paths["gallery"])
-    write_index(out / "index.html", f"IAM report: {run}", notes,
-                {CAPTIONS[n]: df for n, df in frames.items()}, {CAPTIONS[n]: p for n, p in paths.items()})
+    shown = {CAPTIONS[n]: p for n, p in paths.items()}
+    shown.update({f"Fig. 5: filling weights, {k} (arrows: weight above the window mean)": p
+                  for k, p in filling_figures.items()})
+    write_index(out / "index.html", f"IAM report: {run}", notes, {CAPTIONS[n]: df for n, df in frames.items()}, shown)

@@ -24,6 +24,8 @@ def method_label(method: str) -> str:
         return f"IAM-S{k}" + (" (no CRF)" if nocrf else "")
     if method == "prm_retrieval":
         return "PRM retrieval"
+    if method == "iam_ceiling":
+        return "IAM-S1 filler trained on GT masks (upper bound, uses GT masks)"
     boxes, fill = method.rsplit("_", 1)
     if boxes == "gt_box":
         return f"GT boxes + {FILL_NAMES[fill]} (upper bound, uses GT boxes)"
@@ -75,6 +77,43 @@ def table4(sal: dict[str, Any]) -> pd.DataFrame:
         name.upper(): {"F_beta (adaptive)": r["adaptive_f"], "max F_beta": r["max_f"]}
         for name, r in sal.items() if isinstance(r, dict)
     }).T
+
+
+PRM_ROWS = {
+    "peak_precision": "stored peaks inside an instance of their class",
+    "instance_recall": "instances hit by a stored peak",
+    "prm_max_precision": "PRM maxima inside an instance of their class",
+    "prm_max_recall": "instances hit by a PRM maximum",
+    "on_object": "PRMs with >= 30 % of their mass on one instance of their class",
+    "on_object_own_mass": "mass of such a PRM on its own instance",
+    "mass_outside": "PRM mass outside its instance",
+}
+PSEUDO_GT_ROWS = {
+    "top1_iou": "top-1 candidate: mean IoU with the peak's instance",
+    "top1_iou_ge_50": "top-1 candidate: share with IoU >= 0.5",
+    "best_of_k_iou": "best of the k candidates: mean IoU",
+    "best_proposal_iou": "best proposal of the image: mean IoU (ceiling)",
+    "best_in_top5": "best proposal ranked in the top 5",
+    "area_ratio_median": "top-1 candidate area / instance area (median)",
+    "without_candidate": "training peaks without a candidate",
+}
+FILLER_ROWS = {"weight_entropy": "filling weights: normalised entropy (1 = uniform)",
+               "boundary_ratio": "filling weights: across / within GT regions (1 = blind)"}
+
+
+def stage_chain(
+    prm: Mapping[str, dict[str, Any]], pseudo_gt: Mapping[str, dict[str, Any]], filler: Mapping[str, dict[str, Any]],
+    metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5",
+) -> pd.DataFrame:
+    """Where quality is lost, stage by stage: peaks and PRMs per split, pseudo GT and filling weights
+    per k, then the masks' mAP^r (diagnostics read GT; the stages they describe do not)."""
+    rows = [("peaks + PRMs", split, label, m.get(key)) for split, m in prm.items() for key, label in PRM_ROWS.items()]
+    rows += [("pseudo GT", k, label, m.get(key)) for k, m in pseudo_gt.items() for key, label in PSEUDO_GT_ROWS.items()]
+    rows += [("filler", k, label, m.get(key)) for k, m in filler.items() for key, label in FILLER_ROWS.items()]
+    rows += [("masks", method_label(name), f"mAP^r@{threshold} (%)", 100 * m["map"][threshold])
+             for name, m in metrics.items() if name.startswith(("iam_", "prm_retrieval"))]
+    frame = pd.DataFrame(rows, columns=["stage", "where", "measure", "value"])
+    return frame.set_index(["stage", "where", "measure"])
 
 
 def proposal_table(recall: dict[str, Any]) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from iam.errors import ArtifactError, TrainingError
 from iam.io.atomic import atomic_path
+from iam.models.backbone import load_backbone
 from iam.models.filling import LEVELS, FillingModule
 from iam.training.checkpoint import load_latest, restore, save_checkpoint
 from iam.training.samples import Sample, SampleSource, StreamedSamples, index_samples, sample_megabytes
@@ -45,9 +46,11 @@ class FillerConfig:
     channels: int = 8
     radius: int = 3
     pyramid_channels: int = 64
+    affinity: int = 0
     epochs: int = 4
     batch_size: int = 16
     peaks_per_image: int = 2
+    optimizer: str = "sgd"
     lr: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 1e-4
@@ -155,8 +158,16 @@ class Trainer:
         return contextlib.nullcontext()
 
 
+def build_optimizer(params: list[nn.Parameter], cfg: FillerConfig) -> torch.optim.Optimizer:
+    """SGD with momentum (the paper's) or Adam (``filler.optimizer``)."""
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+
 def build_model(in_channels: dict[str, int], cfg: FillerConfig) -> FillingModule:
-    return FillingModule(in_channels, cfg.channels, cfg.radius, cfg.pyramid_channels, cfg.recompute)
+    return FillingModule(in_channels, cfg.channels, cfg.radius, cfg.pyramid_channels, cfg.recompute,
+                         affinity=cfg.affinity)
 
 
 def feature_shapes(backbone: nn.Module, input_size: int, device: torch.device) -> dict[str, tuple[int, ...]]:
@@ -189,7 +200,7 @@ def train(
     channels = {level: shape[0] for level, shape in feature_shapes(backbone, input_size, device).items()}
     model = build_model(channels, cfg).to(device)
     params = list(model.parameters()) + (list(backbone.parameters()) if cfg.finetune_backbone else [])
-    optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    optimizer = build_optimizer(params, cfg)
     trainer = Trainer(model, backbone, optimizer, cfg, device)
     start, rows = resume(out_dir / "checkpoints", trainer, fingerprint)
     cache = cache_features(backbone, [s.image for s in samples], device) if in_memory and not cfg.finetune_backbone else None
@@ -205,7 +216,7 @@ def train(
         save_checkpoint(out_dir / "checkpoints", trained_modules(trainer), optimizer, epoch + 1,
                         {"rows": rows, "config": asdict(cfg), "fingerprint": fingerprint})
     write_metrics(out_dir / "metrics.csv", rows)
-    save_model(out_dir / "model.pt", model, cfg, input_size)
+    save_model(out_dir / "model.pt", model, cfg, input_size, backbone if cfg.finetune_backbone else None)
     return model.eval()
 
 
@@ -237,9 +248,13 @@ def write_metrics(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def save_model(path: Path, model: FillingModule, cfg: FillerConfig, input_size: int) -> None:
+def save_model(path: Path, model: FillingModule, cfg: FillerConfig, input_size: int,
+               backbone: nn.Module | None = None) -> None:
+    """The filler's weights and config; with ``backbone`` (fine-tuned with the filler) its weights too."""
     state = {"state_dict": model.state_dict(), "config": asdict(cfg), "input_size": input_size,
              "in_channels": {level: model.weights.lateral[level][0].in_channels for level in LEVELS}}
+    if backbone is not None:
+        state["backbone"] = backbone.state_dict()
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -253,3 +268,16 @@ def load_filler(path: str | Path, device: torch.device) -> tuple[FillingModule, 
     except Exception as exc:  # torch.load fails in many ways on a foreign or truncated file
         raise ArtifactError(path, f"not a filler model written by train_filler: {exc}") from exc
     return model.to(device).eval(), int(state["input_size"])
+
+
+def load_feature_backbone(filler_path: str | Path, backbone_path: str | Path, device: torch.device) -> nn.Module:
+    """The backbone whose features feed the filling weights: ``backbone_path``, with the weights
+    fine-tuned with the filler when the filler file holds them (``finetune_backbone``)."""
+    backbone = load_backbone(backbone_path, device)
+    try:
+        state = torch.load(filler_path, map_location=device, weights_only=False).get("backbone")
+    except Exception as exc:  # torch.load fails in many ways on a foreign or truncated file
+        raise ArtifactError(filler_path, f"not a filler model written by train_filler: {exc}") from exc
+    if state is not None:
+        backbone.load_state_dict(state)
+    return backbone.eval()

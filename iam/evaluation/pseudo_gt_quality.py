@@ -1,0 +1,90 @@
+"""Ground-truth diagnostics of the pseudo GT (evaluation only, never on the training path).
+
+A training peak's *instance* is the GT instance of its class holding most of its PRM's mass (as in
+:mod:`iam.evaluation.prm_quality`). For every peak whose class is in the image:
+
+``top1_iou``            IoU of its first candidate with its instance (0 without a candidate)
+``top1_iou_ge_50``      fraction of peaks whose first candidate has IoU >= 0.5
+``best_of_k_iou``       best IoU among its k candidates
+``best_proposal_iou``   best IoU any proposal of the image reaches (what the matching could find)
+``best_in_top5``        fraction of peaks whose best proposal is among the 5 best by the matching score
+``best_rank_median``    median rank (1 = first) of the best proposal by the matching score
+``area_ratio_median``   median area of the first candidate over the instance's area
+``without_candidate``   fraction of peaks (all training peaks) left without any candidate
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from iam.data.voc import GTInstances, read_gt_instances
+from iam.evaluation.masks import iou_matrix
+from iam.io.h5 import image_ids, open_artifact
+from iam.proposals.store import KIND as PROPOSALS, read_proposals
+from iam.pseudo_gt.build import KIND as PSEUDO_GT
+from iam.pseudo_gt.scoring import MatchParams, score_proposals
+
+
+def own_instance(cls: int, prm: np.ndarray, gt: GTInstances) -> int | None:
+    """Index of the GT instance of class ``cls`` holding most of ``prm``'s mass (None: class absent)."""
+    same = np.flatnonzero(gt.labels == cls)
+    if not len(same):
+        return None
+    return int(same[np.argmax([prm[gt.masks[i]].sum() for i in same])])
+
+
+def image_rows(
+    peaks: np.ndarray, prms: np.ndarray, crm: np.ndarray, candidates: np.ndarray, masks: np.ndarray,
+    proposals: np.ndarray, gt: GTInstances, match: MatchParams,
+) -> list[tuple[float, ...]]:
+    """(top1, best_of_k, best_proposal, rank, area ratio) of each peak whose class is in the image."""
+    scores, _ = score_proposals(peaks, prms, crm, proposals, match)
+    prop_iou = iou_matrix(proposals, gt.masks, gt.void) if len(proposals) else np.zeros((0, len(gt.masks)))
+    cand_iou = iou_matrix(masks, gt.masks, gt.void) if len(masks) else np.zeros((0, len(gt.masks)))
+    rows = []
+    for i, (cls, _, _) in enumerate(peaks):
+        inst = own_instance(int(cls), prms[i].astype(np.float64), gt)
+        if inst is None:
+            continue
+        valid = candidates[i][candidates[i] >= 0]
+        top1 = float(cand_iou[valid[0], inst]) if len(valid) else 0.0
+        best_k = float(cand_iou[valid, inst].max()) if len(valid) else 0.0
+        best = int(np.argmax(prop_iou[:, inst])) if len(proposals) else -1
+        rank = int((scores[i] > scores[i, best]).sum()) + 1 if best >= 0 else len(proposals) + 1
+        area = float(masks[valid[0]].sum() / max(gt.masks[inst].sum(), 1)) if len(valid) else np.nan
+        rows.append((top1, best_k, float(prop_iou[best, inst]) if best >= 0 else 0.0, rank, area))
+    return rows
+
+
+def pseudo_gt_quality(
+    prm_path: str | Path, proposals_path: str | Path, pseudo_gt_path: str | Path, voc_root: str | Path,
+    classes: Sequence[str], match: Mapping[str, Any],
+) -> dict[str, float | int | None]:
+    """The diagnostics of the module docstring over every image of the pseudo-GT artifact."""
+    params = MatchParams.from_config(match)
+    rows, n_peaks, n_without = [], 0, 0
+    with open_artifact(prm_path, "prm") as prm_f, open_artifact(proposals_path, PROPOSALS) as prop_f, \
+            open_artifact(pseudo_gt_path, PSEUDO_GT) as pgt_f:
+        for image_id in image_ids(pgt_f):
+            g, p = pgt_f[image_id], prm_f[image_id]
+            candidates = g["candidates"][()]
+            n_peaks += len(candidates)
+            n_without += int((candidates < 0).all(1).sum())
+            prms = p["prm"][()][g["prm_index"][()]]
+            proposals, _ = read_proposals(prop_f, image_id)
+            gt = read_gt_instances(voc_root, image_id, list(classes))
+            rows += image_rows(g["peaks"][()], prms, p["crm"][()], candidates, g["masks"][()].astype(bool),
+                               proposals, gt, params)
+    r = np.asarray(rows, np.float64).reshape(-1, 5)
+    mean = lambda v: float(np.nanmean(v)) if v.size else None  # noqa: E731
+    median = lambda v: float(np.nanmedian(v)) if v.size else None  # noqa: E731
+    return {
+        "n_peaks": n_peaks, "n_scored": len(r),
+        "top1_iou": mean(r[:, 0]), "top1_iou_ge_50": mean(r[:, 0] >= 0.5), "best_of_k_iou": mean(r[:, 1]),
+        "best_proposal_iou": mean(r[:, 2]), "best_in_top5": mean(r[:, 3] <= 5), "best_rank_median": median(r[:, 3]),
+        "area_ratio_median": median(r[:, 4]), "without_candidate": n_without / n_peaks if n_peaks else None,
+    }

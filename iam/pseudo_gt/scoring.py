@@ -1,0 +1,34 @@
+"""The matching score's settings in one place, shared by the pseudo GT, the PRM-retrieval baseline
+and the diagnostics: :class:`MatchParams` and :func:`score_proposals`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from iam.pseudo_gt.matching import background_map, matching_scores
+
+
+@dataclass(frozen=True)
+class MatchParams:
+    """f = alpha * sum(M*S) + sum(M*contour(S)) - beta * sum(B*S) / sum(B) (``pseudo_gt``/``retrieval``)."""
+
+    alpha: float = 1.0
+    beta: float = 1.0
+    contour_width: int = 3
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> MatchParams:
+        """The matching keys of a config section (others, such as ``k``, are ignored)."""
+        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
+
+
+def score_proposals(
+    peaks: np.ndarray, prms: np.ndarray, crm: np.ndarray, proposals: np.ndarray, params: MatchParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(f (m, n), overlap (m, n))`` of an image's m peaks against its n proposals."""
+    background = background_map(crm, peaks[:, 0], proposals.shape[1:]) if params.beta else None
+    return matching_scores(prms, proposals, params.alpha, params.contour_width, params.beta, background)

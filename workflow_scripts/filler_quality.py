@@ -1,0 +1,28 @@
+"""metrics/filler_{source}_k{k}.json (filling-weight entropy and boundary ratio on val, reads GT) and
+the Fig. 5 picture of the first val image's filling weights."""
+
+from iam.data.voc import read_image, read_split
+from iam.device import resolve_device
+from iam.evaluation.filler_quality import filler_quality
+from iam.evaluation.gt import instance_reader
+from iam.io.atomic import write_json
+from iam.report.filling_weights import image_filling_weights, render_filling_weights
+from iam.training.filler import load_feature_backbone, load_filler
+from iam.workflow import run
+
+
+def main(smk) -> None:
+    p, i = smk.params, smk.input
+    device = resolve_device(p.device)
+    filler, size = load_filler(i.filler, device)
+    backbone = load_feature_backbone(i.filler, i.backbone, device)
+    ids = read_split(p.voc_root, p.split)[: p.images]
+    image = lambda image_id: read_image(p.voc_root, image_id)  # noqa: E731
+    gt = instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes)
+    write_json(smk.output.metrics, filler_quality(ids, image, gt, backbone, filler, size, device))
+    weights = image_filling_weights(image(ids[0]), backbone, filler, size, device)
+    render_filling_weights(image(ids[0]), weights, smk.output.figure,
+                           f"Fig. 5: filling weights of {ids[0]} (k = {smk.wildcards.k})")
+
+
+run(snakemake, main)  # noqa: F821

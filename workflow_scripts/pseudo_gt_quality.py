@@ -1,0 +1,13 @@
+"""metrics/pseudo_gt_{source}_k{k}.json: how well the pseudo GT's candidates match the peaks' instances."""
+
+from iam.evaluation.pseudo_gt_quality import pseudo_gt_quality
+from iam.io.atomic import write_json
+from iam.workflow import run
+
+
+def main(smk) -> None:
+    i, p = smk.input, smk.params
+    write_json(smk.output[0], pseudo_gt_quality(i.prm, i.proposals, i.pseudo_gt, p.voc_root, p.classes, p.match))
+
+
+run(snakemake, main)  # noqa: F821
