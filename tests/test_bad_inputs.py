@@ -9,7 +9,9 @@ what was already written intact.
 from __future__ import annotations
 
 import errno
+import functools
 import importlib.util
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +28,8 @@ import yaml
 from PIL import Image
 from torch import nn
 
-from iam.config import validate_config
+from conftest import copy_workflow, run_snakemake
+from iam.config import check_data_tree, validate_config
 from iam.data.sbd import read_sbd_instances
 from iam.data.voc import read_gt_instances, read_image, read_image_labels, read_split
 from iam.device import resolve_device
@@ -371,6 +374,92 @@ def nothing_written(d: Path) -> None:
     assert list(d.iterdir()) == []
 
 
+# ---- split files ----
+
+
+def _split_file(d: Path, text: str | bytes) -> None:
+    """Write ``text`` as val.txt of a copy of the VOC fixture tree and read that split."""
+    voc = _voc(d)
+    (voc / "ImageSets" / "Segmentation" / "val.txt").write_bytes(text if isinstance(text, bytes) else text.encode())
+    read_split(voc, "val")
+
+
+def _split_case(name: str, bad_input: str, text: str | bytes, match: str) -> Case:
+    return Case(name, bad_input, functools.partial(_split_file, text=text), InputError,
+                r"VOC2012/ImageSets/Segmentation/val\.txt: " + match)
+
+
+# ---- configuration: schema, cross-key rules, the data tree it names ----
+
+DROP = object()  # a value in _tiny_config's changes that deletes the key
+
+
+def _tiny_config(d: Path, changes: dict[str, object]) -> dict:
+    """config/tiny.yaml with ``changes`` (dotted key -> value; ``DROP`` deletes the key); a value
+    starting with ``@/`` is a path under ``d``."""
+    config = yaml.safe_load((ROOT / "config" / "tiny.yaml").read_text())
+    for key, value in changes.items():
+        *parents, name = key.split(".")
+        section = functools.reduce(dict.__getitem__, parents, config)
+        if value is DROP:
+            del section[name]
+        else:
+            section[name] = str(d / value[2:]) if isinstance(value, str) and value.startswith("@/") else value
+    return config
+
+
+def _validate(d: Path, changes: dict[str, object]) -> None:
+    validate_config(_tiny_config(d, changes), source="config/tiny.yaml")
+
+
+def _config_case(name: str, bad_input: str, changes: dict[str, object], match: str) -> Case:
+    return Case(name, bad_input, functools.partial(_validate, changes=changes), InputError,
+                r"config/tiny\.yaml: invalid configuration:\n  " + match)
+
+
+REAL_DATA = {"dataset.kind": "voc", "dataset.voc_root": "@/VOC2012", "dataset.val_split": "val",
+             "dataset.train_split": "val"}
+
+
+def _check_tree(d: Path, changes: dict[str, object]) -> None:
+    """Check the data tree of a real-data config on a copy of the VOC fixture tree."""
+    _voc(d)
+    check_data_tree(validate_config(_tiny_config(d, {**REAL_DATA, **changes})))
+
+
+def _tree_case(name: str, bad_input: str, changes: dict[str, object], match: str) -> Case:
+    return Case(name, bad_input, functools.partial(_check_tree, changes=changes), InputError, match)
+
+
+class DryRunFailed(RuntimeError):
+    """``snakemake --dry-run`` stopped while parsing the workflow; the message is the error it printed."""
+
+
+def _dry_run(d: Path, changes: dict[str, object], split_text: str | None = None) -> None:
+    """Dry-run a copy of the workflow on config/tiny.yaml with ``changes``; with ``split_text``, on a
+    copy of the VOC fixture tree whose val.txt (the training and evaluation split) holds it."""
+    voc = _voc(d)
+    if split_text is not None:
+        (voc / "ImageSets" / "Segmentation" / "val.txt").write_text(split_text)
+    workdir = copy_workflow(d / "workflow")
+    (workdir / "bad.yaml").write_text(yaml.safe_dump(_tiny_config(d, changes)))
+    result = run_snakemake(workdir, "-n", configfile="bad.yaml", timeout=120)
+    if result.returncode:
+        printed = result.stdout.replace(f"{d}/", "")
+        raise DryRunFailed(re.search(r"Error in file .*?\n(.*?)\n  File ", printed, re.S).group(1))
+
+
+def _dry_run_case(name: str, bad_input: str, changes: dict[str, object], match: str,
+                  split_text: str | None = None) -> Case:
+    return Case(name, bad_input, functools.partial(_dry_run, changes=changes, split_text=split_text), DryRunFailed,
+                match, nothing_planned)
+
+
+def nothing_planned(d: Path) -> None:
+    """the dry run fails before any job: no results/ directory, no job planned"""
+    assert not (d / "workflow" / "results").exists()
+
+
 CASES = [
     Case("corrupt_jpeg", "JPEG file holding other bytes", corrupt_jpeg, InputError,
          r"JPEGImages/2007_000032\.jpg: cannot decode image \(corrupt or truncated JPEG\)"),
@@ -448,6 +537,64 @@ CASES = [
          r"No space left on device: '.*metrics\.json'", previous_json_kept),
     Case("disk_full_writing_hdf5", "disk full while an HDF5 artifact is written", disk_full_writing_hdf5, OSError,
          r"No space left on device: '.*val\.h5'", nothing_written),
+    _split_case("duplicate_id_in_split", "split file listing an id twice (a hand-made VOC ∪ SBD `train_aug.txt`)",
+                "2007_000032\n2008_000002\n2007_000032\n", r"line 3: image id '2007_000032' duplicates line 1"),
+    _split_case("duplicate_id_in_main_format_split", "split file in `ImageSets/Main` format (`id flag`) listing an id "
+                "twice", "2007_000032  1\r\n2007_000032 -1\r\n", r"line 2: image id '2007_000032' duplicates line 1"),
+    *(_split_case(f"split_id_{label}", f"split file listing `{image_id}`, which is not a plain file name",
+                  f"2007_000032\n{image_id}\n", rf"line 2: image id {re.escape(repr(image_id))} is not a plain file name")
+      for label, image_id in (("parent_dir", "../2007_000032"), ("in_subdir", "JPEGImages/2007_000032"),
+                              ("dot", "."), ("backslash", r"..\2007_000032"))),
+    _split_case("latin1_split_file", "split file in Latin-1 with a non-ASCII id", b"2007_000032\n2008_00000\xe9\n",
+                r"split file is not UTF-8 text \(byte 22\)"),
+    _config_case("voc_without_voc_root", "`dataset.kind: voc` with `voc_root: null`", {"dataset.kind": "voc"},
+                 r"key 'dataset\.voc_root': required when dataset\.kind is voc"),
+    _config_case("sbd_gt_without_sbd_root", "`gt_source: sbd` on real data with `sbd_root: null`",
+                 {**REAL_DATA, "dataset.gt_source": "sbd"},
+                 r"key 'dataset\.sbd_root': required when dataset\.gt_source is sbd on real data"),
+    _config_case("mcg_without_mcg_dir", "`proposals.source: mcg` with `dataset.mcg_dir: null`",
+                 {"proposals.source": "mcg"}, r"key 'dataset\.mcg_dir': required when proposals\.source is mcg"),
+    *(_config_case(f"run_{label}", f"`run: '{run}'`, which leaves `results/`", {"run": run},
+                   rf"key 'run': '{re.escape(run)}' would put the outputs outside results/")
+      for label, run in (("dot", "."), ("dotdot", ".."), ("dots", "..."))),
+    *(_config_case(f"run_{label}", f"`run: '{run}'`, not a plain directory name", {"run": run},
+                   rf"key 'run': '{re.escape(run)}' does not match")
+      for label, run in (("parent_path", "../elsewhere"), ("absolute", "/tmp/run"), ("empty", ""),
+                         ("space", "my run"))),
+    _config_case("even_crf_filter_size", "even `crf.filter_size`", {"crf.filter_size": 6},
+                 r"key 'crf\.filter_size': 6 is even; the window needs a centre pixel"),
+    _config_case("even_filler_radius", "even `filler.radius`", {"filler.radius": 4},
+                 r"key 'filler\.radius': 4 is even; the window needs a centre pixel"),
+    _config_case("transfer_k_not_trained", "`evaluation.transfer_k` not in `pseudo_gt.k`",
+                 {"evaluation.transfer_k": 9}, r"key 'evaluation\.transfer_k': 9 is not one of pseudo_gt\.k \[1, 5\]"),
+    _config_case("min_instances_above_max", "`synthetic.min_instances` above `max_instances`",
+                 {"synthetic.min_instances": 4, "synthetic.max_instances": 2},
+                 r"key 'synthetic\.max_instances': 2 is below synthetic\.min_instances 4"),
+    _config_case("no_classes", "config without `dataset.classes`", {"dataset.classes": DROP},
+                 r"key 'dataset': 'classes' is a required property"),
+    *(_config_case(f"{label}_{key.replace('.', '_')}", f"`{key}: {text}`", {key: value},
+                   rf"key '{re.escape(key)}': {text[1:]} is not a finite number")
+      for key, label, text, value in (("backbone.lr", "nan", ".nan", float("nan")),
+                                      ("filler.lr", "inf", ".inf", float("inf")),
+                                      ("inference.mask_threshold", "nan", ".nan", float("nan")),
+                                      ("prm.class_threshold", "minus_inf", "-.inf", float("-inf")))),
+    _config_case("nan_iou_threshold", "`evaluation.iou_thresholds: [0.5, .nan]`",
+                 {"evaluation.iou_thresholds": [0.5, float("nan")]},
+                 r"key 'evaluation\.iou_thresholds': nan is not a finite number"),
+    *(_tree_case(f"missing_{key}", f"`dataset.{key}` naming no directory", {**extra, f"dataset.{key}": "@/nowhere"},
+                 rf"config key 'dataset\.{key}': .*nowhere is not a directory")
+      for key, extra in (("voc_root", {}), ("sbd_root", {"dataset.gt_source": "sbd"}),
+                         ("mcg_dir", {"proposals.source": "mcg"}))),
+    _tree_case("missing_train_split", "`dataset.train_split` without a split file", {"dataset.train_split": "train_aug"},
+               r"Segmentation/train_aug\.txt: split file for split 'train_aug' does not exist"),
+    _dry_run_case("dry_run_run_dotdot", "`run: ..` given to `snakemake --dry-run`", {"run": ".."},
+                  r"key 'run': '\.\.' would put the outputs outside results/"),
+    _dry_run_case("dry_run_sbd_root_missing", "`gt_source: sbd` with a wrong `sbd_root`, dry run",
+                  {**REAL_DATA, "dataset.gt_source": "sbd", "dataset.sbd_root": "@/SBD"},
+                  r"config key 'dataset\.sbd_root': SBD is not a directory"),
+    _dry_run_case("dry_run_duplicate_id", "real-data split file listing an id twice, dry run", REAL_DATA,
+                  r"VOC2012/ImageSets/Segmentation/val\.txt: line 2: image id '2008_000002' duplicates line 1",
+                  split_text="2008_000002\n2008_000002\n"),
 ]
 
 
