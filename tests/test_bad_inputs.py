@@ -149,21 +149,105 @@ def sbd_gtinst_without_categories(d: Path) -> None:
     read_sbd_instances(d / "SBD", "2008_000002")
 
 
+def _v73_dataset(group: h5py.Group, name: str, data: np.ndarray, matlab_class: str) -> h5py.Dataset:
+    """A dataset as MATLAB's save -v7.3 writes it (axes reversed by the caller)."""
+    dataset = group.create_dataset(name, data=data)
+    dataset.attrs["MATLAB_class"] = np.bytes_(matlab_class)
+    return dataset
+
+
+SEGMENTATION = np.pad(np.ones((8, 8), np.uint8), ((4, 20), (4, 36)))  # one instance in a 32 x 48 map
+
+
+def _read_sbd(d: Path, fields: dict[str, object]) -> None:
+    """Read an SBD inst/ file whose GTinst has one instance of class 1, ``fields`` replacing its own
+    (3 classes)."""
+    (d / "SBD" / "inst").mkdir(parents=True)
+    gtinst = {"Segmentation": SEGMENTATION, "Categories": np.array([[1]]), **fields}
+    scipy.io.savemat(d / "SBD" / "inst" / "2008_000002.mat", {"GTinst": gtinst})
+    read_sbd_instances(d / "SBD", "2008_000002", n_classes=len(CLASSES))
+
+
+def _sbd_case(name: str, bad_input: str, match: str, **fields: object) -> Case:
+    return Case(name, bad_input, functools.partial(_read_sbd, fields=fields), InputError,
+                r"SBD/inst/2008_000002\.mat: " + match)
+
+
+def _sbd_file(d: Path, content: bytes | None) -> None:
+    """Read an SBD inst/ file holding ``content`` (a v7.3 file when None)."""
+    path = d / "SBD" / "inst" / "2008_000002.mat"
+    path.parent.mkdir(parents=True)
+    if content is None:
+        with h5py.File(path, "w", userblock_size=512) as f:
+            _v73_dataset(f.create_group("GTinst"), "Segmentation", SEGMENTATION.T, "uint8")
+        header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64".ljust(116) + bytes(8) + b"\x00\x02IM"
+        content = header + path.read_bytes()[len(header):]
+    path.write_bytes(content)
+    read_sbd_instances(d / "SBD", "2008_000002")
+
+
 # ---- MCG / COB proposal files ----
 
 SUPERPIXELS = np.array([[1, 1, 2], [3, 3, 2]])  # 1-based, 3 superpixels
 
 
-def _mcg(d: Path, labels: list[list[int]], drop: tuple[str, ...] = ()) -> Path:
-    """An MCG-format .mat of ``SUPERPIXELS`` with one proposal (score 0.5) per label list."""
+def _cell(value: object) -> np.ndarray | object:
+    """A MATLAB cell's content: a list of numbers becomes a column, anything else (text, a nested
+    cell) is written as it is."""
+    return np.asarray(value, np.float64).reshape(-1, 1) if isinstance(value, list) else value
+
+
+def _mcg(d: Path, labels: list, drop: tuple[str, ...] = (), **fields: object) -> Path:
+    """An MCG-format .mat of ``SUPERPIXELS`` with one proposal (score 0.5) per label list; ``fields``
+    replace the generated ones."""
     cells = np.empty((len(labels), 1), object)
     for j, lab in enumerate(labels):
-        cells[j, 0] = np.asarray(lab, np.float64).reshape(-1, 1)
+        cells[j, 0] = _cell(lab)
     fields = {"superpixels": SUPERPIXELS.astype(np.uint16), "labels": cells,
-              "scores": np.full((len(labels), 1), 0.5)}
+              "scores": np.full((len(labels), 1), 0.5), **fields}
     path = d / "2008_000002.mat"
     scipy.io.savemat(path, {k: v for k, v in fields.items() if k not in drop})
     return path
+
+
+def _read_mcg(d: Path, labels: list, fields: dict[str, object]) -> None:
+    read_mcg(_mcg(d, labels, **fields))
+
+
+def _mcg_case(name: str, bad_input: str, labels: list, match: str, **fields: object) -> Case:
+    return Case(name, bad_input, functools.partial(_read_mcg, labels=labels, fields=fields), InputError,
+                r"2008_000002\.mat: " + match)
+
+
+def _mcg_v73(d: Path, cells: list[tuple[np.ndarray, str]]) -> Path:
+    """An MCG-format MATLAB v7.3 (HDF5) file of ``SUPERPIXELS`` with one proposal (score 0.5) per
+    (values, MATLAB class) cell; without cells, labels and scores are empty as MATLAB writes them."""
+    path = d / "2008_000002.mat"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        _v73_dataset(f, "superpixels", SUPERPIXELS.T.astype(np.uint16), "uint16")
+        if not cells:
+            for name, matlab_class in (("labels", "cell"), ("scores", "double")):
+                _v73_dataset(f, name, np.array([0, 1], np.uint64), matlab_class).attrs["MATLAB_empty"] = np.uint8(1)
+            return path
+        refs = [_v73_dataset(f.require_group("#refs#"), f"r{j}", values[None, :], matlab_class).ref
+                for j, (values, matlab_class) in enumerate(cells)]
+        _v73_dataset(f, "labels", np.array(refs, dtype=h5py.ref_dtype)[None, :], "cell")
+        _v73_dataset(f, "scores", np.full((1, len(cells)), 0.5), "double")
+    return path
+
+
+def _read_mcg_v73(d: Path, cells: list[tuple[np.ndarray, str]]) -> None:
+    read_mcg(_mcg_v73(d, cells))
+
+
+def _mcg_v73_case(name: str, bad_input: str, cells: list[tuple[np.ndarray, str]], match: str) -> Case:
+    return Case(name, bad_input, functools.partial(_read_mcg_v73, cells=cells), InputError,
+                r"2008_000002\.mat: " + match)
+
+
+def mcg_not_a_mat_file(d: Path) -> None:
+    (d / "2008_000002.mat").write_bytes(b"<html>404 Not Found</html>")
+    read_mcg(d / "2008_000002.mat")
 
 
 def mcg_without_labels(d: Path) -> None:
@@ -542,7 +626,8 @@ CASES = [
     _split_case("duplicate_id_in_main_format_split", "split file in `ImageSets/Main` format (`id flag`) listing an id "
                 "twice", "2007_000032  1\r\n2007_000032 -1\r\n", r"line 2: image id '2007_000032' duplicates line 1"),
     *(_split_case(f"split_id_{label}", f"split file listing `{image_id}`, which is not a plain file name",
-                  f"2007_000032\n{image_id}\n", rf"line 2: image id {re.escape(repr(image_id))} is not a plain file name")
+                  f"2007_000032\n{image_id}\n",
+                  rf"line 2: image id {re.escape(repr(image_id))} is not a plain file name")
       for label, image_id in (("parent_dir", "../2007_000032"), ("in_subdir", "JPEGImages/2007_000032"),
                               ("dot", "."), ("backslash", r"..\2007_000032"))),
     _split_case("latin1_split_file", "split file in Latin-1 with a non-ASCII id", b"2007_000032\n2008_00000\xe9\n",
@@ -585,7 +670,8 @@ CASES = [
                  rf"config key 'dataset\.{key}': .*nowhere is not a directory")
       for key, extra in (("voc_root", {}), ("sbd_root", {"dataset.gt_source": "sbd"}),
                          ("mcg_dir", {"proposals.source": "mcg"}))),
-    _tree_case("missing_train_split", "`dataset.train_split` without a split file", {"dataset.train_split": "train_aug"},
+    _tree_case("missing_train_split", "`dataset.train_split` without a split file",
+               {"dataset.train_split": "train_aug"},
                r"Segmentation/train_aug\.txt: split file for split 'train_aug' does not exist"),
     _dry_run_case("dry_run_run_dotdot", "`run: ..` given to `snakemake --dry-run`", {"run": ".."},
                   r"key 'run': '\.\.' would put the outputs outside results/"),
@@ -595,6 +681,68 @@ CASES = [
     _dry_run_case("dry_run_duplicate_id", "real-data split file listing an id twice, dry run", REAL_DATA,
                   r"VOC2012/ImageSets/Segmentation/val\.txt: line 2: image id '2008_000002' duplicates line 1",
                   split_text="2008_000002\n2008_000002\n"),
+    _mcg_case("mcg_nan_superpixels", "MCG superpixel map holding NaN", [[1]], r"superpixels holds NaN or inf",
+              superpixels=np.where(SUPERPIXELS == 3, np.nan, SUPERPIXELS)),
+    _mcg_case("mcg_fractional_superpixels", "MCG superpixel map holding a non-integer id", [[1]],
+              r"superpixels holds non-integer values", superpixels=SUPERPIXELS + 0.5),
+    _mcg_case("mcg_zero_based_superpixels", "MCG superpixel map numbered from 0", [[1]],
+              r"superpixel ids must be 1-based, found 0", superpixels=SUPERPIXELS - 1),
+    _mcg_case("mcg_3d_superpixels", "MCG superpixel map with a third axis", [[1]],
+              r"superpixels has shape \(2, 3, 2\), expected \(H, W\)", superpixels=np.dstack([SUPERPIXELS] * 2)),
+    _mcg_case("mcg_empty_superpixels", "MCG superpixel map of size 0 × 0", [[1]],
+              r"superpixels has shape \(0, 0\), expected \(H, W\)", superpixels=np.zeros((0, 0))),
+    _mcg_case("mcg_fractional_label", "MCG proposal listing superpixel 2.5", [[1], [1, 2.5]],
+              r"labels of proposal 1 holds non-integer values"),
+    _mcg_case("mcg_nan_label", "MCG proposal listing superpixel NaN", [[float("nan")]],
+              r"labels of proposal 0 holds NaN or inf"),
+    _mcg_case("mcg_char_label", "MCG `labels` cell holding text", [[1], "1 2"],
+              r"labels of proposal 1 holds text, expected numbers"),
+    _mcg_case("mcg_nested_cell_label", "MCG `labels` cell holding a cell", [[1], np.array([[np.ones((1, 2))]], object)],
+              r"labels of proposal 1 holds nested cells or structs, expected numbers"),
+    *(_mcg_case(f"mcg_{label}_score", f"MCG scores holding {text}", [[1], [2]], r"scores holds NaN or inf",
+                scores=np.array([[0.5], [value]]))
+      for label, text, value in (("nan", "NaN", float("nan")), ("inf", "inf", float("inf")))),
+    _mcg_case("mcg_text_scores", "MCG scores saved as text", [[1]], r"scores holds text, expected numbers",
+              scores="high"),
+    _mcg_case("mcg_fewer_scores_than_proposals", "MCG file with 2 proposals and 1 score", [[1], [2]],
+              r"2 label lists but 1 scores", scores=np.array([[0.5]])),
+    Case("mcg_not_a_mat_file", "MCG path holding an HTML error page", mcg_not_a_mat_file, InputError,
+         r"2008_000002\.mat: not a readable MATLAB v5 file"),
+    _mcg_v73_case("mcg_v73_zero_proposals", "MCG v7.3 file with zero proposals (empty cell array)", [],
+                  r"holds zero proposals"),
+    _mcg_v73_case("mcg_v73_char_label", "MCG v7.3 `labels` cell holding text",
+                  [(np.array([1.0]), "double"), (np.frombuffer("1 2".encode("utf-16-le"), np.uint16), "char")],
+                  r"labels of proposal 1 holds text, expected numbers"),
+    _mcg_v73_case("mcg_v73_inf_label", "MCG v7.3 proposal listing superpixel inf",
+                  [(np.array([1.0, np.inf]), "double")],
+                  r"labels of proposal 0 holds NaN or inf"),
+    Case("sbd_v73_file", "SBD inst/ file re-saved as MATLAB v7.3 (HDF5)", functools.partial(_sbd_file, content=None),
+         InputError, r"SBD/inst/2008_000002\.mat: MATLAB v7\.3 \(HDF5\) file; SBD ships v5 files"),
+    Case("sbd_not_a_mat_file", "SBD inst/ file holding other bytes", functools.partial(_sbd_file, content=b"GIF89a"),
+         InputError, r"SBD/inst/2008_000002\.mat: cannot read MATLAB file"),
+    _sbd_case("sbd_text_categories", "SBD `Categories` saved as class names", r"GTinst\.Categories holds text",
+              Categories="aeroplane"),
+    _sbd_case("sbd_cell_categories", "SBD `Categories` saved as a cell array",
+              r"GTinst\.Categories holds nested cells or structs",
+              Categories=np.array([[np.ones(1), np.ones(1)]], object)),
+    *(_sbd_case(f"sbd_category_{label}", f"SBD category {value} with 3 classes",
+                rf"GTinst\.Categories \[{value}\] outside 1\.\.3", Categories=np.array([[value]]))
+      for label, value in (("zero", 0), ("negative", -2), ("above_classes", 21))),
+    _sbd_case("sbd_nan_category", "SBD category NaN", r"GTinst\.Categories holds NaN or inf",
+              Categories=np.array([[np.nan]])),
+    _sbd_case("sbd_fractional_category", "SBD category 1.5", r"GTinst\.Categories holds non-integer values",
+              Categories=np.array([[1.5]])),
+    _sbd_case("sbd_nan_segmentation", "SBD `Segmentation` holding NaN", r"GTinst\.Segmentation holds NaN or inf",
+              Segmentation=np.where(SEGMENTATION == 1, np.nan, 0)),
+    _sbd_case("sbd_instance_without_category", "SBD instance id 2 with one category",
+              r"GTinst\.Segmentation has instance id 2 outside 0\.\.1 \(1 categories\)",
+              Segmentation=SEGMENTATION * 2),
+    _sbd_case("sbd_negative_instance_id", "SBD instance id -1",
+              r"GTinst\.Segmentation has instance id -1 outside 0\.\.1",
+              Segmentation=-SEGMENTATION.astype(np.int16)),
+    _sbd_case("sbd_3d_segmentation", "SBD `Segmentation` with a colour axis",
+              r"GTinst\.Segmentation has shape \(32, 48, 3\), expected \(H, W\)",
+              Segmentation=np.dstack([SEGMENTATION] * 3)),
 ]
 
 
