@@ -8,8 +8,10 @@ what was already written intact.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
+import io
 import importlib.util
 import re
 import shutil
@@ -29,6 +31,8 @@ from PIL import Image
 from torch import nn
 
 from conftest import copy_workflow, run_snakemake
+from iam.baselines.cam import prm_cam_boxes
+from iam.cli import main as iam_cli
 from iam.config import check_data_tree, validate_config
 from iam.data.sbd import read_sbd_instances
 from iam.data.voc import read_gt_instances, read_image, read_image_labels, read_split
@@ -36,8 +40,11 @@ from iam.device import resolve_device
 from iam.errors import ArtifactError, InputError, TrainingError
 from iam.io.atomic import atomic_path, write_json
 from iam.io.h5 import SCHEMA_VERSION, merge_shards, open_artifact, put, write_artifact
+from iam.io.instances import InstanceSet, read_instances, set_classes, write_instances
 from iam.models.backbone import PeakBackbone, load_backbone, save_backbone
 from iam.proposals.mcg import read_mcg
+from iam.proposals.store import read_superpixel_proposals
+from iam.report.export import export_predictions
 from iam.training.backbone import BackboneConfig, train_backbone
 from iam.training.checkpoint import load_latest, save_checkpoint
 from iam.training.filler import FillerConfig, load_filler, train
@@ -314,6 +321,77 @@ def shards_of_different_configurations(d: Path) -> None:
     merge_shards(shards, d / "val.h5", "prm")
 
 
+def _instances(path: Path, classes: bool = True, drop: str = "") -> Path:
+    """An instance-set artifact of one image (2008_000002, no instances); without the ``classes``
+    attr unless ``classes``, without the dataset ``drop`` when given."""
+    with write_artifact(path, "instances", "infer_iam") as f:
+        if classes:
+            set_classes(f, CLASSES)
+        group = write_instances(f, "2008_000002", InstanceSet.empty(32, 48))
+        if drop:
+            del group[drop]
+    return path
+
+
+def instances_without_classes(d: Path) -> None:
+    export_predictions(_instances(d / "val.h5", classes=False), d / "coco.json")
+
+
+def instance_group_without_scores(d: Path) -> None:
+    export_predictions(_instances(d / "val.h5", drop="scores"), d / "coco.json")
+
+
+def no_export_written(d: Path) -> None:
+    """no coco.json is written"""
+    assert not (d / "coco.json").exists()
+
+
+def image_missing_from_instances(d: Path) -> None:
+    with open_artifact(_instances(d / "val.h5"), "instances") as f:
+        read_instances(f, "2007_000032")
+
+
+def _prm_group(d: Path, drop: str) -> None:
+    """Draw CAM boxes from a PRM artifact whose image group lacks the dataset or attr ``drop``."""
+    with write_artifact(d / "val.h5", "prm", "extract_prm") as f:
+        group = f.create_group("2008_000002")
+        group.attrs.update({"height": 32, "width": 48})
+        put(group, "crm", np.ones((3, 8, 8), np.float32))
+        put(group, "class_scores", np.ones(3, np.float32))
+        del (group.attrs if drop in group.attrs else group)[drop]
+    with open_artifact(d / "val.h5", "prm") as f:
+        prm_cam_boxes(f, "2008_000002", 0.2, 0.0)
+
+
+def proposals_group_without_pointers(d: Path) -> None:
+    with write_artifact(d / "val.h5", "proposals", "ingest_proposals") as f:
+        put(f.create_group("2008_000002"), "superpixels", np.zeros((32, 48), np.int32))
+    with open_artifact(d / "val.h5", "proposals") as f:
+        read_superpixel_proposals(f, "2008_000002")
+
+
+def _iam(*argv: str) -> None:
+    """Run the ``iam`` CLI in-process; a non-zero exit raises :class:`CommandFailed` with what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        status = iam_cli(list(argv))
+    if status:
+        raise CommandFailed(printed.getvalue().strip())
+
+
+def cli_export_coco_without_classes(d: Path) -> None:
+    _iam("export-coco", str(_instances(d / "val.h5", classes=False)), "-o", str(d / "coco.json"))
+
+
+def cli_export_coco_gt_sbd_without_root(d: Path) -> None:
+    _iam("export-coco-gt", str(_voc(d)), "--classes", ",".join(CLASSES), "--gt-source", "sbd", "-o",
+         str(d / "coco.json"))
+
+
+def cli_show_foreign_hdf5(d: Path) -> None:
+    _iam("show", str(_foreign(d / "val.h5")), "2008_000002", "-o", str(d / "show.png"), "--voc-root", str(_voc(d)))
+
+
 def no_merged_file(d: Path) -> None:
     """no val.h5 is written"""
     assert not (d / "val.h5").exists()
@@ -515,8 +593,8 @@ def _tree_case(name: str, bad_input: str, changes: dict[str, object], match: str
     return Case(name, bad_input, functools.partial(_check_tree, changes=changes), InputError, match)
 
 
-class DryRunFailed(RuntimeError):
-    """``snakemake --dry-run`` stopped while parsing the workflow; the message is the error it printed."""
+class CommandFailed(RuntimeError):
+    """A command (``snakemake --dry-run``, ``iam``) exited non-zero; the message is the error it printed."""
 
 
 def _dry_run(d: Path, changes: dict[str, object], split_text: str | None = None) -> None:
@@ -530,12 +608,12 @@ def _dry_run(d: Path, changes: dict[str, object], split_text: str | None = None)
     result = run_snakemake(workdir, "-n", configfile="bad.yaml", timeout=120)
     if result.returncode:
         printed = result.stdout.replace(f"{d}/", "")
-        raise DryRunFailed(re.search(r"Error in file .*?\n(.*?)\n  File ", printed, re.S).group(1))
+        raise CommandFailed(re.search(r"Error in file .*?\n(.*?)\n  File ", printed, re.S).group(1))
 
 
 def _dry_run_case(name: str, bad_input: str, changes: dict[str, object], match: str,
                   split_text: str | None = None) -> Case:
-    return Case(name, bad_input, functools.partial(_dry_run, changes=changes, split_text=split_text), DryRunFailed,
+    return Case(name, bad_input, functools.partial(_dry_run, changes=changes, split_text=split_text), CommandFailed,
                 match, nothing_planned)
 
 
@@ -743,6 +821,27 @@ CASES = [
     _sbd_case("sbd_3d_segmentation", "SBD `Segmentation` with a colour axis",
               r"GTinst\.Segmentation has shape \(32, 48, 3\), expected \(H, W\)",
               Segmentation=np.dstack([SEGMENTATION] * 3)),
+    Case("instances_without_classes", "instance-set artifact without the `classes` attr (`iam export-coco`)",
+         instances_without_classes, ArtifactError, r"val\.h5: the file has no attr 'classes'", no_export_written),
+    Case("instance_group_without_scores", "instance-set image group without `scores`", instance_group_without_scores,
+         ArtifactError, r"val\.h5: group '/2008_000002' has no 'scores'", no_export_written),
+    Case("image_missing_from_instances", "instance-set artifact without an image of the split",
+         image_missing_from_instances, ArtifactError, r"val\.h5: the file has no '2007_000032'"),
+    Case("prm_group_without_crm", "PRM image group without `crm` (CAM baseline)",
+         functools.partial(_prm_group, drop="crm"), ArtifactError, r"val\.h5: group '/2008_000002' has no 'crm'"),
+    Case("prm_group_without_height", "PRM image group without the `height` attr",
+         functools.partial(_prm_group, drop="height"), ArtifactError,
+         r"val\.h5: group '/2008_000002' has no attr 'height'"),
+    Case("proposals_group_without_pointers", "proposals image group without `sp_ids`/`sp_ptr`",
+         proposals_group_without_pointers, ArtifactError, r"val\.h5: group '/2008_000002' has no 'sp_ids'"),
+    Case("cli_export_coco_without_classes", "`iam export-coco` of an instance set without `classes`",
+         cli_export_coco_without_classes, CommandFailed, r"iam export-coco: .*val\.h5: the file has no attr 'classes'",
+         no_export_written),
+    Case("cli_export_coco_gt_sbd_without_root", "`iam export-coco-gt --gt-source sbd` without `--sbd-root`",
+         cli_export_coco_gt_sbd_without_root, CommandFailed,
+         r"iam export-coco-gt: --sbd-root: required with --gt-source sbd", no_export_written),
+    Case("cli_show_foreign_hdf5", "`iam show` of an HDF5 file not written by the pipeline", cli_show_foreign_hdf5,
+         CommandFailed, r"iam show: .*val\.h5: schema_version missing"),
 ]
 
 
