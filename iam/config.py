@@ -107,14 +107,30 @@ def _instance_range(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def check_data_tree(config: Mapping[str, Any]) -> None:
     """Before any job: the directories the config names exist and, for real data, the training and
-    evaluation split files are readable, list each id once and name plain files (:func:`read_split`)."""
+    evaluation split files are sound (:func:`read_split`) and every image they list has its JPEG, its
+    proposal file (source mcg) and, on the evaluation split, its SBD annotation (gt_source sbd)."""
     data = config["dataset"]
     for key in _required_paths(config):
         if not Path(data[key]).is_dir():
             raise InputError(f"config key 'dataset.{key}'", f"{data[key]} is not a directory")
-    if data["kind"] == "voc":
-        for split in (data["train_split"], data["val_split"]):
-            read_split(data["voc_root"], split)
+    if data["kind"] != "voc":
+        return
+    for split in dict.fromkeys((data["train_split"], data["val_split"])):
+        ids = read_split(data["voc_root"], split)
+        _check_files("voc_root", Path(data["voc_root"]) / "JPEGImages", ".jpg", ids, split)
+        if config["proposals"]["source"] == "mcg":
+            _check_files("mcg_dir", Path(data["mcg_dir"]), ".mat", ids, split)
+        if data["gt_source"] == "sbd" and split == data["val_split"]:
+            _check_files("sbd_root", Path(data["sbd_root"]) / "inst", ".mat", ids, split)
+
+
+def _check_files(key: str, folder: Path, suffix: str, ids: list[str], split: str) -> None:
+    """Every id of ``split`` has ``folder/<id><suffix>``; otherwise an error naming ``dataset.<key>``."""
+    present = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    missing = [folder / f"{image_id}{suffix}" for image_id in ids if f"{image_id}{suffix}" not in present]
+    if missing:
+        raise InputError(f"config key 'dataset.{key}'",
+                         f"{len(missing)} of the {len(ids)} images of split {split!r} have no file, e.g. {missing[0]}")
 
 
 def markdown_table(schema_path: str | Path = SCHEMA_PATH) -> str:

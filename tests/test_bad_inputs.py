@@ -583,14 +583,26 @@ REAL_DATA = {"dataset.kind": "voc", "dataset.voc_root": "@/VOC2012", "dataset.va
              "dataset.train_split": "val"}
 
 
-def _check_tree(d: Path, changes: dict[str, object]) -> None:
-    """Check the data tree of a real-data config on a copy of the VOC fixture tree."""
-    _voc(d)
+def _real_data(d: Path, split_text: str | None) -> None:
+    """Copies of the VOC and SBD fixture trees and an empty proposal directory ``mcg`` under ``d``;
+    with ``split_text``, val.txt (the training and evaluation split of ``REAL_DATA``) holds it."""
+    voc = _voc(d)
+    if split_text is not None:
+        (voc / "ImageSets" / "Segmentation" / "val.txt").write_text(split_text)
+    shutil.copytree(FIXTURES / "SBD", d / "SBD")
+    (d / "mcg").mkdir()
+
+
+def _check_tree(d: Path, changes: dict[str, object], split_text: str | None = None) -> None:
+    """Check the data tree of a real-data config on copies of the fixture trees."""
+    _real_data(d, split_text)
     check_data_tree(validate_config(_tiny_config(d, {**REAL_DATA, **changes})))
 
 
-def _tree_case(name: str, bad_input: str, changes: dict[str, object], match: str) -> Case:
-    return Case(name, bad_input, functools.partial(_check_tree, changes=changes), InputError, match)
+def _tree_case(name: str, bad_input: str, changes: dict[str, object], match: str,
+               split_text: str | None = None) -> Case:
+    return Case(name, bad_input, functools.partial(_check_tree, changes=changes, split_text=split_text), InputError,
+                match)
 
 
 class CommandFailed(RuntimeError):
@@ -598,11 +610,8 @@ class CommandFailed(RuntimeError):
 
 
 def _dry_run(d: Path, changes: dict[str, object], split_text: str | None = None) -> None:
-    """Dry-run a copy of the workflow on config/tiny.yaml with ``changes``; with ``split_text``, on a
-    copy of the VOC fixture tree whose val.txt (the training and evaluation split) holds it."""
-    voc = _voc(d)
-    if split_text is not None:
-        (voc / "ImageSets" / "Segmentation" / "val.txt").write_text(split_text)
+    """Dry-run a copy of the workflow on config/tiny.yaml with ``changes`` (see :func:`_real_data`)."""
+    _real_data(d, split_text)
     workdir = copy_workflow(d / "workflow")
     (workdir / "bad.yaml").write_text(yaml.safe_dump(_tiny_config(d, changes)))
     result = run_snakemake(workdir, "-n", configfile="bad.yaml", timeout=120)
@@ -748,14 +757,25 @@ CASES = [
                  rf"config key 'dataset\.{key}': .*nowhere is not a directory")
       for key, extra in (("voc_root", {}), ("sbd_root", {"dataset.gt_source": "sbd"}),
                          ("mcg_dir", {"proposals.source": "mcg"}))),
+    _tree_case("split_id_without_jpeg", "split file listing an id without a JPEG, checked before any job", {},
+               r"config key 'dataset\.voc_root': 1 of the 3 images of split 'val' have no file, "
+               r"e\.g\. .*VOC2012/JPEGImages/2009_000001\.jpg", split_text="2007_000032\n2008_000002\n2009_000001\n"),
+    _tree_case("mcg_dir_without_the_split_files", "`dataset.mcg_dir` lacking the split's proposal files",
+               {"proposals.source": "mcg", "dataset.mcg_dir": "@/mcg"},
+               r"config key 'dataset\.mcg_dir': 2 of the 2 images of split 'val' have no file, "
+               r"e\.g\. .*mcg/2007_000032\.mat"),
+    _tree_case("sbd_root_one_level_off", "`dataset.sbd_root` pointing at a directory without `inst/`",
+               {"dataset.gt_source": "sbd", "dataset.sbd_root": "@/VOC2012"},
+               r"config key 'dataset\.sbd_root': 2 of the 2 images of split 'val' have no file, "
+               r"e\.g\. .*VOC2012/inst/2007_000032\.mat"),
     _tree_case("missing_train_split", "`dataset.train_split` without a split file",
                {"dataset.train_split": "train_aug"},
                r"Segmentation/train_aug\.txt: split file for split 'train_aug' does not exist"),
     _dry_run_case("dry_run_run_dotdot", "`run: ..` given to `snakemake --dry-run`", {"run": ".."},
                   r"key 'run': '\.\.' would put the outputs outside results/"),
     _dry_run_case("dry_run_sbd_root_missing", "`gt_source: sbd` with a wrong `sbd_root`, dry run",
-                  {**REAL_DATA, "dataset.gt_source": "sbd", "dataset.sbd_root": "@/SBD"},
-                  r"config key 'dataset\.sbd_root': SBD is not a directory"),
+                  {**REAL_DATA, "dataset.gt_source": "sbd", "dataset.sbd_root": "@/benchmark_RELEASE"},
+                  r"config key 'dataset\.sbd_root': benchmark_RELEASE is not a directory"),
     _dry_run_case("dry_run_duplicate_id", "real-data split file listing an id twice, dry run", REAL_DATA,
                   r"VOC2012/ImageSets/Segmentation/val\.txt: line 2: image id '2008_000002' duplicates line 1",
                   split_text="2008_000002\n2008_000002\n"),
