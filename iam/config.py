@@ -52,7 +52,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
 def cross_key_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(key, problem) for every rule the schema cannot express, of a config that passed the schema."""
     return [*_non_finite(config), *_missing_paths(config), *_run_name(config), *_even_windows(config),
-            *_transfer_k(config), *_instance_range(config)]
+            *_transfer_k(config), *_instance_range(config), *_empty_transfer_splits(config)]
 
 
 def _non_finite(value: Any, key: str = "") -> list[tuple[str, str]]:
@@ -103,6 +103,13 @@ def _transfer_k(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _instance_range(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     low, high = (config["synthetic"][key] for key in ("min_instances", "max_instances"))
     return [("synthetic.max_instances", f"{high} is below synthetic.min_instances {low}")] if high < low else []
+
+
+def _empty_transfer_splits(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    data = config["dataset"]
+    splits = data["transfer_splits"] if data["kind"] == "synthetic" else []
+    return [(f"synthetic.n_{split}", f"is 0, but dataset.transfer_splits includes {split}")
+            for split in splits if config["synthetic"][f"n_{split}"] == 0]
 
 
 def check_data_tree(config: Mapping[str, Any]) -> None:
