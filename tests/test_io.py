@@ -97,6 +97,17 @@ def test_open_artifact_rejects_truncated_and_foreign_files(tmp_path):
         open_artifact(foreign)
 
 
+def test_missing_members_name_the_file_and_defaults_still_work(tmp_path):
+    _artifact(tmp_path / "a.h5", {"k": 1})
+    with open_artifact(tmp_path / "a.h5") as f:
+        assert f.get("nope", "default") == "default" and f.attrs.get("nope", 0) == 0 and "x" in f
+        assert f["x"].get("nope") is None and f["x"].attrs.get("nope", 1) == 1
+        with pytest.raises(ArtifactError, match=r"a\.h5: group '/x' has no 'crm'"):
+            f["x"]["crm"]
+        with pytest.raises(ArtifactError, match=r"a\.h5: the file has no attr 'classes'"):
+            f.attrs["classes"]
+
+
 def test_merge_shards_restores_split_order_and_refuses_mixed_params(tmp_path):
     _artifact(tmp_path / "s0.h5", {"a": 1}, ids=("i0", "i2"))
     _artifact(tmp_path / "s1.h5", {"a": 1}, ids=("i1",))

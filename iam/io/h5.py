@@ -117,6 +117,8 @@ class _Checked(h5py.Group):
 
 
 class _CheckedAttrs(h5py.AttributeManager):
+    """The attrs of a :class:`_Checked` group: a missing one raises :class:`MissingInArtifact`."""
+
     def __init__(self, parent: h5py.Group) -> None:
         super().__init__(parent)
         self._parent = parent
