@@ -392,6 +392,19 @@ def cli_show_foreign_hdf5(d: Path) -> None:
     _iam("show", str(_foreign(d / "val.h5")), "2008_000002", "-o", str(d / "show.png"), "--voc-root", str(_voc(d)))
 
 
+def cli_inspect_not_hdf5(d: Path) -> None:
+    (d / "val.h5").write_text("not HDF5")
+    _iam("inspect", str(d / "val.h5"))
+
+
+def cli_inspect_unknown_image(d: Path) -> None:
+    _iam("inspect", str(_instances(d / "val.h5")), "2009_000001")
+
+
+def cli_diff_missing_file(d: Path) -> None:
+    _iam("diff", str(_instances(d / "val.h5")), str(d / "other.h5"))
+
+
 def no_merged_file(d: Path) -> None:
     """no val.h5 is written"""
     assert not (d / "val.h5").exists()
@@ -865,6 +878,12 @@ CASES = [
          r"iam export-coco-gt: --sbd-root: required with --gt-source sbd", no_export_written),
     Case("cli_show_foreign_hdf5", "`iam show` of an HDF5 file not written by the pipeline", cli_show_foreign_hdf5,
          CommandFailed, r"iam show: .*val\.h5: schema_version missing"),
+    Case("cli_inspect_not_hdf5", "`iam inspect` of a file that is not HDF5", cli_inspect_not_hdf5, CommandFailed,
+         r"iam inspect: .*val\.h5: not a readable HDF5 file"),
+    Case("cli_inspect_unknown_image", "`iam inspect` of an image the artifact lacks", cli_inspect_unknown_image,
+         CommandFailed, r"iam inspect: .*val\.h5: no image group '2009_000001'"),
+    Case("cli_diff_missing_file", "`iam diff` with a path that does not exist", cli_diff_missing_file, CommandFailed,
+         r"iam diff: .*other\.h5: artifact does not exist"),
 ]
 
 

@@ -79,18 +79,24 @@ def open_artifact(
     rule's params (e.g. ``{"k": 5}``); a mismatch raises :class:`ArtifactError`.
     """
     path = Path(path)
-    if not path.exists():
-        raise ArtifactError(path, "artifact does not exist")
-    try:
-        f = Artifact(path, "r")
-    except OSError as exc:
-        raise ArtifactError(path, f"not a readable HDF5 file (truncated or foreign?): {exc}") from exc
+    f = open_hdf5(path, Artifact)
     try:
         _check_attrs(f, path, kind, expect or {})
     except ArtifactError:
         f.close()
         raise
     return f
+
+
+def open_hdf5(path: str | Path, file_class: type[h5py.File] = h5py.File) -> h5py.File:
+    """Open any HDF5 file read-only (``iam inspect``, ``iam diff``); a missing or unreadable file is
+    an :class:`ArtifactError` naming it."""
+    if not Path(path).exists():
+        raise ArtifactError(path, "artifact does not exist")
+    try:
+        return file_class(path, "r")
+    except OSError as exc:
+        raise ArtifactError(path, f"not a readable HDF5 file (truncated or foreign?): {exc}") from exc
 
 
 class MissingInArtifact(ArtifactError, KeyError):
