@@ -630,7 +630,8 @@ def _dry_run(d: Path, changes: dict[str, object], split_text: str | None = None)
     result = run_snakemake(workdir, "-n", configfile="bad.yaml", timeout=120)
     if result.returncode:
         printed = result.stdout.replace(f"{d}/", "")
-        raise CommandFailed(re.search(r"Error in file .*?\n(.*?)\n  File ", printed, re.S).group(1))
+        error = re.search(r"Error in file .*?\n(.*?)\n  File ", printed, re.S)
+        raise CommandFailed(error.group(1) if error else printed)
 
 
 def _dry_run_case(name: str, bad_input: str, changes: dict[str, object], match: str,
@@ -761,7 +762,7 @@ CASES = [
     _config_case("no_classes", "config without `dataset.classes`", {"dataset.classes": DROP},
                  r"key 'dataset': 'classes' is a required property"),
     *(_config_case(f"{label}_{key.replace('.', '_')}", f"`{key}: {text}`", {key: value},
-                   rf"key '{re.escape(key)}': {text[1:]} is not a finite number")
+                   rf"key '{re.escape(key)}': {value} is not a finite number")
       for key, label, text, value in (("backbone.lr", "nan", ".nan", float("nan")),
                                       ("filler.lr", "inf", ".inf", float("inf")),
                                       ("inference.mask_threshold", "nan", ".nan", float("nan")),
