@@ -2,7 +2,7 @@
 # The method in one screen: each include is one stage; every artifact lands under results/<run>/.
 from snakemake.utils import min_version
 
-from iam.config import validate_config
+from iam.config import check_data_tree, validate_config
 
 min_version("9.19")
 
@@ -11,6 +11,7 @@ configfile: "config.yaml"
 
 
 validate_config(config)
+check_data_tree(config)
 
 
 include: "rules/common.smk"

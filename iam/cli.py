@@ -49,6 +49,8 @@ def _export_coco_gt(args: argparse.Namespace) -> None:
     from iam.evaluation.gt import instance_reader
     from iam.report.export import export_ground_truth
 
+    if args.gt_source == "sbd" and not args.sbd_root:
+        raise InputError("--sbd-root", "required with --gt-source sbd")
     classes = args.classes.split(",")
     reader = instance_reader(args.gt_source, args.voc_root, args.sbd_root, classes)
     n = export_ground_truth(read_split(args.voc_root, args.split), reader, classes, args.out)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
-import h5py
 import numpy as np
 
 from iam.data.voc import read_image
 from iam.errors import InputError
 from iam.io.atomic import atomic_path
+from iam.io.h5 import artifact_params, open_artifact
 from iam.io.instances import KIND as INSTANCES, read_instances
 from iam.proposals.show import overlay_grid, render_proposals
 
@@ -19,8 +18,8 @@ from iam.proposals.show import overlay_grid, render_proposals
 def artifact_voc_root(path: str | Path) -> str | None:
     """The VOC root recorded in an artifact's producing params, else the run's generated
     ``results/<run>/data/VOC2012`` found above the artifact (None when neither exists)."""
-    with h5py.File(path, "r") as f:
-        recorded = json.loads(f.attrs.get("params", "{}")).get("voc_root")
+    with open_artifact(path) as f:
+        recorded = artifact_params(f).get("voc_root")
     if recorded:
         return recorded
     found = [p / "data" / "VOC2012" for p in Path(path).resolve().parents if (p / "data" / "VOC2012").is_dir()]
@@ -42,7 +41,7 @@ def _heat(soft: np.ndarray) -> np.ndarray:
 
 def render_instances(path: str | Path, image_id: str, out_png: str | Path, image: np.ndarray, top: int = 8) -> None:
     """The ``top`` best instances over the image, one per column, their soft maps below when stored."""
-    with h5py.File(path, "r") as f:
+    with open_artifact(path, INSTANCES) as f:
         inst = read_instances(f, image_id)
         soft = f[image_id]["soft"][()].astype(np.float32) if "soft" in f[image_id] else None
     order = np.argsort(-inst.scores)[:top]
@@ -61,7 +60,7 @@ def show(path: str | Path, image_id: str, out_png: str | Path, voc_root: str | N
     if voc_root is None:
         raise InputError(path, "artifact records no voc_root; pass --voc-root")
     image = read_image(voc_root, image_id)
-    with h5py.File(path, "r") as f:
+    with open_artifact(path) as f:
         kind = str(f.attrs.get("kind"))
         if image_id not in f:
             raise InputError(path, f"no image group {image_id!r}")

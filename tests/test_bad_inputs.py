@@ -8,8 +8,12 @@ what was already written intact.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import functools
+import io
 import importlib.util
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,15 +30,21 @@ import yaml
 from PIL import Image
 from torch import nn
 
-from iam.config import validate_config
+from conftest import copy_workflow, run_snakemake
+from iam.baselines.cam import prm_cam_boxes
+from iam.cli import main as iam_cli
+from iam.config import check_data_tree, validate_config
 from iam.data.sbd import read_sbd_instances
 from iam.data.voc import read_gt_instances, read_image, read_image_labels, read_split
 from iam.device import resolve_device
 from iam.errors import ArtifactError, InputError, TrainingError
 from iam.io.atomic import atomic_path, write_json
 from iam.io.h5 import SCHEMA_VERSION, merge_shards, open_artifact, put, write_artifact
+from iam.io.instances import InstanceSet, read_instances, set_classes, write_instances
 from iam.models.backbone import PeakBackbone, load_backbone, save_backbone
 from iam.proposals.mcg import read_mcg
+from iam.proposals.store import read_superpixel_proposals
+from iam.report.export import export_predictions
 from iam.training.backbone import BackboneConfig, train_backbone
 from iam.training.checkpoint import load_latest, save_checkpoint
 from iam.training.filler import FillerConfig, load_filler, train
@@ -146,21 +156,105 @@ def sbd_gtinst_without_categories(d: Path) -> None:
     read_sbd_instances(d / "SBD", "2008_000002")
 
 
+def _v73_dataset(group: h5py.Group, name: str, data: np.ndarray, matlab_class: str) -> h5py.Dataset:
+    """A dataset as MATLAB's save -v7.3 writes it (axes reversed by the caller)."""
+    dataset = group.create_dataset(name, data=data)
+    dataset.attrs["MATLAB_class"] = np.bytes_(matlab_class)
+    return dataset
+
+
+SEGMENTATION = np.pad(np.ones((8, 8), np.uint8), ((4, 20), (4, 36)))  # one instance in a 32 x 48 map
+
+
+def _read_sbd(d: Path, fields: dict[str, object]) -> None:
+    """Read an SBD inst/ file whose GTinst has one instance of class 1, ``fields`` replacing its own
+    (3 classes)."""
+    (d / "SBD" / "inst").mkdir(parents=True)
+    gtinst = {"Segmentation": SEGMENTATION, "Categories": np.array([[1]]), **fields}
+    scipy.io.savemat(d / "SBD" / "inst" / "2008_000002.mat", {"GTinst": gtinst})
+    read_sbd_instances(d / "SBD", "2008_000002", n_classes=len(CLASSES))
+
+
+def _sbd_case(name: str, bad_input: str, match: str, **fields: object) -> Case:
+    return Case(name, bad_input, functools.partial(_read_sbd, fields=fields), InputError,
+                r"SBD/inst/2008_000002\.mat: " + match)
+
+
+def _sbd_file(d: Path, content: bytes | None) -> None:
+    """Read an SBD inst/ file holding ``content`` (a v7.3 file when None)."""
+    path = d / "SBD" / "inst" / "2008_000002.mat"
+    path.parent.mkdir(parents=True)
+    if content is None:
+        with h5py.File(path, "w", userblock_size=512) as f:
+            _v73_dataset(f.create_group("GTinst"), "Segmentation", SEGMENTATION.T, "uint8")
+        header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64".ljust(116) + bytes(8) + b"\x00\x02IM"
+        content = header + path.read_bytes()[len(header):]
+    path.write_bytes(content)
+    read_sbd_instances(d / "SBD", "2008_000002")
+
+
 # ---- MCG / COB proposal files ----
 
 SUPERPIXELS = np.array([[1, 1, 2], [3, 3, 2]])  # 1-based, 3 superpixels
 
 
-def _mcg(d: Path, labels: list[list[int]], drop: tuple[str, ...] = ()) -> Path:
-    """An MCG-format .mat of ``SUPERPIXELS`` with one proposal (score 0.5) per label list."""
+def _cell(value: object) -> np.ndarray | object:
+    """A MATLAB cell's content: a list of numbers becomes a column, anything else (text, a nested
+    cell) is written as it is."""
+    return np.asarray(value, np.float64).reshape(-1, 1) if isinstance(value, list) else value
+
+
+def _mcg(d: Path, labels: list, drop: tuple[str, ...] = (), **fields: object) -> Path:
+    """An MCG-format .mat of ``SUPERPIXELS`` with one proposal (score 0.5) per label list; ``fields``
+    replace the generated ones."""
     cells = np.empty((len(labels), 1), object)
     for j, lab in enumerate(labels):
-        cells[j, 0] = np.asarray(lab, np.float64).reshape(-1, 1)
+        cells[j, 0] = _cell(lab)
     fields = {"superpixels": SUPERPIXELS.astype(np.uint16), "labels": cells,
-              "scores": np.full((len(labels), 1), 0.5)}
+              "scores": np.full((len(labels), 1), 0.5), **fields}
     path = d / "2008_000002.mat"
     scipy.io.savemat(path, {k: v for k, v in fields.items() if k not in drop})
     return path
+
+
+def _read_mcg(d: Path, labels: list, fields: dict[str, object]) -> None:
+    read_mcg(_mcg(d, labels, **fields))
+
+
+def _mcg_case(name: str, bad_input: str, labels: list, match: str, **fields: object) -> Case:
+    return Case(name, bad_input, functools.partial(_read_mcg, labels=labels, fields=fields), InputError,
+                r"2008_000002\.mat: " + match)
+
+
+def _mcg_v73(d: Path, cells: list[tuple[np.ndarray, str]]) -> Path:
+    """An MCG-format MATLAB v7.3 (HDF5) file of ``SUPERPIXELS`` with one proposal (score 0.5) per
+    (values, MATLAB class) cell; without cells, labels and scores are empty as MATLAB writes them."""
+    path = d / "2008_000002.mat"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        _v73_dataset(f, "superpixels", SUPERPIXELS.T.astype(np.uint16), "uint16")
+        if not cells:
+            for name, matlab_class in (("labels", "cell"), ("scores", "double")):
+                _v73_dataset(f, name, np.array([0, 1], np.uint64), matlab_class).attrs["MATLAB_empty"] = np.uint8(1)
+            return path
+        refs = [_v73_dataset(f.require_group("#refs#"), f"r{j}", values[None, :], matlab_class).ref
+                for j, (values, matlab_class) in enumerate(cells)]
+        _v73_dataset(f, "labels", np.array(refs, dtype=h5py.ref_dtype)[None, :], "cell")
+        _v73_dataset(f, "scores", np.full((1, len(cells)), 0.5), "double")
+    return path
+
+
+def _read_mcg_v73(d: Path, cells: list[tuple[np.ndarray, str]]) -> None:
+    read_mcg(_mcg_v73(d, cells))
+
+
+def _mcg_v73_case(name: str, bad_input: str, cells: list[tuple[np.ndarray, str]], match: str) -> Case:
+    return Case(name, bad_input, functools.partial(_read_mcg_v73, cells=cells), InputError,
+                r"2008_000002\.mat: " + match)
+
+
+def mcg_not_a_mat_file(d: Path) -> None:
+    (d / "2008_000002.mat").write_bytes(b"<html>404 Not Found</html>")
+    read_mcg(d / "2008_000002.mat")
 
 
 def mcg_without_labels(d: Path) -> None:
@@ -225,6 +319,90 @@ def artifact_of_another_configuration(d: Path) -> None:
 def shards_of_different_configurations(d: Path) -> None:
     shards = [_prm_artifact(d / "shard0.h5", {"max_peaks": 5}), _prm_artifact(d / "shard1.h5", {"max_peaks": 10})]
     merge_shards(shards, d / "val.h5", "prm")
+
+
+def _instances(path: Path, classes: bool = True, drop: str = "") -> Path:
+    """An instance-set artifact of one image (2008_000002, no instances); without the ``classes``
+    attr unless ``classes``, without the dataset ``drop`` when given."""
+    with write_artifact(path, "instances", "infer_iam") as f:
+        if classes:
+            set_classes(f, CLASSES)
+        group = write_instances(f, "2008_000002", InstanceSet.empty(32, 48))
+        if drop:
+            del group[drop]
+    return path
+
+
+def instances_without_classes(d: Path) -> None:
+    export_predictions(_instances(d / "val.h5", classes=False), d / "coco.json")
+
+
+def instance_group_without_scores(d: Path) -> None:
+    export_predictions(_instances(d / "val.h5", drop="scores"), d / "coco.json")
+
+
+def no_export_written(d: Path) -> None:
+    """no coco.json is written"""
+    assert not (d / "coco.json").exists()
+
+
+def image_missing_from_instances(d: Path) -> None:
+    with open_artifact(_instances(d / "val.h5"), "instances") as f:
+        read_instances(f, "2007_000032")
+
+
+def _prm_group(d: Path, drop: str) -> None:
+    """Draw CAM boxes from a PRM artifact whose image group lacks the dataset or attr ``drop``."""
+    with write_artifact(d / "val.h5", "prm", "extract_prm") as f:
+        group = f.create_group("2008_000002")
+        group.attrs.update({"height": 32, "width": 48})
+        put(group, "crm", np.ones((3, 8, 8), np.float32))
+        put(group, "class_scores", np.ones(3, np.float32))
+        del (group.attrs if drop in group.attrs else group)[drop]
+    with open_artifact(d / "val.h5", "prm") as f:
+        prm_cam_boxes(f, "2008_000002", 0.2, 0.0)
+
+
+def proposals_group_without_pointers(d: Path) -> None:
+    with write_artifact(d / "val.h5", "proposals", "ingest_proposals") as f:
+        put(f.create_group("2008_000002"), "superpixels", np.zeros((32, 48), np.int32))
+    with open_artifact(d / "val.h5", "proposals") as f:
+        read_superpixel_proposals(f, "2008_000002")
+
+
+def _iam(*argv: str) -> None:
+    """Run the ``iam`` CLI in-process; a non-zero exit raises :class:`CommandFailed` with what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        status = iam_cli(list(argv))
+    if status:
+        raise CommandFailed(printed.getvalue().strip())
+
+
+def cli_export_coco_without_classes(d: Path) -> None:
+    _iam("export-coco", str(_instances(d / "val.h5", classes=False)), "-o", str(d / "coco.json"))
+
+
+def cli_export_coco_gt_sbd_without_root(d: Path) -> None:
+    _iam("export-coco-gt", str(_voc(d)), "--classes", ",".join(CLASSES), "--gt-source", "sbd", "-o",
+         str(d / "coco.json"))
+
+
+def cli_show_foreign_hdf5(d: Path) -> None:
+    _iam("show", str(_foreign(d / "val.h5")), "2008_000002", "-o", str(d / "show.png"), "--voc-root", str(_voc(d)))
+
+
+def cli_inspect_not_hdf5(d: Path) -> None:
+    (d / "val.h5").write_text("not HDF5")
+    _iam("inspect", str(d / "val.h5"))
+
+
+def cli_inspect_unknown_image(d: Path) -> None:
+    _iam("inspect", str(_instances(d / "val.h5")), "2009_000001")
+
+
+def cli_diff_missing_file(d: Path) -> None:
+    _iam("diff", str(_instances(d / "val.h5")), str(d / "other.h5"))
 
 
 def no_merged_file(d: Path) -> None:
@@ -371,6 +549,102 @@ def nothing_written(d: Path) -> None:
     assert list(d.iterdir()) == []
 
 
+# ---- split files ----
+
+
+def _split_file(d: Path, text: str | bytes) -> None:
+    """Write ``text`` as val.txt of a copy of the VOC fixture tree and read that split."""
+    voc = _voc(d)
+    (voc / "ImageSets" / "Segmentation" / "val.txt").write_bytes(text if isinstance(text, bytes) else text.encode())
+    read_split(voc, "val")
+
+
+def _split_case(name: str, bad_input: str, text: str | bytes, match: str) -> Case:
+    return Case(name, bad_input, functools.partial(_split_file, text=text), InputError,
+                r"VOC2012/ImageSets/Segmentation/val\.txt: " + match)
+
+
+# ---- configuration: schema, cross-key rules, the data tree it names ----
+
+DROP = object()  # a value in _tiny_config's changes that deletes the key
+
+
+def _tiny_config(d: Path, changes: dict[str, object]) -> dict:
+    """config/tiny.yaml with ``changes`` (dotted key -> value; ``DROP`` deletes the key); a value
+    starting with ``@/`` is a path under ``d``."""
+    config = yaml.safe_load((ROOT / "config" / "tiny.yaml").read_text())
+    for key, value in changes.items():
+        *parents, name = key.split(".")
+        section = functools.reduce(dict.__getitem__, parents, config)
+        if value is DROP:
+            del section[name]
+        else:
+            section[name] = str(d / value[2:]) if isinstance(value, str) and value.startswith("@/") else value
+    return config
+
+
+def _validate(d: Path, changes: dict[str, object]) -> None:
+    validate_config(_tiny_config(d, changes), source="config/tiny.yaml")
+
+
+def _config_case(name: str, bad_input: str, changes: dict[str, object], match: str) -> Case:
+    return Case(name, bad_input, functools.partial(_validate, changes=changes), InputError,
+                r"config/tiny\.yaml: invalid configuration:\n  " + match)
+
+
+REAL_DATA = {"dataset.kind": "voc", "dataset.voc_root": "@/VOC2012", "dataset.val_split": "val",
+             "dataset.train_split": "val"}
+
+
+def _real_data(d: Path, split_text: str | None) -> None:
+    """Copies of the VOC and SBD fixture trees and an empty proposal directory ``mcg`` under ``d``;
+    with ``split_text``, val.txt (the training and evaluation split of ``REAL_DATA``) holds it."""
+    voc = _voc(d)
+    if split_text is not None:
+        (voc / "ImageSets" / "Segmentation" / "val.txt").write_text(split_text)
+    shutil.copytree(FIXTURES / "SBD", d / "SBD")
+    (d / "mcg").mkdir()
+
+
+def _check_tree(d: Path, changes: dict[str, object], split_text: str | None = None) -> None:
+    """Check the data tree of a real-data config on copies of the fixture trees."""
+    _real_data(d, split_text)
+    check_data_tree(validate_config(_tiny_config(d, {**REAL_DATA, **changes})))
+
+
+def _tree_case(name: str, bad_input: str, changes: dict[str, object], match: str,
+               split_text: str | None = None) -> Case:
+    return Case(name, bad_input, functools.partial(_check_tree, changes=changes, split_text=split_text), InputError,
+                match)
+
+
+class CommandFailed(RuntimeError):
+    """A command (``snakemake --dry-run``, ``iam``) exited non-zero; the message is the error it printed."""
+
+
+def _dry_run(d: Path, changes: dict[str, object], split_text: str | None = None) -> None:
+    """Dry-run a copy of the workflow on config/tiny.yaml with ``changes`` (see :func:`_real_data`)."""
+    _real_data(d, split_text)
+    workdir = copy_workflow(d / "workflow")
+    (workdir / "bad.yaml").write_text(yaml.safe_dump(_tiny_config(d, changes)))
+    result = run_snakemake(workdir, "-n", configfile="bad.yaml", timeout=120)
+    if result.returncode:
+        printed = result.stdout.replace(f"{d}/", "")
+        error = re.search(r"Error in file .*?\n(.*?)\n  File ", printed, re.S)
+        raise CommandFailed(error.group(1) if error else printed)
+
+
+def _dry_run_case(name: str, bad_input: str, changes: dict[str, object], match: str,
+                  split_text: str | None = None) -> Case:
+    return Case(name, bad_input, functools.partial(_dry_run, changes=changes, split_text=split_text), CommandFailed,
+                match, nothing_planned)
+
+
+def nothing_planned(d: Path) -> None:
+    """the dry run fails before any job: no results/ directory, no job planned"""
+    assert not (d / "workflow" / "results").exists()
+
+
 CASES = [
     Case("corrupt_jpeg", "JPEG file holding other bytes", corrupt_jpeg, InputError,
          r"JPEGImages/2007_000032\.jpg: cannot decode image \(corrupt or truncated JPEG\)"),
@@ -448,6 +722,169 @@ CASES = [
          r"No space left on device: '.*metrics\.json'", previous_json_kept),
     Case("disk_full_writing_hdf5", "disk full while an HDF5 artifact is written", disk_full_writing_hdf5, OSError,
          r"No space left on device: '.*val\.h5'", nothing_written),
+    _split_case("duplicate_id_in_split", "split file listing an id twice (a hand-made VOC ∪ SBD `train_aug.txt`)",
+                "2007_000032\n2008_000002\n2007_000032\n", r"line 3: image id '2007_000032' duplicates line 1"),
+    _split_case("duplicate_id_in_main_format_split", "split file in `ImageSets/Main` format (`id flag`) listing an id "
+                "twice", "2007_000032  1\r\n2007_000032 -1\r\n", r"line 2: image id '2007_000032' duplicates line 1"),
+    *(_split_case(f"split_id_{label}", f"split file listing `{image_id}`, which is not a plain file name",
+                  f"2007_000032\n{image_id}\n",
+                  rf"line 2: image id {re.escape(repr(image_id))} is not a plain file name")
+      for label, image_id in (("parent_dir", "../2007_000032"), ("in_subdir", "JPEGImages/2007_000032"),
+                              ("dot", "."), ("backslash", r"..\2007_000032"))),
+    _split_case("latin1_split_file", "split file in Latin-1 with a non-ASCII id", b"2007_000032\n2008_00000\xe9\n",
+                r"split file is not UTF-8 text \(byte 22\)"),
+    _config_case("voc_without_voc_root", "`dataset.kind: voc` with `voc_root: null`", {"dataset.kind": "voc"},
+                 r"key 'dataset\.voc_root': required when dataset\.kind is voc"),
+    _config_case("sbd_gt_without_sbd_root", "`gt_source: sbd` on real data with `sbd_root: null`",
+                 {**REAL_DATA, "dataset.gt_source": "sbd"},
+                 r"key 'dataset\.sbd_root': required when dataset\.gt_source is sbd on real data"),
+    _config_case("mcg_without_mcg_dir", "`proposals.source: mcg` with `dataset.mcg_dir: null`",
+                 {"proposals.source": "mcg"}, r"key 'dataset\.mcg_dir': required when proposals\.source is mcg"),
+    *(_config_case(f"run_{label}", f"`run: '{run}'`, which leaves `results/`", {"run": run},
+                   rf"key 'run': '{re.escape(run)}' would put the outputs outside results/")
+      for label, run in (("dot", "."), ("dotdot", ".."), ("dots", "..."))),
+    *(_config_case(f"run_{label}", f"`run: '{run}'`, not a plain directory name", {"run": run},
+                   rf"key 'run': '{re.escape(run)}' does not match")
+      for label, run in (("parent_path", "../elsewhere"), ("absolute", "/tmp/run"), ("empty", ""),
+                         ("space", "my run"))),
+    _config_case("even_crf_filter_size", "even `crf.filter_size`", {"crf.filter_size": 6},
+                 r"key 'crf\.filter_size': 6 is even; the window needs a centre pixel"),
+    _config_case("even_filler_radius", "even `filler.radius`", {"filler.radius": 4},
+                 r"key 'filler\.radius': 4 is even; the window needs a centre pixel"),
+    _config_case("transfer_k_not_trained", "`evaluation.transfer_k` not in `pseudo_gt.k`",
+                 {"evaluation.transfer_k": 9}, r"key 'evaluation\.transfer_k': 9 is not one of pseudo_gt\.k \[1, 5\]"),
+    _config_case("min_instances_above_max", "`synthetic.min_instances` above `max_instances`",
+                 {"synthetic.min_instances": 4, "synthetic.max_instances": 2},
+                 r"key 'synthetic\.max_instances': 2 is below synthetic\.min_instances 4"),
+    _config_case("empty_transfer_split", "`synthetic.n_loc_test: 0` with loc_test in `dataset.transfer_splits`",
+                 {"synthetic.n_loc_test": 0},
+                 r"key 'synthetic\.n_loc_test': is 0, but dataset\.transfer_splits includes loc_test"),
+    _config_case("no_classes", "config without `dataset.classes`", {"dataset.classes": DROP},
+                 r"key 'dataset': 'classes' is a required property"),
+    *(_config_case(f"{label}_{key.replace('.', '_')}", f"`{key}: {text}`", {key: value},
+                   rf"key '{re.escape(key)}': {value} is not a finite number")
+      for key, label, text, value in (("backbone.lr", "nan", ".nan", float("nan")),
+                                      ("filler.lr", "inf", ".inf", float("inf")),
+                                      ("inference.mask_threshold", "nan", ".nan", float("nan")),
+                                      ("prm.class_threshold", "minus_inf", "-.inf", float("-inf")))),
+    _config_case("nan_iou_threshold", "`evaluation.iou_thresholds: [0.5, .nan]`",
+                 {"evaluation.iou_thresholds": [0.5, float("nan")]},
+                 r"key 'evaluation\.iou_thresholds': nan is not a finite number"),
+    *(_tree_case(f"missing_{key}", f"`dataset.{key}` naming no directory", {**extra, f"dataset.{key}": "@/nowhere"},
+                 rf"config key 'dataset\.{key}': .*nowhere is not a directory")
+      for key, extra in (("voc_root", {}), ("sbd_root", {"dataset.gt_source": "sbd"}),
+                         ("mcg_dir", {"proposals.source": "mcg"}))),
+    _tree_case("split_id_without_jpeg", "split file listing an id without a JPEG, checked before any job", {},
+               r"config key 'dataset\.voc_root': 1 of the 3 images of split 'val' have no file, "
+               r"e\.g\. .*VOC2012/JPEGImages/2009_000001\.jpg", split_text="2007_000032\n2008_000002\n2009_000001\n"),
+    _tree_case("mcg_dir_without_the_split_files", "`dataset.mcg_dir` lacking the split's proposal files",
+               {"proposals.source": "mcg", "dataset.mcg_dir": "@/mcg"},
+               r"config key 'dataset\.mcg_dir': 2 of the 2 images of split 'val' have no file, "
+               r"e\.g\. .*mcg/2007_000032\.mat"),
+    _tree_case("sbd_root_one_level_off", "`dataset.sbd_root` pointing at a directory without `inst/`",
+               {"dataset.gt_source": "sbd", "dataset.sbd_root": "@/VOC2012"},
+               r"config key 'dataset\.sbd_root': 2 of the 2 images of split 'val' have no file, "
+               r"e\.g\. .*VOC2012/inst/2007_000032\.mat"),
+    _tree_case("missing_train_split", "`dataset.train_split` without a split file",
+               {"dataset.train_split": "train_aug"},
+               r"Segmentation/train_aug\.txt: split file for split 'train_aug' does not exist"),
+    _dry_run_case("dry_run_run_dotdot", "`run: ..` given to `snakemake --dry-run`", {"run": ".."},
+                  r"key 'run': '\.\.' would put the outputs outside results/"),
+    _dry_run_case("dry_run_sbd_root_missing", "`gt_source: sbd` with a wrong `sbd_root`, dry run",
+                  {**REAL_DATA, "dataset.gt_source": "sbd", "dataset.sbd_root": "@/benchmark_RELEASE"},
+                  r"config key 'dataset\.sbd_root': benchmark_RELEASE is not a directory"),
+    _dry_run_case("dry_run_duplicate_id", "real-data split file listing an id twice, dry run", REAL_DATA,
+                  r"VOC2012/ImageSets/Segmentation/val\.txt: line 2: image id '2008_000002' duplicates line 1",
+                  split_text="2008_000002\n2008_000002\n"),
+    _mcg_case("mcg_nan_superpixels", "MCG superpixel map holding NaN", [[1]], r"superpixels holds NaN or inf",
+              superpixels=np.where(SUPERPIXELS == 3, np.nan, SUPERPIXELS)),
+    _mcg_case("mcg_fractional_superpixels", "MCG superpixel map holding a non-integer id", [[1]],
+              r"superpixels holds non-integer values", superpixels=SUPERPIXELS + 0.5),
+    _mcg_case("mcg_zero_based_superpixels", "MCG superpixel map numbered from 0", [[1]],
+              r"superpixel ids must be 1-based, found 0", superpixels=SUPERPIXELS - 1),
+    _mcg_case("mcg_3d_superpixels", "MCG superpixel map with a third axis", [[1]],
+              r"superpixels has shape \(2, 3, 2\), expected \(H, W\)", superpixels=np.dstack([SUPERPIXELS] * 2)),
+    _mcg_case("mcg_empty_superpixels", "MCG superpixel map of size 0 × 0", [[1]],
+              r"superpixels has shape \(0, 0\), expected \(H, W\)", superpixels=np.zeros((0, 0))),
+    _mcg_case("mcg_fractional_label", "MCG proposal listing superpixel 2.5", [[1], [1, 2.5]],
+              r"labels of proposal 1 holds non-integer values"),
+    _mcg_case("mcg_nan_label", "MCG proposal listing superpixel NaN", [[float("nan")]],
+              r"labels of proposal 0 holds NaN or inf"),
+    _mcg_case("mcg_char_label", "MCG `labels` cell holding text", [[1], "1 2"],
+              r"labels of proposal 1 holds text, expected numbers"),
+    _mcg_case("mcg_nested_cell_label", "MCG `labels` cell holding a cell", [[1], np.array([[np.ones((1, 2))]], object)],
+              r"labels of proposal 1 holds nested cells or structs, expected numbers"),
+    *(_mcg_case(f"mcg_{label}_score", f"MCG scores holding {text}", [[1], [2]], r"scores holds NaN or inf",
+                scores=np.array([[0.5], [value]]))
+      for label, text, value in (("nan", "NaN", float("nan")), ("inf", "inf", float("inf")))),
+    _mcg_case("mcg_text_scores", "MCG scores saved as text", [[1]], r"scores holds text, expected numbers",
+              scores="high"),
+    _mcg_case("mcg_fewer_scores_than_proposals", "MCG file with 2 proposals and 1 score", [[1], [2]],
+              r"2 label lists but 1 scores", scores=np.array([[0.5]])),
+    Case("mcg_not_a_mat_file", "MCG path holding an HTML error page", mcg_not_a_mat_file, InputError,
+         r"2008_000002\.mat: not a readable MATLAB v5 file"),
+    _mcg_v73_case("mcg_v73_zero_proposals", "MCG v7.3 file with zero proposals (empty cell array)", [],
+                  r"holds zero proposals"),
+    _mcg_v73_case("mcg_v73_char_label", "MCG v7.3 `labels` cell holding text",
+                  [(np.array([1.0]), "double"), (np.frombuffer("1 2".encode("utf-16-le"), np.uint16), "char")],
+                  r"labels of proposal 1 holds text, expected numbers"),
+    _mcg_v73_case("mcg_v73_inf_label", "MCG v7.3 proposal listing superpixel inf",
+                  [(np.array([1.0, np.inf]), "double")],
+                  r"labels of proposal 0 holds NaN or inf"),
+    Case("sbd_v73_file", "SBD inst/ file re-saved as MATLAB v7.3 (HDF5)", functools.partial(_sbd_file, content=None),
+         InputError, r"SBD/inst/2008_000002\.mat: MATLAB v7\.3 \(HDF5\) file; SBD ships v5 files"),
+    Case("sbd_not_a_mat_file", "SBD inst/ file holding other bytes", functools.partial(_sbd_file, content=b"GIF89a"),
+         InputError, r"SBD/inst/2008_000002\.mat: cannot read MATLAB file"),
+    _sbd_case("sbd_text_categories", "SBD `Categories` saved as class names", r"GTinst\.Categories holds text",
+              Categories="aeroplane"),
+    _sbd_case("sbd_cell_categories", "SBD `Categories` saved as a cell array",
+              r"GTinst\.Categories holds nested cells or structs",
+              Categories=np.array([[np.ones(1), np.ones(1)]], object)),
+    *(_sbd_case(f"sbd_category_{label}", f"SBD category {value} with 3 classes",
+                rf"GTinst\.Categories \[{value}\] outside 1\.\.3", Categories=np.array([[value]]))
+      for label, value in (("zero", 0), ("negative", -2), ("above_classes", 21))),
+    _sbd_case("sbd_nan_category", "SBD category NaN", r"GTinst\.Categories holds NaN or inf",
+              Categories=np.array([[np.nan]])),
+    _sbd_case("sbd_fractional_category", "SBD category 1.5", r"GTinst\.Categories holds non-integer values",
+              Categories=np.array([[1.5]])),
+    _sbd_case("sbd_nan_segmentation", "SBD `Segmentation` holding NaN", r"GTinst\.Segmentation holds NaN or inf",
+              Segmentation=np.where(SEGMENTATION == 1, np.nan, 0)),
+    _sbd_case("sbd_instance_without_category", "SBD instance id 2 with one category",
+              r"GTinst\.Segmentation has instance id 2 outside 0\.\.1 \(1 categories\)",
+              Segmentation=SEGMENTATION * 2),
+    _sbd_case("sbd_negative_instance_id", "SBD instance id -1",
+              r"GTinst\.Segmentation has instance id -1 outside 0\.\.1",
+              Segmentation=-SEGMENTATION.astype(np.int16)),
+    _sbd_case("sbd_3d_segmentation", "SBD `Segmentation` with a colour axis",
+              r"GTinst\.Segmentation has shape \(32, 48, 3\), expected \(H, W\)",
+              Segmentation=np.dstack([SEGMENTATION] * 3)),
+    Case("instances_without_classes", "instance-set artifact without the `classes` attr (`iam export-coco`)",
+         instances_without_classes, ArtifactError, r"val\.h5: the file has no attr 'classes'", no_export_written),
+    Case("instance_group_without_scores", "instance-set image group without `scores`", instance_group_without_scores,
+         ArtifactError, r"val\.h5: group '/2008_000002' has no 'scores'", no_export_written),
+    Case("image_missing_from_instances", "instance-set artifact without an image of the split",
+         image_missing_from_instances, ArtifactError, r"val\.h5: the file has no '2007_000032'"),
+    Case("prm_group_without_crm", "PRM image group without `crm` (CAM baseline)",
+         functools.partial(_prm_group, drop="crm"), ArtifactError, r"val\.h5: group '/2008_000002' has no 'crm'"),
+    Case("prm_group_without_height", "PRM image group without the `height` attr",
+         functools.partial(_prm_group, drop="height"), ArtifactError,
+         r"val\.h5: group '/2008_000002' has no attr 'height'"),
+    Case("proposals_group_without_pointers", "proposals image group without `sp_ids`/`sp_ptr`",
+         proposals_group_without_pointers, ArtifactError, r"val\.h5: group '/2008_000002' has no 'sp_ids'"),
+    Case("cli_export_coco_without_classes", "`iam export-coco` of an instance set without `classes`",
+         cli_export_coco_without_classes, CommandFailed, r"iam export-coco: .*val\.h5: the file has no attr 'classes'",
+         no_export_written),
+    Case("cli_export_coco_gt_sbd_without_root", "`iam export-coco-gt --gt-source sbd` without `--sbd-root`",
+         cli_export_coco_gt_sbd_without_root, CommandFailed,
+         r"iam export-coco-gt: --sbd-root: required with --gt-source sbd", no_export_written),
+    Case("cli_show_foreign_hdf5", "`iam show` of an HDF5 file not written by the pipeline", cli_show_foreign_hdf5,
+         CommandFailed, r"iam show: .*val\.h5: schema_version missing"),
+    Case("cli_inspect_not_hdf5", "`iam inspect` of a file that is not HDF5", cli_inspect_not_hdf5, CommandFailed,
+         r"iam inspect: .*val\.h5: not a readable HDF5 file"),
+    Case("cli_inspect_unknown_image", "`iam inspect` of an image the artifact lacks", cli_inspect_unknown_image,
+         CommandFailed, r"iam inspect: .*val\.h5: no image group '2009_000001'"),
+    Case("cli_diff_missing_file", "`iam diff` with a path that does not exist", cli_diff_missing_file, CommandFailed,
+         r"iam diff: .*other\.h5: artifact does not exist"),
 ]
 
 

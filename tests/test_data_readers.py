@@ -32,6 +32,14 @@ def test_split_and_image():
     assert image.shape == (32, 48, 3) and image.dtype == np.uint8
 
 
+def test_split_file_from_a_windows_editor(tmp_path):
+    """A byte-order mark, CRLF line ends, ImageSets/Main-style flags and blank lines are not part of the ids."""
+    (tmp_path / "ImageSets" / "Segmentation").mkdir(parents=True)
+    text = "2007_000032  1\r\n\r\n2008_000002 -1\r\n"
+    (tmp_path / "ImageSets" / "Segmentation" / "val.txt").write_bytes(text.encode("utf-8-sig"))
+    assert read_split(tmp_path, "val") == ["2007_000032", "2008_000002"]
+
+
 def test_image_labels_count_difficult_objects():
     np.testing.assert_array_equal(np.nonzero(read_image_labels(VOC, "2007_000032", CLASSES))[0], [0, 14])
     labels = read_image_labels(VOC, "2008_000002", CLASSES)

@@ -1,12 +1,15 @@
 """Atomic writes, artifact provenance checks, shard merging, and `iam inspect`."""
 
+import os
+
 import h5py
 import numpy as np
 import pytest
+import torch
 
 from iam.cli import main as cli_main
 from iam.errors import ArtifactError
-from iam.io.atomic import atomic_path, write_json
+from iam.io.atomic import atomic_path, write_json, write_text
 from iam.io.h5 import config_hash, merge_shards, open_artifact, put, write_artifact
 from iam.io.instances import InstanceSet, read_instances, set_classes, write_instances
 
@@ -30,6 +33,32 @@ def test_atomic_path_keeps_the_previous_version_on_failure(tmp_path):
             raise OSError(28, "No space left on device")
     assert target.read_text().strip().startswith("{")
     assert '"a": 1' in target.read_text()
+
+
+@pytest.fixture(params=[0o022, 0o027, 0o002], ids=oct)
+def umask(request):
+    """Run the test under each umask, restoring the previous one afterwards."""
+    previous = os.umask(request.param)
+    yield request.param
+    os.umask(previous)
+
+
+def _write_every_kind(d):
+    """An artifact, a merged split, a model, metrics and a report page, as the stages write them."""
+    with write_artifact(d / "shard0.h5", "prm", "extract_prm") as f:
+        put(f.create_group("x"), "prm", np.ones((2, 4, 4), np.float32))
+    merge_shards([d / "shard0.h5"], d / "val.h5", "prm")
+    with atomic_path(d / "model.pt") as tmp:
+        torch.save({"w": torch.zeros(2)}, tmp)
+    write_json(d / "metrics.json", {"map": 0.5})
+    write_text(d / "report" / "index.html", "<html></html>")
+    return ["shard0.h5", "val.h5", "model.pt", "metrics.json", "report/index.html"]
+
+
+def test_atomic_writes_get_the_umask_permissions(tmp_path, umask):
+    written = _write_every_kind(tmp_path)
+    modes = {name: oct((tmp_path / name).stat().st_mode & 0o777) for name in written}
+    assert modes == dict.fromkeys(written, oct(0o666 & ~umask))
 
 
 def test_config_hash_ignores_key_order_and_sees_values():
@@ -66,6 +95,17 @@ def test_open_artifact_rejects_truncated_and_foreign_files(tmp_path):
         f.attrs["schema_version"] = 99
     with pytest.raises(ArtifactError, match="schema_version 99"):
         open_artifact(foreign)
+
+
+def test_missing_members_name_the_file_and_defaults_still_work(tmp_path):
+    _artifact(tmp_path / "a.h5", {"k": 1})
+    with open_artifact(tmp_path / "a.h5") as f:
+        assert f.get("nope", "default") == "default" and f.attrs.get("nope", 0) == 0 and "x" in f
+        assert f["x"].get("nope") is None and f["x"].attrs.get("nope", 1) == 1
+        with pytest.raises(ArtifactError, match=r"a\.h5: group '/x' has no 'crm'"):
+            f["x"]["crm"]
+        with pytest.raises(ArtifactError, match=r"a\.h5: the file has no attr 'classes'"):
+            f.attrs["classes"]
 
 
 def test_merge_shards_restores_split_order_and_refuses_mixed_params(tmp_path):

@@ -31,14 +31,34 @@ class GTInstances:
 
 
 def read_split(voc_root: str | Path, split: str) -> list[str]:
-    """Image ids listed in ``ImageSets/Segmentation/<split>.txt``."""
+    """Image ids listed in ``ImageSets/Segmentation/<split>.txt`` (first word of each non-blank line).
+
+    An id listed twice, an id that is not a plain file name, or bytes that are not UTF-8 are
+    errors naming the file and line.
+    """
     path = Path(voc_root) / "ImageSets" / "Segmentation" / f"{split}.txt"
     if not path.is_file():
         raise InputError(path, f"split file for split {split!r} does not exist")
-    ids = [line.split()[0] for line in path.read_text().splitlines() if line.strip()]
-    if not ids:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a Windows editor's BOM is not part of an id
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"split file is not UTF-8 text (byte {exc.start})") from exc
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            _check_split_line(path, number, line.split()[0], first_line)
+    if not first_line:
         raise InputError(path, "split file lists no images")
-    return ids
+    return list(first_line)
+
+
+def _check_split_line(path: Path, number: int, image_id: str, first_line: dict[str, int]) -> None:
+    """Record ``image_id`` of line ``number`` in ``first_line``, rejecting duplicates and odd names."""
+    if image_id in first_line:
+        raise InputError(path, f"line {number}: image id {image_id!r} duplicates line {first_line[image_id]}")
+    if image_id in (".", "..") or "/" in image_id or "\\" in image_id:
+        raise InputError(path, f"line {number}: image id {image_id!r} is not a plain file name")
+    first_line[image_id] = number
 
 
 def read_image(voc_root: str | Path, image_id: str) -> np.ndarray:

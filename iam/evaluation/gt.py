@@ -13,7 +13,7 @@ from iam.data import sbd, voc
 def instance_reader(gt_source: str, voc_root: str, sbd_root: str | None, classes: Sequence[str]) -> Callable:
     """``image_id -> GTInstances`` from the configured GT source (``voc`` or ``sbd``)."""
     if gt_source == "sbd":
-        return lambda image_id: sbd.read_sbd_instances(sbd_root, image_id)
+        return lambda image_id: sbd.read_sbd_instances(sbd_root, image_id, len(classes))
     return lambda image_id: voc.read_gt_instances(voc_root, image_id, list(classes))
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from iam.io.h5 import open_hdf5
+
 PROVENANCE_ATTRS = {"code_version"}
 
 
@@ -23,7 +25,7 @@ def artifact_differences(a: str | Path, b: str | Path, ignore_attrs: set[str] = 
     ``time_`` (wall-clock measurements) are ignored, as are ``ignore_attrs`` at file level.
     """
     diffs: list[str] = []
-    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+    with open_hdf5(a) as fa, open_hdf5(b) as fb:
         for key in sorted((set(fa.attrs) | set(fb.attrs)) - ignore_attrs):
             if str(fa.attrs.get(key)) != str(fb.attrs.get(key)):
                 diffs.append(f"file attr {key}: {fa.attrs.get(key)!r} != {fb.attrs.get(key)!r}")

@@ -79,18 +79,70 @@ def open_artifact(
     rule's params (e.g. ``{"k": 5}``); a mismatch raises :class:`ArtifactError`.
     """
     path = Path(path)
-    if not path.exists():
-        raise ArtifactError(path, "artifact does not exist")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise ArtifactError(path, f"not a readable HDF5 file (truncated or foreign?): {exc}") from exc
+    f = open_hdf5(path, Artifact)
     try:
         _check_attrs(f, path, kind, expect or {})
     except ArtifactError:
         f.close()
         raise
     return f
+
+
+def open_hdf5(path: str | Path, file_class: type[h5py.File] = h5py.File) -> h5py.File:
+    """Open any HDF5 file read-only (``iam inspect``, ``iam diff``); a missing or unreadable file is
+    an :class:`ArtifactError` naming it."""
+    if not Path(path).exists():
+        raise ArtifactError(path, "artifact does not exist")
+    try:
+        return file_class(path, "r")
+    except OSError as exc:
+        raise ArtifactError(path, f"not a readable HDF5 file (truncated or foreign?): {exc}") from exc
+
+
+class MissingInArtifact(ArtifactError, KeyError):
+    """An image group, dataset or attr an artifact lacks. Also a ``KeyError``, so that ``get`` and
+    ``attrs.get`` still return their default."""
+
+    def __str__(self) -> str:
+        return self.args[0]  # not KeyError's repr()
+
+
+class _Checked(h5py.Group):
+    """A group whose missing members and attrs raise :class:`MissingInArtifact` naming the file and group."""
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            item = super().__getitem__(name)
+        except KeyError as exc:
+            raise MissingInArtifact(self.file.filename, f"{_where(self)} has no {name!r}") from exc
+        return _Checked(item.id) if isinstance(item, h5py.Group) else item
+
+    @property
+    def attrs(self) -> h5py.AttributeManager:
+        return _CheckedAttrs(self)
+
+
+class _CheckedAttrs(h5py.AttributeManager):
+    """The attrs of a :class:`_Checked` group: a missing one raises :class:`MissingInArtifact`."""
+
+    def __init__(self, parent: h5py.Group) -> None:
+        super().__init__(parent)
+        self._parent = parent
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return super().__getitem__(name)
+        except KeyError as exc:
+            raise MissingInArtifact(self._parent.file.filename, f"{_where(self._parent)} has no attr {name!r}") from exc
+
+
+def _where(group: h5py.Group) -> str:
+    return "the file" if group.name == "/" else f"group {group.name!r}"
+
+
+class Artifact(_Checked, h5py.File):
+    """An artifact opened by :func:`open_artifact`: a missing image group, dataset or attr is an
+    :class:`ArtifactError` naming the file and the group instead of h5py's bare ``KeyError``."""
 
 
 def _check_attrs(f: h5py.File, path: Path, kind: str | None, expect: Mapping[str, Any]) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from iam.io.h5 import image_ids
+from iam.errors import ArtifactError
+from iam.io.h5 import image_ids, open_hdf5
 from iam.io.schema import describe_dataset
 
 
@@ -30,13 +31,13 @@ def _describe_group(group: h5py.Group, kind: str, indent: str = "  ") -> list[st
 
 def inspect_artifact(path: str | Path, image_id: str | None = None, limit: int = 3) -> str:
     """Describe ``path``; with ``image_id`` show that image's group, else the first ``limit`` groups."""
-    with h5py.File(path, "r") as f:
+    with open_hdf5(path) as f:
         kind = str(f.attrs.get("kind", ""))
         ids = image_ids(f)
         lines = [f"{path}", f"  images: {len(ids)}"]
         lines += [f"  @{k} = {_fmt_attr(v)}" for k, v in f.attrs.items()]
         if image_id is not None and image_id not in f:
-            raise KeyError(f"{path}: no image group {image_id!r}")
+            raise ArtifactError(path, f"no image group {image_id!r}")
         for key in [image_id] if image_id is not None else ids[:limit]:
             lines.append(f"/{key}")
             lines.extend(_describe_group(f[key], kind))

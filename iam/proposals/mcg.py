@@ -24,6 +24,7 @@ import scipy.io
 
 from iam.errors import InputError
 from iam.io.atomic import atomic_path
+from iam.io.matlab import numbers
 
 
 @dataclass
@@ -101,7 +102,7 @@ def _read_v5(path: Path) -> dict[str, Any]:
     if "labels" in mat:
         out["labels"] = [np.asarray(c).ravel() for c in np.asarray(mat["labels"], dtype=object).ravel()]
     if "scores" in mat:
-        out["scores"] = np.asarray(mat["scores"], np.float64).ravel()
+        out["scores"] = np.asarray(mat["scores"]).ravel()
     return out
 
 
@@ -111,28 +112,39 @@ def _read_v73(path: Path) -> dict[str, Any]:
             root = f["proposals"] if "proposals" in f else f
             out: dict[str, Any] = {}
             if "superpixels" in root:
-                out["superpixels"] = root["superpixels"][()].T
+                out["superpixels"] = _v73_array(root["superpixels"])
             if "labels" in root:
-                refs = root["labels"][()].ravel()
-                out["labels"] = [np.asarray(f[r][()]).ravel() for r in refs]
+                out["labels"] = [_v73_array(f[ref]).ravel() for ref in _v73_array(root["labels"]).ravel()]
             if "scores" in root:
-                out["scores"] = np.asarray(root["scores"][()], np.float64).ravel()
+                out["scores"] = _v73_array(root["scores"]).ravel()
             return out
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise InputError(path, f"not a readable MATLAB v7.3 proposal file: {exc}") from exc
+
+
+def _v73_array(ds: h5py.Dataset) -> np.ndarray:
+    """A v7.3 array in MATLAB's axis order: an empty one (stored as its dimensions) has no values,
+    a char array becomes text (so that it is reported as such, not read as character codes)."""
+    if ds.attrs.get("MATLAB_empty", 0):
+        return np.zeros(0)
+    if ds.attrs.get("MATLAB_class", b"") == b"char":
+        return np.asarray([ds[()].astype(np.uint16).tobytes().decode("utf-16-le")])
+    return ds[()].T
 
 
 def _validate(path: Path, fields: dict[str, Any], image_shape: tuple[int, int] | None) -> SuperpixelProposals:
     missing = [k for k in ("superpixels", "labels", "scores") if k not in fields]
     if missing:
         raise InputError(path, f"missing field(s) {missing} (expected MCG superpixels/labels/scores)")
-    sp, labels, scores = fields["superpixels"], fields["labels"], fields["scores"]
-    if sp.ndim != 2:
+    sp = numbers(path, "superpixels", fields["superpixels"])
+    if sp.ndim != 2 or sp.size == 0:
         raise InputError(path, f"superpixels has shape {sp.shape}, expected (H, W)")
     if image_shape is not None and tuple(sp.shape) != tuple(image_shape):
         raise InputError(path, f"superpixel map is {sp.shape}, image is {tuple(image_shape)} (H, W)")
-    if len(labels) == 0:
+    if len(fields["labels"]) == 0:
         raise InputError(path, "holds zero proposals")
+    labels = [numbers(path, f"labels of proposal {j}", lab) for j, lab in enumerate(fields["labels"])]
+    scores = numbers(path, "scores", fields["scores"], whole=False)
     if len(labels) != len(scores):
         raise InputError(path, f"{len(labels)} label lists but {len(scores)} scores")
     n_sp = int(sp.max())
@@ -141,8 +153,7 @@ def _validate(path: Path, fields: dict[str, Any], image_shape: tuple[int, int] |
     for j, lab in enumerate(labels):
         if lab.size == 0 or lab.min() < 1 or lab.max() > n_sp:
             raise InputError(path, f"proposal {j} has superpixel ids outside 1..{n_sp} (or none)")
-    zero_based = [np.asarray(lab, np.int64) - 1 for lab in labels]
-    return from_lists(sp.astype(np.int64) - 1, zero_based, scores)
+    return from_lists(sp.astype(np.int64) - 1, [lab.astype(np.int64) - 1 for lab in labels], scores)
 
 
 def write_mcg(path: str | Path, props: SuperpixelProposals) -> None:
