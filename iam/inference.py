@@ -121,6 +121,15 @@ def foreground(probs: np.ndarray, params: InferenceParams) -> np.ndarray:
     return probs > params.mask_threshold
 
 
+def calibrated(iams: np.ndarray, params: InferenceParams) -> np.ndarray:
+    """The maps the CRF refines: with the relative threshold each IAM is rescaled to maximum 1 first,
+    so that a filler whose maps peak below 0.5 is not erased by the CRF's unary term."""
+    if params.threshold_mode != "relative" or not len(iams):
+        return iams
+    peak = iams.reshape(len(iams), -1).max(1)
+    return iams / np.where(peak > 0, peak, 1)[:, None, None]
+
+
 def instances(
     probs: np.ndarray, iams: np.ndarray, classes: np.ndarray, peak_scores: np.ndarray, params: InferenceParams,
 ) -> InstanceSet:
@@ -149,7 +158,7 @@ def infer_image(
     tic = synced_clock(device)
     iams = predict_iams(image, prms, backbone, filler, input_size, device)
     toc = synced_clock(device)
-    refined = crf_refine(image, iams, params.crf, device) if params.crf else iams
+    refined = crf_refine(image, calibrated(iams, params), params.crf, device) if params.crf else iams
     time_crf = synced_clock(device) - toc if params.crf else 0.0
     classes = peaks[:, 0].astype(np.int64)
     with_crf, crf_source = instances(refined, iams, classes, peak_scores, params)

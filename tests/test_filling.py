@@ -11,14 +11,14 @@ from iam.models.filling import FillingModule, FillingWeights, _run, fill
 IN_CHANNELS = {"res2": 4, "res3": 6, "res4": 8}
 
 
-def naive_window_sum(x: torch.Tensor, w: torch.Tensor, r: int) -> torch.Tensor:
-    """Per-pixel loops over Eq. 3 (zero outside the map)."""
+def naive_window_sum(x: torch.Tensor, w: torch.Tensor, r: int, d: int = 1) -> torch.Tensor:
+    """Per-pixel loops over Eq. 3 (zero outside the map), taps ``d`` apart."""
     out = torch.zeros_like(x)
     height, width = x.shape[-2:]
     for i in range(height):
         for j in range(width):
             for s in range(r * r):
-                u, v = i + s // r - r // 2, j + s % r - r // 2
+                u, v = i + d * (s // r - r // 2), j + d * (s % r - r // 2)
                 if 0 <= u < height and 0 <= v < width:
                     out[..., i, j] += w[..., s, i, j] * x[..., u, v]
     return out
@@ -71,7 +71,7 @@ def test_gradcheck_custom_backward(recompute):
 def _fill_by_autograd(x: torch.Tensor, w: torch.Tensor, steps: int) -> torch.Tensor:
     """The reference: autograd through every window sum of every step."""
     win = Window(x.shape[-2], x.shape[-1], 3)
-    return win.from_flat(_run(win, win.to_flat(x), win.weights_to_flat(w), steps))
+    return win.from_flat(_run((win,), win.to_flat(x), win.weights_to_flat(w), steps))
 
 
 def test_custom_backward_with_and_without_recompute_agrees_with_autograd_in_float32():
@@ -109,3 +109,30 @@ def test_weights_are_shared_per_image_and_prms_fill_independently():
     assert together.shape == (3, 1, 32, 32)
     torch.testing.assert_close(together[2:], alone)
     assert not torch.allclose(together[0], together[2])
+
+
+def test_dilated_fill_cycles_its_windows_and_matches_the_reference():
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(2, 2, 7, 6, generator=g, dtype=torch.float64)
+    w = torch.rand(2, 2, 18, 7, 6, generator=g, dtype=torch.float64)  # dilations (1, 3): two 3x3 blocks
+    ref = x
+    for step in range(4):
+        d, block = (1, w[:, :, :9]) if step % 2 == 0 else (3, w[:, :, 9:])
+        ref = naive_window_sum(ref, block, 3, d)
+    torch.testing.assert_close(fill(x, w, 4, dilations=(1, 3)).double(), ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("recompute", [True, False])
+def test_gradcheck_dilated_backward(recompute):
+    g = torch.Generator().manual_seed(6)
+    x = torch.rand(1, 2, 5, 6, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(1, 2, 18, 5, 6, generator=g, dtype=torch.float64).requires_grad_()
+    assert torch.autograd.gradcheck(lambda a, b: fill(a, b, 3, recompute, (1, 2)).double(), (x, w))
+
+
+def test_dilated_filling_weights_are_distributions_per_dilation():
+    w = FillingWeights(IN_CHANNELS, 3, 3, 5, affinity=4, dilations=(1, 2))(features(2, 8), (8, 8))
+    assert w.shape == (2, 3, 18, 8, 8)
+    torch.testing.assert_close(w[:, :, :9].sum(2), torch.ones(2, 3, 8, 8))
+    torch.testing.assert_close(w[:, :, 9:].sum(2), torch.ones(2, 3, 8, 8))
+    assert (w[:, :, 9:][:, :, ~valid_neighbours(8, 8, 3, dilation=2)] == 0).all()

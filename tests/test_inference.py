@@ -6,7 +6,7 @@ import torch
 from test_filler_training import SIZE, TinyBackbone
 
 from iam.crf.convcrf import CRFParams
-from iam.inference import InferenceParams, fill_iams, infer_split, instances, predict_iams
+from iam.inference import InferenceParams, fill_iams, foreground, infer_split, instances, predict_iams
 from iam.io.h5 import open_artifact, put, write_artifact
 from iam.io.instances import get_classes, read_instances
 from iam.models.backbone import PeakBackbone
@@ -28,6 +28,17 @@ def test_instances_threshold_score_and_classwise_nms():
     top = int(np.argmax(inst.scores))
     assert inst.labels[top] == 0 and inst.masks[top].sum() == 50
     np.testing.assert_allclose(inst.scores[top], 0.9 / (1 + np.exp(-2.0)), rtol=1e-6)
+
+
+def test_relative_threshold_cuts_each_map_at_a_fraction_of_its_maximum():
+    probs = np.zeros((3, 4, 4), np.float32)
+    probs[0, 0, :] = [0.4, 0.3, 0.1, 0.0]  # peaks below 0.5: empty with the absolute threshold
+    probs[1, 1, :2] = [0.9, 0.5]
+    relative = InferenceParams(mask_threshold=0.5, threshold_mode="relative")
+    masks = foreground(probs, relative)
+    assert masks[0, 0].tolist() == [True, True, False, False] and masks[0].sum() == 2
+    assert masks[1].sum() == 2 and not masks[2].any()  # an all-zero map stays empty
+    assert not foreground(probs, PARAMS)[0].any()
 
 
 def write_inputs(tmp_path):

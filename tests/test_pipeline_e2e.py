@@ -28,6 +28,11 @@ def test_report_and_metrics(tiny_run):
     iam = json.loads((out / "metrics" / "iam_s1.json").read_text())
     assert 0.0 <= iam["abo"] <= 1.0
     assert all(0.0 <= v <= 1.0 for v in iam["map"].values())
+    assert iam["n_predictions"] > 0  # the IAM path runs to non-empty masks, not only to files
+    ceiling = json.loads((out / "metrics" / "iam_ceiling.json").read_text())
+    assert ceiling["n_predictions"] > 0
+    tables = (out / "report" / "tables.md").read_text()
+    assert "upper bound, uses GT masks" in tables and "Per-stage diagnostics" in tables
     assert (out / "report" / "tables.md").read_text().count("|") > 20
 
 

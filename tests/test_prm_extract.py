@@ -64,7 +64,11 @@ def test_val_uses_class_threshold_and_shards_merge_in_split_order(setup):
     with open_artifact(out / "val.h5", "prm") as f:
         assert image_ids(f) == ids
         assert [sorted(set(f[i]["peaks"][()][:, 0])) for i in ids] == [[0, 1, 2]] * len(ids)
-    none = PeakRule(False, 1e9, 0.0, 2)
+    top_only = PeakRule(False, 1e9, -1e9, 2)  # no class above the threshold: the top-scoring one
+    extract_split(model, voc, ids[:1], CLASSES, SIZE, top_only, out / "top.h5")
+    with open_artifact(out / "top.h5", "prm") as f:
+        assert len(set(f[ids[0]]["peaks"][()][:, 0])) == 1
+    none = PeakRule(False, 1e9, 1e9, 2)
     extract_split(model, voc, ids[:1], CLASSES, SIZE, none, out / "empty.h5")
     with open_artifact(out / "empty.h5", "prm") as f:
         assert f[ids[0]]["peaks"].shape == (0, 3) and f[ids[0]]["prm"].shape[0] == 0
@@ -106,3 +110,11 @@ def test_render_prm(setup):
     voc, _, out = setup
     render_prm(out / "train.h5", voc, read_split(voc, "train")[0], out / "show.png")
     assert (out / "show.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_without_a_class_above_threshold_the_top_class_is_kept():
+    from iam.prm.extract import scored_classes
+
+    assert scored_classes(np.array([-2.0, 0.5, 1.0]), 0.0).tolist() == [1, 2]
+    assert scored_classes(np.array([-2.0, -0.5, -1.0]), 0.0).tolist() == [1]
+    assert scored_classes(np.zeros(0), 0.0).tolist() == []

@@ -21,15 +21,19 @@ import torch.nn.functional as F
 
 @dataclass(frozen=True)
 class Window:
-    """The flat padded layout of an (height, width) map for an r x r window."""
+    """The flat padded layout of an (height, width) map for an r x r window whose taps are
+    ``dilation`` apart; ``margin`` (at least dilation * (r // 2)) pads the layout, so windows of
+    several dilations can share one layout."""
 
     height: int
     width: int
     radius: int
+    dilation: int = 1
+    margin: int | None = None
 
     @property
     def pad(self) -> int:
-        return self.radius // 2
+        return self.dilation * (self.radius // 2) if self.margin is None else self.margin
 
     @property
     def stride(self) -> int:
@@ -46,8 +50,8 @@ class Window:
         return self.height * self.stride
 
     def offsets(self) -> list[int]:
-        p, r = self.pad, self.radius
-        return [(s // r - p) * self.stride + (s % r - p) for s in range(r * r)]
+        h, r, d = self.radius // 2, self.radius, self.dilation
+        return [d * ((s // r - h) * self.stride + (s % r - h)) for s in range(r * r)]
 
     def to_flat(self, x: torch.Tensor) -> torch.Tensor:
         """(..., H, W) -> (..., L) flat padded."""
@@ -102,8 +106,10 @@ def window_sum(x: torch.Tensor, weights: torch.Tensor, radius: int) -> torch.Ten
     return win.from_flat(win.sum(win.to_flat(x), win.weights_to_flat(weights)))
 
 
-def valid_neighbours(height: int, width: int, radius: int, device: torch.device | None = None) -> torch.Tensor:
-    """(r^2, H, W) bool: which window entries fall inside the map."""
-    win = Window(height, width, radius)
+def valid_neighbours(
+    height: int, width: int, radius: int, device: torch.device | None = None, dilation: int = 1,
+) -> torch.Tensor:
+    """(r^2, H, W) bool: which window entries (taps ``dilation`` apart) fall inside the map."""
+    win = Window(height, width, radius, dilation)
     ones = win.to_flat(torch.ones(height, width, device=device))
     return win.weights_from_flat(torch.stack([win.shifted(ones, off) for off in win.offsets()])) > 0

@@ -34,22 +34,29 @@ def region_grid(gt: GTInstances, n: int) -> np.ndarray:
     return cv2.resize(regions, (n, n), interpolation=cv2.INTER_NEAREST)
 
 
-def neighbour_regions(regions: np.ndarray, r: int) -> np.ndarray:
-    """(r^2, n, n): the region of each window neighbour (-1 outside the map), window in raster order."""
-    half, n = r // 2, regions.shape[0]
-    padded = np.pad(regions, half, constant_values=-1)
-    return np.stack([padded[dy:dy + n, dx:dx + n] for dy in range(r) for dx in range(r)])
+def neighbour_regions(regions: np.ndarray, r: int, dilation: int = 1) -> np.ndarray:
+    """(r^2, n, n): the region of each window neighbour (taps ``dilation`` apart; -1 outside the
+    map), window in raster order."""
+    pad, n = dilation * (r // 2), regions.shape[0]
+    padded = np.pad(regions, pad, constant_values=-1)
+    return np.stack([padded[dy:dy + n, dx:dx + n] for dy in range(0, 2 * pad + 1, dilation)
+                     for dx in range(0, 2 * pad + 1, dilation)])
 
 
-def weight_sums(weights: np.ndarray, regions: np.ndarray) -> np.ndarray:
+def weight_sums(weights: np.ndarray, regions: np.ndarray, dilations: tuple[int, ...] = (1,)) -> np.ndarray:
     """(6,) sums over one image: entropy, locations, weight across / within regions, pairs across / within.
 
-    ``weights`` (C, r^2, n, n), ``regions`` (n, n)."""
+    ``weights`` (C, D r^2, n, n): one r x r block per dilation; ``regions`` (n, n)."""
+    taps = weights.shape[1] // len(dilations)
+    return sum(_block_sums(weights[:, b * taps:(b + 1) * taps], regions, d) for b, d in enumerate(dilations))
+
+
+def _block_sums(weights: np.ndarray, regions: np.ndarray, dilation: int) -> np.ndarray:
     r = int(round(np.sqrt(weights.shape[1])))
-    neigh = neighbour_regions(regions, r)
+    neigh = neighbour_regions(regions, r, dilation)
     centre = (r * r) // 2
     valid = neigh >= 0
-    counts = valid.sum(0)
+    counts = (neighbour_regions(np.zeros_like(regions), r, dilation) >= 0).sum(0)  # in-map neighbours
     entropy = -(weights * np.log(np.clip(weights, 1e-12, None))).sum(1) / np.log(np.maximum(counts, 2))
     known = (regions >= 0)[None] & valid
     known[centre] = False
@@ -67,7 +74,7 @@ def filler_quality(
     total = np.zeros(6, np.float64)
     for image_id in ids:
         weights = image_filling_weights(read_image(image_id), backbone, filler, input_size, device)
-        total += weight_sums(weights, region_grid(read_gt(image_id), weights.shape[-1]))
+        total += weight_sums(weights, region_grid(read_gt(image_id), weights.shape[-1]), filler.weights.dilations)
     entropy, locations, w_across, w_within, n_across, n_within = total
     ratio = (w_across / max(n_across, 1)) / max(w_within / max(n_within, 1), 1e-12)
     return {"images": len(ids), "weight_entropy": float(entropy / max(locations, 1)), "boundary_ratio": float(ratio)}

@@ -23,7 +23,7 @@ from iam.models.resnet import IMAGENET, LAYOUTS, imagenet_state_dict, resnet
 class BackboneOutput(NamedTuple):
     crm: torch.Tensor  # (B, C, h, w) class response maps
     scores: torch.Tensor  # (B, C) peak-stimulated class scores (logits)
-    features: dict[str, torch.Tensor]  # "res2", "res3", "res4": outputs of layer1..layer3
+    features: dict[str, torch.Tensor]  # "image": the input; "res2", "res3", "res4": outputs of layer1..layer3
 
 
 def peak_mask(crm: torch.Tensor) -> torch.Tensor:
@@ -79,7 +79,7 @@ class PeakBackbone(nn.Module):
         res3 = self.layer2(res2)
         res4 = self.layer3(res3)
         crm = self.classifier(self.layer4(res4))
-        return BackboneOutput(crm, peak_stimulation(crm), {"res2": res2, "res3": res3, "res4": res4})
+        return BackboneOutput(crm, peak_stimulation(crm), {"image": x, "res2": res2, "res3": res3, "res4": res4})
 
 
 def _dilate(layer: nn.Sequential, previous: int, dilation: int) -> None:

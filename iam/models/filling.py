@@ -17,6 +17,7 @@ from torch import nn
 from iam.crf.window import Window, valid_neighbours
 
 LEVELS = ("res2", "res3", "res4")
+FEATURES = ("image", *LEVELS)  # what the filler reads of a backbone output's features
 
 
 def conv_bn_relu(cin: int, cout: int) -> list[nn.Module]:
@@ -43,7 +44,8 @@ class Decoder(nn.Sequential):
 
 
 class FillingWeights(nn.Module):
-    """R: a feature pyramid over res2/res3/res4 -> W (B, C, r^2, N, N), softmax over each window.
+    """R: a feature pyramid over res2/res3/res4 -> W (B, C, D r^2, N, N), softmax over each window;
+    D = len(dilations) windows per location, one per tap spacing (step k uses dilation k mod D).
 
     Each level passes two 1x1 convs, levels are upsampled and summed deep -> shallow, and a 1x1
     head predicts C * r^2 logits per location. With ``affinity`` > 0 the logit of neighbour uv of
@@ -55,12 +57,16 @@ class FillingWeights(nn.Module):
     """
 
     def __init__(self, in_channels: dict[str, int], channels: int, radius: int, pyramid_channels: int,
-                 affinity: int = 0) -> None:
+                 affinity: int = 0, image_channels: int = 0, dilations: tuple[int, ...] = (1,)) -> None:
         super().__init__()
         if radius % 2 == 0:
             raise ValueError(f"filling radius must be odd, got {radius}")
-        self.channels, self.radius = channels, radius
-        self.embed = nn.Conv2d(pyramid_channels, affinity, 1) if affinity else None
+        self.channels, self.radius, self.dilations = channels, radius, tuple(dilations)
+        self.image = nn.Sequential(
+            nn.Conv2d(3, image_channels, 3, 2, 1), nn.ReLU(inplace=True), nn.Conv2d(image_channels, image_channels, 3, 2, 1),
+        ) if image_channels else None
+        width = pyramid_channels + image_channels
+        self.embed = nn.Conv2d(width, affinity, 1) if affinity else None
         self.lateral = nn.ModuleDict({
             level: nn.Sequential(
                 nn.Conv2d(in_channels[level], pyramid_channels, 1), nn.ReLU(inplace=True),
@@ -68,7 +74,7 @@ class FillingWeights(nn.Module):
             )
             for level in LEVELS
         })
-        self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(pyramid_channels, channels * radius * radius, 1))
+        self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(width, channels * len(self.dilations) * radius * radius, 1))
 
     def forward(self, features: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
         top = None
@@ -76,17 +82,25 @@ class FillingWeights(nn.Module):
             lat = self.lateral[level](features[level])
             top = lat if top is None else lat + F.interpolate(top, size=lat.shape[-2:], mode="bilinear", align_corners=False)
         top = F.interpolate(top, size=size, mode="bilinear", align_corners=False)
-        logits = self.head(top).unflatten(1, (self.channels, self.radius * self.radius)).float()
+        if self.image is not None:
+            image = F.interpolate(self.image(features["image"]), size=size, mode="bilinear", align_corners=False)
+            top = torch.cat([top, image], 1)
+        taps = self.radius * self.radius
+        logits = self.head(top).unflatten(1, (self.channels, len(self.dilations) * taps)).float()
         if self.embed is not None:
-            logits = logits - self.feature_distances(self.embed(top).float())[:, None]
-        inside = valid_neighbours(*size, self.radius, device=logits.device)
-        return logits.masked_fill(~inside, float("-inf")).softmax(dim=2)
+            e = self.embed(top).float()
+            logits = logits - torch.cat([self.feature_distances(e, d) for d in self.dilations], 1)[:, None]
+        inside = torch.cat([valid_neighbours(*size, self.radius, logits.device, d) for d in self.dilations])
+        logits = logits.masked_fill(~inside, float("-inf")).unflatten(2, (len(self.dilations), taps))
+        return logits.softmax(dim=3).flatten(2, 3)
 
 
-    def feature_distances(self, e: torch.Tensor) -> torch.Tensor:
-        """(B, r^2, N, N): squared distance of each location's embedding to each window neighbour's."""
+    def feature_distances(self, e: torch.Tensor, dilation: int = 1) -> torch.Tensor:
+        """(B, r^2, N, N): squared distance of each location's embedding to each window neighbour's
+        (taps ``dilation`` apart; 0 outside the map, where the weights are masked anyway)."""
         r = self.radius
-        neighbours = F.unfold(e, r, padding=r // 2).unflatten(1, (e.shape[1], r * r)).unflatten(-1, e.shape[-2:])
+        neighbours = F.unfold(e, r, dilation=dilation, padding=dilation * (r // 2))
+        neighbours = neighbours.unflatten(1, (e.shape[1], r * r)).unflatten(-1, e.shape[-2:])
         return (neighbours - e[:, :, None]).pow(2).sum(1)
 
 
@@ -97,54 +111,77 @@ class _Fill(torch.autograd.Function):
     the memory of one state, no recomputation)."""
 
     @staticmethod
-    def forward(ctx, gf: torch.Tensor, wf: torch.Tensor, win: Window, steps: int, recompute: bool) -> torch.Tensor:
+    def forward(ctx, gf: torch.Tensor, wf: torch.Tensor, wins: tuple[Window, ...], steps: int,
+                recompute: bool) -> torch.Tensor:
         ctx.save_for_backward(gf, wf)
-        ctx.win, ctx.steps, ctx.states = win, steps, None
+        ctx.wins, ctx.steps, ctx.states = wins, steps, None
         if recompute:
-            return _run(win, gf, wf, steps)
-        ctx.states = _states(win, gf, wf, steps)
-        return win.sum(ctx.states[-1], wf)
+            return _run(wins, gf, wf, steps)
+        ctx.states = _states(wins, gf, wf, steps)
+        return _step(wins, steps - 1, ctx.states[-1], wf)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None, None, None]:
         gf, wf = ctx.saved_tensors
-        win = ctx.win
-        states = ctx.states if ctx.states is not None else _states(win, gf, wf, ctx.steps)
+        wins = ctx.wins
+        states = ctx.states if ctx.states is not None else _states(wins, gf, wf, ctx.steps)
         ctx.states = None
         grad_w = torch.zeros_like(wf)
-        for g in reversed(states):
-            win.accumulate_weight_grad(grad_w, grad, g)
-            grad = win.adjoint(grad, wf)
+        for t in reversed(range(ctx.steps)):
+            win, block = _window_of(wins, t, wf)
+            win.accumulate_weight_grad(grad_w[..., block, :], grad, states[t])
+            grad = win.adjoint(grad, wf[..., block, :])
         return grad, grad_w, None, None, None
 
 
-def _run(win: Window, gf: torch.Tensor, wf: torch.Tensor, steps: int) -> torch.Tensor:
-    for _ in range(steps):
-        gf = win.sum(gf, wf)
+def _window_of(wins: tuple[Window, ...], step: int, wf: torch.Tensor) -> tuple[Window, slice]:
+    """The window of filling step ``step`` (dilations cycle) and its block of weight rows in ``wf``."""
+    d = step % len(wins)
+    taps = wf.shape[-2] // len(wins)
+    return wins[d], slice(d * taps, (d + 1) * taps)
+
+
+def _step(wins: tuple[Window, ...], step: int, gf: torch.Tensor, wf: torch.Tensor) -> torch.Tensor:
+    win, block = _window_of(wins, step, wf)
+    return win.sum(gf, wf[..., block, :])
+
+
+def _run(wins: tuple[Window, ...], gf: torch.Tensor, wf: torch.Tensor, steps: int) -> torch.Tensor:
+    for t in range(steps):
+        gf = _step(wins, t, gf, wf)
     return gf
 
 
-def _states(win: Window, gf: torch.Tensor, wf: torch.Tensor, steps: int) -> list[torch.Tensor]:
+def _states(wins: tuple[Window, ...], gf: torch.Tensor, wf: torch.Tensor, steps: int) -> list[torch.Tensor]:
     """The inputs G^0 .. G^(steps-1) of the ``steps`` filling steps."""
     states = [gf]
-    for _ in range(steps - 1):
-        states.append(win.sum(states[-1], wf))
+    for t in range(steps - 1):
+        states.append(_step(wins, t, states[-1], wf))
     return states
 
 
-def fill(g0: torch.Tensor, weights: torch.Tensor, steps: int, recompute: bool = True) -> torch.Tensor:
-    """Eq. 2-3: ``steps`` times G^k_ij = sum_{uv in N_ij} W_{c;ij;uv} G^{k-1}_uv.
+def windows(height: int, width: int, radius: int, dilations: tuple[int, ...]) -> tuple[Window, ...]:
+    """One window per dilation, all in the flat layout of the largest."""
+    margin = max(dilations) * (radius // 2)
+    return tuple(Window(height, width, radius, d, margin) for d in dilations)
 
-    ``g0`` (P, C, N, N); ``weights`` (P, C, r^2, N, N) (one row per PRM). Differentiable through
+
+def fill(g0: torch.Tensor, weights: torch.Tensor, steps: int, recompute: bool = True,
+         dilations: tuple[int, ...] = (1,)) -> torch.Tensor:
+    """Eq. 2-3: ``steps`` times G^k_ij = sum_{uv in N_ij} W_{c;ij;uv} G^{k-1}_uv, the neighbourhood
+    of step k having its taps ``dilations[k mod D]`` apart.
+
+    ``g0`` (P, C, N, N); ``weights`` (P, C, D r^2, N, N) (one row per PRM). Differentiable through
     :class:`_Fill`; ``recompute`` bounds the memory by recomputing the states in the backward pass.
     Computed in at least float32.
     """
-    win = Window(g0.shape[-2], g0.shape[-1], math.isqrt(weights.shape[2]))
+    radius = math.isqrt(weights.shape[2] // len(dilations))
+    wins = windows(g0.shape[-2], g0.shape[-1], radius, tuple(dilations))
     dtype = torch.promote_types(torch.promote_types(g0.dtype, weights.dtype), torch.float32)
-    gf, wf = win.to_flat(g0.to(dtype)), win.weights_to_flat(weights.to(dtype))
+    gf, wf = wins[0].to_flat(g0.to(dtype)), wins[0].weights_to_flat(weights.to(dtype))
     if torch.is_grad_enabled() and (gf.requires_grad or wf.requires_grad):
-        return win.from_flat(_Fill.apply(gf, wf, win, steps, recompute))
-    return win.from_flat(_run(win, gf, wf, steps))
+        return wins[0].from_flat(_Fill.apply(gf, wf, wins, steps, recompute))
+    return wins[0].from_flat(_run(wins, gf, wf, steps))
 
 
 class FillingModule(nn.Module):
@@ -153,10 +190,12 @@ class FillingModule(nn.Module):
     def __init__(
         self, in_channels: dict[str, int], channels: int = 32, radius: int = 3,
         pyramid_channels: int = 64, recompute: bool = True, channels_last: bool = True, affinity: int = 0,
+        image_channels: int = 0, dilations: tuple[int, ...] = (1,),
     ) -> None:
         super().__init__()
         self.encoder = Encoder(channels)
-        self.weights = FillingWeights(in_channels, channels, radius, pyramid_channels, affinity)
+        self.weights = FillingWeights(in_channels, channels, radius, pyramid_channels, affinity, image_channels,
+                                      dilations)
         self.decoder = Decoder(channels)
         self.recompute = recompute
         self.layout = torch.channels_last if channels_last else torch.contiguous_format
@@ -170,5 +209,5 @@ class FillingModule(nn.Module):
         are several times faster that way on CPU (benchmarks/filler.py)."""
         g = self.encoder(prms.contiguous(memory_format=self.layout))
         w = self.weights(features, g.shape[-2:])
-        g = fill(g, w[owner], steps=max(g.shape[-2:]), recompute=self.recompute)
+        g = fill(g, w[owner], steps=max(g.shape[-2:]), recompute=self.recompute, dilations=self.weights.dilations)
         return self.decoder(g.contiguous(memory_format=self.layout))

@@ -12,7 +12,7 @@ image size) and file attrs ``classes`` (JSON list), ``input_size``:
 ``crm``           (C, h, w) float16: class response maps on the network grid (the CAMs)
 
 Classes considered: on the training split the image's labels (weak labels are allowed); on other
-splits the classes whose score exceeds ``class_threshold``. Per class, the ``max_peaks`` highest
+splits the classes whose score exceeds ``class_threshold`` (the top-scoring class when none does). Per class, the ``max_peaks`` highest
 peaks with a value above ``peak_threshold`` are kept (on the training split the strongest peak of
 a labelled class is kept even below it: the label says the class is there); peaks are grouped by
 class, highest first within a class.
@@ -66,6 +66,13 @@ class ImagePRM:
     features: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)  # of the same forward; not stored
 
 
+def scored_classes(scores: np.ndarray, threshold: float) -> np.ndarray:
+    """Classes whose score exceeds ``threshold``, or the top-scoring one when none does: every image
+    holds an object (the CAM baseline makes the same choice), e.g. one of an unseen class."""
+    above = np.flatnonzero(scores > threshold)
+    return above if len(above) or not len(scores) else np.array([int(np.argmax(scores))])
+
+
 def select_peaks(response: np.ndarray, classes: np.ndarray, rule: PeakRule) -> np.ndarray:
     """(n, 3) (class, y, x) peaks of the (C, S, S) upsampled CRM for the given class indices."""
     rows = [np.column_stack([np.full(len(p), c), p]) for c in classes for p in [class_peaks(response[c], rule)]]
@@ -113,7 +120,7 @@ def image_prm(
     device = next(net.parameters()).device
     response, pullback, out = top_down(net, to_tensor(image, size)[None].to(device))
     scores, maps = _numpy(out.scores[0]), _numpy(response[0])
-    classes = np.flatnonzero(labels > 0) if rule.use_labels else np.flatnonzero(scores > rule.class_threshold)
+    classes = np.flatnonzero(labels > 0) if rule.use_labels else scored_classes(scores, rule.class_threshold)
     peaks = select_peaks(maps, classes, rule)
     backward = peak_response_maps if batched else peak_response_maps_looped
     prms = _numpy(backward(response, pullback, torch.from_numpy(peaks).to(device)))

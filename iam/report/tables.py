@@ -162,7 +162,10 @@ def to_markdown(df: pd.DataFrame) -> str:
             return "n/a" if np.isnan(v) else (f"{v:.3f}" if abs(v) < 1 else f"{v:.1f}")
         return str(v)
 
-    header = [df.index.name or "", *map(str, df.columns)]
+    names = [n or "" for n in df.index.names]
+    header = [*names, *map(str, df.columns)]
+    keys = df.index if len(names) > 1 else [(i,) for i in df.index]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += ["| " + " | ".join([str(i), *(fmt(v) for v in row)]) + " |" for i, row in zip(df.index, df.itertuples(index=False))]
+    lines += ["| " + " | ".join([*map(str, key), *(fmt(v) for v in row)]) + " |"
+              for key, row in zip(keys, df.itertuples(index=False))]
     return "\n".join(lines)

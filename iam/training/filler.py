@@ -32,7 +32,7 @@ from tqdm import tqdm
 from iam.errors import ArtifactError, TrainingError
 from iam.io.atomic import atomic_path
 from iam.models.backbone import load_backbone
-from iam.models.filling import LEVELS, FillingModule
+from iam.models.filling import FEATURES, LEVELS, FillingModule
 from iam.training.checkpoint import load_latest, restore, save_checkpoint
 from iam.training.samples import Sample, SampleSource, StreamedSamples, index_samples, sample_megabytes
 
@@ -47,6 +47,8 @@ class FillerConfig:
     radius: int = 3
     pyramid_channels: int = 64
     affinity: int = 0
+    image_channels: int = 0
+    dilations: tuple[int, ...] = (1,)
     epochs: int = 4
     batch_size: int = 16
     peaks_per_image: int = 2
@@ -83,7 +85,7 @@ def cache_features(backbone: nn.Module, images: list[torch.Tensor], device: torc
         for start in range(0, len(images), batch):
             feats = backbone(torch.stack(images[start:start + batch]).to(device)).features
             for i in range(len(feats[LEVELS[0]])):
-                cached.append({level: feats[level][i].half() for level in LEVELS})
+                cached.append({level: feats[level][i].half() for level in FEATURES})
     return cached
 
 
@@ -123,7 +125,7 @@ class Trainer:
 
     def features(self, batch: list[Sample], cache: list[dict[str, torch.Tensor]] | None, idx: np.ndarray) -> dict[str, torch.Tensor]:
         if cache is not None:
-            return {level: torch.stack([cache[i][level] for i in idx]).float() for level in LEVELS}
+            return {level: torch.stack([cache[i][level] for i in idx]).float() for level in FEATURES}
         images = torch.stack([s.image for s in batch]).to(self.device)
         if self.cfg.finetune_backbone:
             return self.backbone(images).features
@@ -167,14 +169,14 @@ def build_optimizer(params: list[nn.Parameter], cfg: FillerConfig) -> torch.opti
 
 def build_model(in_channels: dict[str, int], cfg: FillerConfig) -> FillingModule:
     return FillingModule(in_channels, cfg.channels, cfg.radius, cfg.pyramid_channels, cfg.recompute,
-                         affinity=cfg.affinity)
+                         affinity=cfg.affinity, image_channels=cfg.image_channels, dilations=tuple(cfg.dilations))
 
 
 def feature_shapes(backbone: nn.Module, input_size: int, device: torch.device) -> dict[str, tuple[int, ...]]:
     """(channels, height, width) of each feature level for one image."""
     with torch.no_grad():
         feats = backbone(torch.zeros(1, 3, input_size, input_size, device=device)).features
-    return {level: tuple(feats[level].shape[1:]) for level in LEVELS}
+    return {level: tuple(feats[level].shape[1:]) for level in FEATURES}
 
 
 def feature_bytes(backbone: nn.Module, input_size: int, device: torch.device) -> int:
