@@ -32,7 +32,7 @@ class TinyBackbone(nn.Module):
     def forward(self, x):
         r2 = self.res2(x)
         r3 = self.res3(r2)
-        return SimpleNamespace(features={"res2": r2, "res3": r3, "res4": self.res4(r3)})
+        return SimpleNamespace(features={"image": x, "res2": r2, "res3": r3, "res4": self.res4(r3)})
 
 
 def square_samples(n: int, seed: int = 0) -> list[Sample]:

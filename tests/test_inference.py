@@ -87,7 +87,7 @@ def test_filling_the_prm_forward_features_equals_a_second_forward():
     filler = FillingModule({"res2": 64, "res3": 128, "res4": 256}, channels=4, pyramid_channels=8).eval()
     image = np.random.default_rng(0).integers(0, 256, (40, 52, 3), dtype=np.uint8)
     prm = image_prm(probabilistic(backbone), image, None, SIZE, PeakRule(False, -np.inf, -np.inf, 2))
-    assert len(prm.peaks) and set(prm.features) == {"res2", "res3", "res4"}
+    assert len(prm.peaks) and set(prm.features) == {"image", "res2", "res3", "res4"}
     once = fill_iams(prm.prm, prm.features, filler, SIZE, image.shape[:2])
     twice = predict_iams(image, prm.prm, backbone, filler, SIZE, torch.device("cpu"))
     assert once.shape == (len(prm.peaks), 40, 52)

@@ -44,9 +44,21 @@ def test_build_report_writes_every_output(tmp_path):
     row = {"image": np.zeros((4, 4, 3), np.uint8), "PRM": np.zeros((4, 4)), "IAM": np.ones((4, 4)),
            "IAM + CRF": np.zeros((4, 4), int), "GT": np.ones((4, 4), int)}
     out = tmp_path / "report"
+    (tmp_path / "prm.json").write_text(json.dumps({"peak_precision": 0.85, "on_object_own_mass": 0.5}))
+    (tmp_path / "pgt.json").write_text(json.dumps({"top1_iou": 0.23, "best_in_top5": 0.24}))
+    (tmp_path / "fill.json").write_text(json.dumps({"weight_entropy": 0.3, "boundary_ratio": 0.14}))
+    fig5 = out / "figures" / "filling_weights_k5.png"
+    fig5.parent.mkdir(parents=True)
+    fig5.write_bytes(b"png")
+    diagnostics = {"prm": {"val": tmp_path / "prm.json"}, "pseudo_gt": {"k=5": tmp_path / "pgt.json"},
+                   "filler": {"k=5": tmp_path / "fill.json"}}
     build_report(out, paths, paths, tmp_path / "rec.json", tmp_path / "soft.csv", {"loc_test": tmp_path / "loc.json"},
-                 {"backbone": tmp_path / "curve.csv"}, ["a"], [row], "t")
+                 {"backbone": tmp_path / "curve.csv"}, ["a"], [row], "t", diagnostics, {"k=5": fig5})
     md = (out / "tables.md").read_text()
+    assert "| peaks + PRMs | val | stored peaks inside an instance of their class | 0.850 |" in md
+    assert "| filler | k=5 | filling weights: across / within GT regions (1 = blind) | 0.140 |" in md
+    assert "| masks | IAM-S5 | mAP^r@0.5 (%) | 40.0 |" in md
+    assert "figures/filling_weights_k5.png" in (out / "index.html").read_text()
     assert "IAM-S5 beats PRM retrieval" in md and "| IAM-S5 | 40.0 |" in md
     assert pd.read_csv(out / "table3.csv", index_col=0).loc["IAM", "top-1 loc. error"] == 20.0
     assert pd.read_csv(out / "table2.csv", index_col=0).loc["IAM-S5", "CRF"] == 0.1

@@ -37,5 +37,5 @@ def test_training_chain_is_scheduled_before_evaluation_split_work(tmp_path: Path
     assert {path for path in priorities if CHAIN.search(path)} == raised  # every job on the chain, merges included
     assert any("/prm/val/" in path for path in priorities) and not any("/prm/val/" in path for path in raised)
     assert sum("/prm/train/" in path for path in raised) == 2  # both shards of config.yaml
-    assert sum(path.endswith("/model.pt") and "/filler/" in path for path in raised) == 3  # one per k
+    assert sum(path.endswith("/model.pt") and "/filler/" in path for path in raised) == 4  # one per k + the ceiling
     assert sum(re.search(r"/pseudo_gt/\w+/k\d+\.h5$", path) is not None for path in raised) == 3  # the merges
