@@ -21,7 +21,7 @@ from iam.evaluation.masks import mask_nms
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
-from iam.pseudo_gt.matching import background_map, matching_scores
+from iam.pseudo_gt.scoring import MatchParams, score_proposals
 
 
 def retrieve(
@@ -32,8 +32,7 @@ def retrieve(
     height, width = proposals.shape[1:]
     if len(peaks) == 0 or len(proposals) == 0:
         return InstanceSet.empty(height, width)
-    background = background_map(crm, peaks[:, 0], (height, width))
-    score, _ = matching_scores(prms, proposals, alpha, contour_width, beta, background)
+    score, _ = score_proposals(peaks, prms, crm, proposals, MatchParams(alpha, beta, contour_width))
     best = np.argmax(score, axis=1)
     inst = InstanceSet(proposals[best], peaks[:, 0].astype(np.int64), peak_scores.astype(np.float32))
     keep = mask_nms(inst.masks, inst.labels, inst.scores, nms_iou)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iam.data.synthetic import TEXTURE_NAMES, _fill, _jitter, _muted_colour, _texture_patch, _textured
-from iam.data.shapes import _polar, transform
+from iam.data.synthetic import TEXTURE_NAMES, fill_polygon, jitter_colours, muted_colour, texture_patch, textured
+from iam.data.shapes import polar, transform
 
 SHAPES = ("ellipse", "rounded_box", "diamond", "trefoil", "flower", "egg", "bean", "boomerang")
 STREAM = 7919  # keeps this set's random streams apart from the benchmark's (seed, split, i)
@@ -58,21 +58,21 @@ def outline(shape: str, rng: np.random.Generator, points: int = 72) -> np.ndarra
         r, aspect = 0.35 + 0.65 * np.abs(np.cos(theta)) ** 0.5 * (np.cos(theta) > 0) + 0.3 * (np.sin(theta) > 0.3), 1.0
     else:
         raise ValueError(f"unknown outline family {shape!r}")
-    return _polar(np.clip(r, 0.15, None)) * np.array([1.0, aspect])
+    return polar(np.clip(r, 0.15, None)) * np.array([1.0, aspect])
 
 
 def scene(rng: np.random.Generator, size: int, label: int, textures: list[np.ndarray]) -> np.ndarray:
     """One (size, size, 3) uint8 image of class ``label``: an object of 5-50 % of the image."""
     shape, texture = SHAPES[label // len(TEXTURE_NAMES)], label % len(TEXTURE_NAMES)
-    image = _textured(rng, textures, size, contrast=0.12)
+    image = textured(rng, textures, size, contrast=0.12)
     frac = np.exp(rng.uniform(np.log(0.05), np.log(0.5)))
     radius = size * np.sqrt(frac / np.pi)
     margin = 0.5 * radius
     centre = (rng.uniform(margin, size - margin), rng.uniform(margin, size - margin))
-    body = _fill(transform(outline(shape, rng), radius, rng.uniform(0, 2 * np.pi), centre), size)
-    surface = np.clip(_muted_colour(rng) + 0.25 * _texture_patch(rng, [textures[texture]], size)[..., None], 0, 1)
+    body = fill_polygon(transform(outline(shape, rng), radius, rng.uniform(0, 2 * np.pi), centre), size)
+    surface = np.clip(muted_colour(rng) + 0.25 * texture_patch(rng, [textures[texture]], size)[..., None], 0, 1)
     image[body] = surface[body]
-    return _jitter(rng, image)
+    return jitter_colours(rng, image)
 
 
 def generate(n_images: int, size: int, seed: int, textures: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

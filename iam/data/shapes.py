@@ -8,7 +8,7 @@ PART_SHAPES = ("circle", "square", "triangle", "star", "diamond", "hexagon", "pe
 UNSEEN_PART_SHAPE = "cross"
 
 
-def _polar(radii: np.ndarray) -> np.ndarray:
+def polar(radii: np.ndarray) -> np.ndarray:
     theta = np.linspace(0, 2 * np.pi, len(radii), endpoint=False)
     return np.stack([np.cos(theta) * radii, np.sin(theta) * radii], 1)
 
@@ -17,13 +17,13 @@ def _regular(n: int, points: int = 64) -> np.ndarray:
     theta = np.linspace(0, 2 * np.pi, points, endpoint=False)
     sector = 2 * np.pi / n
     r = np.cos(np.pi / n) / np.cos((theta % sector) - sector / 2)
-    return _polar(r)
+    return polar(r)
 
 
 def part_outline(shape: str) -> np.ndarray:
     """Unit-size outline (k, 2) of a discriminative part, centred at the origin."""
     if shape == "circle":
-        return _polar(np.ones(48))
+        return polar(np.ones(48))
     if shape == "square":
         return _regular(4) * 0.9
     if shape == "diamond":
@@ -31,7 +31,7 @@ def part_outline(shape: str) -> np.ndarray:
     if shape in ("triangle", "pentagon", "hexagon"):
         return _regular({"triangle": 3, "pentagon": 5, "hexagon": 6}[shape])
     if shape == "star":
-        return _polar(np.tile([1.0, 0.45], 5))
+        return polar(np.tile([1.0, 0.45], 5))
     if shape == "crescent":
         t = np.linspace(-0.8 * np.pi, 0.8 * np.pi, 24)
         outer = np.stack([np.cos(t), np.sin(t)], 1)
@@ -54,7 +54,7 @@ def body_outline(rng: np.random.Generator, unseen: bool = False, points: int = 7
         r = np.ones(points)
         for harmonic in (2, 3):
             r += rng.uniform(0, 0.12) * np.cos(harmonic * theta + rng.uniform(0, 2 * np.pi))
-    pts = _polar(r)
+    pts = polar(r)
     return pts * np.array([1.0, rng.uniform(0.55, 0.85)])
 
 

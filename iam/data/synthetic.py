@@ -65,7 +65,7 @@ def part_shape(label: int) -> str:
     return PART_SHAPES[label % len(PART_SHAPES)]
 
 
-def _texture_patch(rng: np.random.Generator, textures: list[np.ndarray], size: int) -> np.ndarray:
+def texture_patch(rng: np.random.Generator, textures: list[np.ndarray], size: int) -> np.ndarray:
     tex = textures[rng.integers(len(textures))]
     crop = int(rng.integers(size, max(size + 1, min(tex.shape) // 2)))
     y, x = rng.integers(0, tex.shape[0] - crop + 1), rng.integers(0, tex.shape[1] - crop + 1)
@@ -73,15 +73,15 @@ def _texture_patch(rng: np.random.Generator, textures: list[np.ndarray], size: i
     return (patch - patch.mean()) / (patch.std() + 1e-6)
 
 
-def _muted_colour(rng: np.random.Generator) -> np.ndarray:
+def muted_colour(rng: np.random.Generator) -> np.ndarray:
     return np.array(colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.05, 0.25), rng.uniform(0.3, 0.8)), np.float32)
 
 
-def _textured(rng, textures, size, contrast) -> np.ndarray:
-    return np.clip(_muted_colour(rng) + contrast * _texture_patch(rng, textures, size)[..., None], 0, 1)
+def textured(rng, textures, size, contrast) -> np.ndarray:
+    return np.clip(muted_colour(rng) + contrast * texture_patch(rng, textures, size)[..., None], 0, 1)
 
 
-def _fill(poly: np.ndarray, size: int) -> np.ndarray:
+def fill_polygon(poly: np.ndarray, size: int) -> np.ndarray:
     mask = np.zeros((size, size), np.uint8)
     cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=4)
     return mask.astype(bool)
@@ -89,18 +89,18 @@ def _fill(poly: np.ndarray, size: int) -> np.ndarray:
 
 def render(rng: np.random.Generator, size: int, objects: list[ObjectSpec], textures: list[np.ndarray]) -> Scene:
     """Paint objects back to front; keep instances that stay visible and recognisable."""
-    image = _textured(rng, textures, size, contrast=0.12)
+    image = textured(rng, textures, size, contrast=0.12)
     inst = np.zeros((size, size), np.int32)
     part = np.zeros((size, size), np.int32)
     drawn = []
     for k, obj in enumerate(objects, start=1):
-        body = _fill(transform(obj.body, obj.radius, obj.angle, obj.centre), size)
+        body = fill_polygon(transform(obj.body, obj.radius, obj.angle, obj.centre), size)
         tip = transform(np.array([[0.92, 0.0]]), obj.radius, obj.angle, obj.centre)[0]
         part_poly = transform(part_outline(obj.part_shape), PART_SIZE * obj.radius, obj.angle, tip)
-        part_mask = _fill(part_poly, size)
+        part_mask = fill_polygon(part_poly, size)
         full = body | part_mask
-        image[body] = _textured(rng, textures, size, contrast=0.18)[body]
-        shade = 1 + 0.04 * _texture_patch(rng, textures, size)[..., None]
+        image[body] = textured(rng, textures, size, contrast=0.18)[body]
+        shade = 1 + 0.04 * texture_patch(rng, textures, size)[..., None]
         image[part_mask] = np.clip(obj.part_colour * shade, 0, 1)[part_mask]
         inst[full] = k
         part[full] = 0
@@ -114,11 +114,11 @@ def render(rng: np.random.Generator, size: int, objects: list[ObjectSpec], textu
             scene.occluded.append(bool(visible < OCCLUDED_BELOW * area))
             scene.instances[inst == k] = len(scene.labels)
             scene.parts[part == k] = len(scene.labels)
-    scene.image = _jitter(rng, image)
+    scene.image = jitter_colours(rng, image)
     return scene
 
 
-def _jitter(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
+def jitter_colours(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     gain = rng.uniform(0.85, 1.15, size=3).astype(np.float32)
     out = (image - 0.5) * rng.uniform(0.85, 1.15) + 0.5 + rng.uniform(-0.06, 0.06)
     return (np.clip(out * gain, 0, 1) * 255).round().astype(np.uint8)

@@ -25,7 +25,8 @@ import numpy as np
 
 from iam.io.h5 import open_artifact, put, write_artifact
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
-from iam.pseudo_gt.matching import background_map, matching_scores, select_candidates
+from iam.pseudo_gt.matching import select_candidates
+from iam.pseudo_gt.scoring import MatchParams, score_proposals
 
 KIND = "pseudo_gt"
 log = logging.getLogger(__name__)
@@ -47,8 +48,7 @@ def image_pseudo_gt(
 ) -> PseudoGT:
     """Match one image's PRMs to its proposals and keep each peak's surviving top-k (``crm``: the
     image's class response maps, for the background term)."""
-    background = background_map(crm, peaks[:, 0], proposals.shape[1:]) if beta else None
-    scores, overlap = matching_scores(prms, proposals, alpha, contour_width, beta, background)
+    scores, overlap = score_proposals(peaks, prms, crm, proposals, MatchParams(alpha, beta, contour_width))
     candidates, cand_scores = select_candidates(scores, overlap, k, min_overlap)
     used = np.unique(candidates[candidates >= 0])
     remap = np.full(len(proposals) + 1, -1, np.int64)  # index -1 maps to the sentinel slot

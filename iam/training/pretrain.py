@@ -36,12 +36,12 @@ class PretrainConfig:
     """The ``pretrain`` config section (the trunk's ``arch`` comes from ``backbone.arch``)."""
 
     arch: str = "resnet10"
-    images: int = 4096
-    val_images: int = 512
-    image_size: int = 128
+    images: int = 2048
+    val_images: int = 256
+    image_size: int = 64
     epochs: int = 6
     batch_size: int = 32
-    lr: float = 0.1
+    lr: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 1e-4
 
