@@ -44,7 +44,11 @@ def dataset_marker(wildcards=None):
 
 def pretrained_weights(wildcards=None):
     """The pretrain_backbone output when backbone.weights is pretrain (nothing otherwise)."""
-    return f"{OUT}/pretrain/model.pth" if config["backbone"]["weights"] == "pretrain" else []
+    return (
+        f"{OUT}/pretrain/model.pth"
+        if config["backbone"]["weights"] == "pretrain"
+        else []
+    )
 
 
 def pseudo_gt_of(wildcards):

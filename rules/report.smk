@@ -16,7 +16,9 @@ rule report:
         iam=f"{OUT}/iam/{SOURCE}/k{TRANSFER_K}/{VAL}.h5",
         iam_nocrf=f"{OUT}/iam/{SOURCE}/k{TRANSFER_K}/{VAL}.nocrf.h5",
         data=dataset_marker,
-        prm_quality=expand(f"{OUT}/metrics/prm_quality_{{split}}.json", split=[TRAIN, VAL]),
+        prm_quality=expand(
+            f"{OUT}/metrics/prm_quality_{{split}}.json", split=[TRAIN, VAL]
+        ),
         pseudo_gt_quality=expand(f"{OUT}/metrics/pseudo_gt_{SOURCE}_k{{k}}.json", k=KS),
         filler_quality=expand(f"{OUT}/metrics/filler_{SOURCE}_k{{k}}.json", k=KS),
         filling_figures=expand(
@@ -31,7 +33,14 @@ rule report:
         ),
         csvs=expand(
             f"{OUT}/report/{{table}}.csv",
-            table=["stage_chain", "table1", "table2", "table3", "table4", "proposal_recall"],
+            table=[
+                "stage_chain",
+                "table1",
+                "table2",
+                "table3",
+                "table4",
+                "proposal_recall",
+            ],
         ),
         fig7=report(
             f"{OUT}/report/figures/iou_vs_size.png",
