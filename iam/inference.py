@@ -124,10 +124,7 @@ def foreground(probs: np.ndarray, params: InferenceParams) -> np.ndarray:
 def calibrated(iams: np.ndarray, params: InferenceParams) -> np.ndarray:
     """The maps the CRF refines: with the relative threshold each IAM is rescaled to maximum 1 first,
     so that a filler whose maps peak below 0.5 is not erased by the CRF's unary term."""
-    if params.threshold_mode != "relative" or not len(iams):
-        return iams
-    peak = iams.reshape(len(iams), -1).max(1)
-    return iams / np.where(peak > 0, peak, 1)[:, None, None]
+    return scale_to_max(iams) if params.threshold_mode == "relative" else iams
 
 
 def instances(

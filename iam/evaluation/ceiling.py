@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from iam.data.voc import GTInstances
-from iam.evaluation.pseudo_gt_quality import own_instance
+from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import open_artifact, write_artifact
 from iam.pseudo_gt.build import KIND, PseudoGT, write_pseudo_gt
 

@@ -40,6 +40,14 @@ def peak_hits(peaks: np.ndarray, gt: GTInstances) -> np.ndarray:
     return inside & (peaks[:, :1] == gt.labels[None, :])
 
 
+def own_instance(cls: int, prm: np.ndarray, gt: GTInstances) -> int | None:
+    """Index of the GT instance of class ``cls`` holding most of ``prm``'s mass (None: class absent)."""
+    same = np.flatnonzero(gt.labels == cls)
+    if not len(same):
+        return None
+    return int(same[np.argmax([prm[gt.masks[i]].sum() for i in same])])
+
+
 def prm_maxima(peaks: np.ndarray, prm: np.ndarray) -> np.ndarray:
     """(n, 3) class, y, x of each PRM's maximum."""
     flat = prm.reshape(len(prm), -1).argmax(1) if len(prm) else np.zeros(0, np.int64)
@@ -51,11 +59,11 @@ def prm_masses(peaks: np.ndarray, prm: np.ndarray, gt: GTInstances, parts: np.nd
     rows = []
     on_part = np.zeros(gt.void.shape, bool) if parts is None else (parts > 0) & (parts != VOID)
     for (c, _, _), m in zip(peaks, prm.astype(np.float64)):
-        same = np.flatnonzero(gt.labels == c)
-        if not len(same) or m.sum() <= 0:
+        own = own_instance(int(c), m, gt)
+        if own is None or m.sum() <= 0:
             continue
         m = m / m.sum()
-        inst = gt.masks[same[np.argmax([m[gt.masks[i]].sum() for i in same])]]
+        inst = gt.masks[own]
         part = m[inst & on_part].sum()
         rows.append((part, m[inst].sum() - part, 1 - m[inst].sum(), (inst & on_part).sum() / inst.sum()))
     return np.asarray(rows, np.float64).reshape(-1, 4)

@@ -1,7 +1,7 @@
 """Ground-truth diagnostics of the pseudo GT (evaluation only, never on the training path).
 
-A training peak's *instance* is the GT instance of its class holding most of its PRM's mass (as in
-:mod:`iam.evaluation.prm_quality`). For every peak whose class is in the image:
+A training peak's *instance* is the GT instance of its class holding most of its PRM's mass
+(:func:`iam.evaluation.prm_quality.own_instance`). For every peak whose class is in the image:
 
 ``top1_iou``            IoU of its first candidate with its instance (0 without a candidate)
 ``top1_iou_ge_50``      fraction of peaks whose first candidate has IoU >= 0.5
@@ -23,18 +23,11 @@ import numpy as np
 
 from iam.data.voc import GTInstances, read_gt_instances
 from iam.evaluation.masks import iou_matrix
+from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import image_ids, open_artifact
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
 from iam.pseudo_gt.build import KIND as PSEUDO_GT
 from iam.pseudo_gt.scoring import MatchParams, score_proposals
-
-
-def own_instance(cls: int, prm: np.ndarray, gt: GTInstances) -> int | None:
-    """Index of the GT instance of class ``cls`` holding most of ``prm``'s mass (None: class absent)."""
-    same = np.flatnonzero(gt.labels == cls)
-    if not len(same):
-        return None
-    return int(same[np.argmax([prm[gt.masks[i]].sum() for i in same])])
 
 
 def image_rows(

@@ -48,7 +48,7 @@ class FillingWeights(nn.Module):
     D = len(dilations) windows per location, one per tap spacing (step k uses dilation k mod D).
 
     Each level passes two 1x1 convs, levels are upsampled and summed deep -> shallow, and a 1x1
-    head predicts C * r^2 logits per location. With ``affinity`` > 0 the logit of neighbour uv of
+    head predicts C * D * r^2 logits per location. With ``affinity`` > 0 the logit of neighbour uv of
     location ij also gets -||e_ij - e_uv||^2, e an ``affinity``-dimensional 1x1 embedding of the
     pyramid: a location then stops filling from neighbours whose features differ, which is how
     object boundaries can enter W at all when the head sees one location. Window entries outside
@@ -93,7 +93,6 @@ class FillingWeights(nn.Module):
         inside = torch.cat([valid_neighbours(*size, self.radius, logits.device, d) for d in self.dilations])
         logits = logits.masked_fill(~inside, float("-inf")).unflatten(2, (len(self.dilations), taps))
         return logits.softmax(dim=3).flatten(2, 3)
-
 
     def feature_distances(self, e: torch.Tensor, dilation: int = 1) -> torch.Tensor:
         """(B, r^2, N, N): squared distance of each location's embedding to each window neighbour's
