@@ -24,9 +24,9 @@ from pycocotools import mask as rle
 from skimage.draw import disk, ellipse
 
 from iam.baselines.prm_retrieval import retrieve
-from iam.evaluation.masks import iou_matrix
 from iam.evaluation.proposal_recall import recall_metrics
 from iam.io.atomic import write_json
+from iam.masks import iou_matrix
 from iam.proposals.generate import GeneratorConfig, generate, generate_dir
 from iam.proposals.ingest import ingest
 from iam.proposals.store import write_proposals

@@ -12,9 +12,9 @@ import sys
 import numpy as np
 from pathlib import Path
 from iam.data.voc import read_split, read_gt_instances
-from iam.evaluation.masks import iou_matrix
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import open_artifact
+from iam.masks import iou_matrix
 from iam.proposals.store import read_proposals
 from iam.pseudo_gt.matching import background_map, matching_scores, normalise_prms
 run = Path(sys.argv[1]); n = int(sys.argv[2])

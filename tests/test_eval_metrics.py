@@ -5,8 +5,8 @@ import pytest
 
 from iam.evaluation.abo import average_best_overlap
 from iam.evaluation.coco import CocoCollector, coco_average_precisions
-from iam.evaluation.masks import iou_matrix
 from iam.evaluation.voc_ap import APAccumulator, greedy_match, mean_ap
+from iam.masks import iou_matrix
 
 T = [0.25, 0.5, 0.75]
 

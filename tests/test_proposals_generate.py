@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from iam.evaluation.masks import iou_matrix
 from iam.evaluation.proposal_recall import recall_metrics
+from iam.masks import iou_matrix
 from iam.proposals.generate import GeneratorConfig, generate, generate_dir, overlay
 from iam.proposals.mcg import read_mcg
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from iam.evaluation.masks import iou_matrix
 from iam.evaluation.proposal_recall import recall_metrics
+from iam.masks import iou_matrix
 
 
 def test_iou_ignores_void_pixels():

@@ -5,12 +5,12 @@ import json
 import numpy as np
 
 from iam.baselines.prm_retrieval import retrieve, retrieve_split
-from iam.pseudo_gt.matching import background_map
-from iam.evaluation.masks import mask_nms
 from iam.io.h5 import open_artifact, put, write_artifact
 from iam.io.instances import read_instances
+from iam.masks import mask_nms
 from iam.proposals.mcg import from_lists
 from iam.proposals.store import write_proposals
+from iam.pseudo_gt.matching import background_map
 
 
 def test_background_is_low_where_a_peak_class_responds():

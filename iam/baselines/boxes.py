@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from iam.evaluation.masks import iou_matrix
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND, InstanceSet, set_classes, write_instances
+from iam.masks import iou_matrix
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
 
 FILLS = ("rect", "ellipse", "proposal")

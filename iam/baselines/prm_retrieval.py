@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from iam.evaluation.masks import mask_nms
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
+from iam.masks import mask_nms
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
 from iam.pseudo_gt.scoring import MatchParams, score_proposals
 

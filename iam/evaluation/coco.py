@@ -1,7 +1,7 @@
 """COCO-mode cross-check: the same predictions and GT through ``pycocotools.COCOeval`` (segm).
 
 Void pixels are cleared from GT and predicted masks before RLE encoding, which gives the same
-IoUs as :mod:`iam.evaluation.masks`. Category ids are class index + 1; image ids are positions
+IoUs as :mod:`iam.masks`. Category ids are class index + 1; image ids are positions
 in the evaluated list (``file_name`` keeps the VOC id). GT annotation ids start at 1 (COCOeval
 treats id 0 as "unmatched").
 """

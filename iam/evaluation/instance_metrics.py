@@ -17,10 +17,10 @@ import numpy as np
 from iam.errors import InputError
 from iam.evaluation.abo import average_best_overlap
 from iam.evaluation.coco import CocoCollector, coco_average_precisions
-from iam.evaluation.masks import iou_matrix
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
 from iam.io.h5 import open_artifact
 from iam.io.instances import KIND, read_instances
+from iam.masks import iou_matrix
 
 TIMING_ATTRS = ("time_prm", "time_fill", "time_crf", "time_proposals", "time_retrieval")
 

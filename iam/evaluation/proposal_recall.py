@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from iam.evaluation.masks import iou_matrix
 from iam.io.h5 import open_artifact
+from iam.masks import iou_matrix
 from iam.proposals.store import KIND, read_proposals
 
 

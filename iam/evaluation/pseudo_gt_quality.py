@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from iam.data.voc import GTInstances, read_gt_instances
-from iam.evaluation.masks import iou_matrix
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import image_ids, open_artifact
+from iam.masks import iou_matrix
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
 from iam.pseudo_gt.build import KIND as PSEUDO_GT
 from iam.pseudo_gt.scoring import MatchParams, score_proposals

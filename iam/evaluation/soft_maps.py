@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from iam.evaluation.masks import iou_matrix
 from iam.io.h5 import open_artifact
 from iam.io.instances import KIND
+from iam.masks import iou_matrix
 
 THETAS = np.linspace(0.05, 0.95, 19)
 

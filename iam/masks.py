@@ -1,5 +1,5 @@
 """Mask IoU with void pixels excluded, as one matrix product over flattened masks, and class-wise
-mask NMS on it (used by inference and the PRM-retrieval baseline).
+mask NMS on it (shared by inference, the baselines and evaluation).
 
 Void convention (VOC label 255, object borders and ambiguous regions): void pixels are removed
 from both masks before counting, so they count neither in the intersection nor in the union.
