@@ -5,8 +5,8 @@ from functools import partial
 import pytest
 import torch
 
-from iam.crf.window import Window, valid_neighbours, window_sum
 from iam.models.filling import FillingModule, FillingWeights, _run, fill
+from iam.models.window import Window, valid_neighbours, window_sum
 
 IN_CHANNELS = {"res2": 4, "res3": 6, "res4": 8}
 

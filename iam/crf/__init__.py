@@ -1,1 +1,1 @@
-"""ConvCRF refinement and the windowed neighbourhood op it shares with the filling module."""
+"""ConvCRF refinement (its windowed sums are the op of :mod:`iam.models.window`)."""

@@ -13,7 +13,7 @@ attractive messages scaled by ``message_weight``; their ``weight_init`` 0.2):
 
 The kernel depends only on the image, so it is computed once and shared by every label map in a
 batch (e.g. all of an image's instances). Messages are windowed sums in the flat padded layout of
-:mod:`iam.crf.window`; no pixel-shuffling "blur" downsampling is applied.
+:mod:`iam.models.window`; no pixel-shuffling "blur" downsampling is applied.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from iam.crf.window import Window
+from iam.models.window import Window
 
 EXP_FLOOR = -80.0  # exp(-80) ~ 1.8e-35, above float32's smallest normal (~1.2e-38)
 

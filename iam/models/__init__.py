@@ -1,1 +1,2 @@
-"""Networks: the peak-stimulated classification backbone and the instance extent filling module."""
+"""Networks: the peak-stimulated classification backbone, the instance extent filling module and
+the windowed neighbourhood op it shares with ConvCRF."""

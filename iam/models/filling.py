@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from iam.crf.window import Window, valid_neighbours
+from iam.models.window import Window, valid_neighbours
 
 LEVELS = ("res2", "res3", "res4")
 FEATURES = ("image", *LEVELS)  # what the filler reads of a backbone output's features
