@@ -36,13 +36,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from iam.crf.convcrf import CRFParams, refine_foreground
-from iam.data.transforms import to_tensor
+from iam.data.transforms import resize_stack, scale_to_max, to_tensor
 from iam.data.voc import read_image
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
 from iam.masks import mask_nms
 from iam.models.filling import FillingModule
-from iam.training.samples import resize_stack, scale_to_max
 
 log = logging.getLogger(__name__)
 EPS = 1e-6

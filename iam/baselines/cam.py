@@ -8,17 +8,11 @@ The boxes are filled by :mod:`iam.baselines.boxes`.
 
 from __future__ import annotations
 
-import cv2
 import h5py
 import numpy as np
 from scipy import ndimage
 
-
-def upsample_cam(crm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) ReLU'd class response map bilinearly resized to ``shape`` and rescaled to max 1."""
-    cam = cv2.resize(np.clip(crm.astype(np.float32), 0, None), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-    peak = float(cam.max())
-    return cam / peak if peak > 0 else cam
+from iam.data.transforms import upsample_cam
 
 
 def cam_boxes(

@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 import torch
 
-from iam.data.transforms import to_tensor
+from iam.data.transforms import resize_stack, scale_to_max, to_tensor
 from iam.data.voc import read_image
 from iam.errors import ArtifactError
 from iam.io.h5 import open_artifact
@@ -56,18 +56,6 @@ class IndexRow:
     image_id: str
     keep: np.ndarray  # (n_all,) bool over the pseudo-GT rows
     masks: int
-
-
-def resize_stack(maps: np.ndarray, size: int, interpolation: int) -> np.ndarray:
-    """(n, H, W) -> (n, size, size) with OpenCV."""
-    return np.stack([cv2.resize(m, (size, size), interpolation=interpolation) for m in maps]) if len(maps) else (
-        np.zeros((0, size, size), maps.dtype))
-
-
-def scale_to_max(prms: np.ndarray) -> np.ndarray:
-    """Rescale each (non-zero) map to max 1, the filler's PRM input convention."""
-    peak = prms.reshape(len(prms), -1).max(1) if len(prms) else np.zeros(0, prms.dtype)
-    return prms / np.where(peak > 0, peak, 1)[:, None, None]
 
 
 def check_pseudo_gt(f: h5py.File, path: str | Path, k: int, source: str) -> None:
