@@ -104,6 +104,16 @@ def fill_iams(
     return iams.cpu().numpy()
 
 
+@torch.no_grad()
+def image_filling_weights(
+    image: np.ndarray, backbone: nn.Module, filler: FillingModule, input_size: int, device: torch.device,
+) -> np.ndarray:
+    """W of one image: (C, r^2, N, N) with N = input_size / 4."""
+    features = backbone.to(device).eval()(to_tensor(image, input_size)[None].to(device)).features
+    n = input_size // 4
+    return filler.to(device).eval().weights(features, (n, n))[0].cpu().numpy()
+
+
 def crf_refine(image: np.ndarray, iams: np.ndarray, params: CRFParams, device: torch.device) -> np.ndarray:
     """Per-instance fg/bg ConvCRF marginals (n, H, W) of the foreground."""
     logit = torch.logit(torch.from_numpy(iams).to(device), eps=EPS)

@@ -5,8 +5,9 @@ from iam.data.voc import read_image, read_split
 from iam.device import resolve_device
 from iam.evaluation.filler_quality import filler_quality
 from iam.evaluation.gt import instance_reader
+from iam.inference import image_filling_weights
 from iam.io.atomic import write_json
-from iam.report.filling_weights import image_filling_weights, render_filling_weights
+from iam.report.filling_weights import render_filling_weights
 from iam.training.filler import load_feature_backbone, load_filler
 from iam.workflow import run
 

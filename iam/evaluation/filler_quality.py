@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from iam.data.voc import GTInstances
+from iam.inference import image_filling_weights
 from iam.models.filling import FillingModule
-from iam.report.filling_weights import image_filling_weights
 
 
 def region_grid(gt: GTInstances, n: int) -> np.ndarray:

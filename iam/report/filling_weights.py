@@ -15,22 +15,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
-from iam.data.transforms import to_tensor  # noqa: E402
 from iam.io.atomic import atomic_path  # noqa: E402
-from iam.models.filling import FillingModule  # noqa: E402
-
-
-@torch.no_grad()
-def image_filling_weights(
-    image: np.ndarray, backbone: nn.Module, filler: FillingModule, input_size: int, device: torch.device,
-) -> np.ndarray:
-    """W of one image: (C, r^2, N, N) with N = input_size / 4."""
-    features = backbone.to(device).eval()(to_tensor(image, input_size)[None].to(device)).features
-    n = input_size // 4
-    return filler.to(device).eval().weights(features, (n, n))[0].cpu().numpy()
 
 
 def direction_field(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
