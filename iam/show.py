@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from iam.data.voc import read_image
 from iam.errors import InputError
-from iam.io.atomic import atomic_path
 from iam.io.h5 import artifact_params, open_artifact
 from iam.io.instances import KIND as INSTANCES, read_instances
-from iam.proposals.show import overlay_grid, render_proposals
+from iam.prm.show import render_prm
+from iam.proposals.show import render_proposals
+from iam.visualise import heat, overlay_grid, write_png
 
 
 def artifact_voc_root(path: str | Path) -> str | None:
@@ -26,19 +26,6 @@ def artifact_voc_root(path: str | Path) -> str | None:
     return str(found[0]) if found else None
 
 
-def write_png(out_png: str | Path, rgb: np.ndarray) -> None:
-    """Encode an RGB array as PNG, atomically."""
-    ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise InputError(out_png, "PNG encoding failed")
-    with atomic_path(out_png) as tmp:
-        tmp.write_bytes(png.tobytes())
-
-
-def _heat(soft: np.ndarray) -> np.ndarray:
-    return cv2.applyColorMap((np.clip(soft, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_JET)[..., ::-1]
-
-
 def render_instances(path: str | Path, image_id: str, out_png: str | Path, image: np.ndarray, top: int = 8) -> None:
     """The ``top`` best instances over the image, one per column, their soft maps below when stored."""
     with open_artifact(path, INSTANCES) as f:
@@ -50,7 +37,7 @@ def render_instances(path: str | Path, image_id: str, out_png: str | Path, image
         return
     rows = [overlay_grid(inst.masks[order], image, columns=len(order))]
     if soft is not None:
-        rows.append(np.concatenate([_heat(soft[k]) for k in order], axis=1))
+        rows.append(np.concatenate([heat(soft[k]) for k in order], axis=1))
     write_png(out_png, np.concatenate(rows, axis=0))
 
 
@@ -69,8 +56,6 @@ def show(path: str | Path, image_id: str, out_png: str | Path, voc_root: str | N
     elif kind == INSTANCES:
         render_instances(path, image_id, out_png, image)
     elif kind == "prm":
-        from iam.prm.show import render_prm  # imported here: iam.prm.show uses this module's write_png
-
         render_prm(path, voc_root, image_id, out_png)
     else:
         raise InputError(path, f"no renderer for artifact kind {kind!r}")

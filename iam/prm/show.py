@@ -11,14 +11,13 @@ import numpy as np
 
 from iam.data.voc import read_image
 from iam.errors import InputError
-from iam.show import write_png
+from iam.visualise import heat, write_png
 
 
 def overlay(image: np.ndarray, soft: np.ndarray) -> np.ndarray:
     """Blend a (H, W) map (rescaled to max 1) as a JET heat map over an RGB image."""
     scaled = soft / soft.max() if soft.max() > 0 else soft
-    heat = cv2.applyColorMap((np.clip(scaled, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_JET)[..., ::-1]
-    return (0.5 * image + 0.5 * heat).astype(np.uint8)
+    return (0.5 * image + 0.5 * heat(scaled)).astype(np.uint8)
 
 
 def mark(tile: np.ndarray, points: np.ndarray) -> np.ndarray:
