@@ -1,5 +1,6 @@
 """Config schema: shipped configs validate, defaults fill in, bad values name key and rule."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,8 @@ import yaml
 
 from iam.config import fill_defaults, load_schema, markdown_table, validate_config
 from iam.errors import InputError
+from iam.training.backbone import BackboneConfig
+from iam.training.filler import FillerConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = [ROOT / "config.yaml", *sorted((ROOT / "config").glob("*.yaml"))]
@@ -66,3 +69,13 @@ def test_defaults_are_filled():
     fill_defaults(config, load_schema())
     assert config["crf"]["iterations"] == 5
     assert config["seed"] == 0
+
+
+@pytest.mark.parametrize(("section", "config_class"), [("backbone", BackboneConfig), ("filler", FillerConfig)])
+def test_dataclass_defaults_are_the_schema_defaults(section, config_class):
+    """A section's dataclass and the schema agree on every default they share."""
+    schema = load_schema()["properties"][section]["properties"]
+    for field in dataclasses.fields(config_class):
+        if field.name in schema:
+            default = list(field.default) if isinstance(field.default, tuple) else field.default
+            assert default == schema[field.name]["default"], field.name
