@@ -18,6 +18,7 @@ print(iam.config.SCHEMA_PATH)
 """
 
 
+@pytest.mark.slow
 def test_installed_package_validates_the_default_config(tmp_path):
     """pip install --target of a copy of the sources, then validate config.yaml from outside the repo."""
     src, target = tmp_path / "src", tmp_path / "site"
