@@ -157,6 +157,3 @@ def markdown_table(schema_path: str | Path = SCHEMA_PATH) -> str:
     walk(load_schema(schema_path), "")
     return "\n".join(rows)
 
-
-if __name__ == "__main__":
-    print(markdown_table())

@@ -27,6 +27,12 @@ def test_installed_package_validates_the_default_config(tmp_path):
         shutil.copy(ROOT / name, src / name)
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(target)]
     subprocess.run([*pip, str(src)], check=True, cwd=tmp_path)
-    out = subprocess.run([sys.executable, "-c", CHECK, str(target), str(ROOT / "config.yaml")],
-                         check=True, cwd=tmp_path, env={"PYTHONPATH": str(target)}, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHECK, str(target), str(ROOT / "config.yaml")],
+        check=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+    )
     assert Path(out.stdout.strip()).is_file() and Path(out.stdout.strip()).is_relative_to(target)
