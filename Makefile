@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: run test lint lock rulegraph clean
+.PHONY: run test test-fast lint lock rulegraph clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,12 +16,19 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --workflow-profile profiles/default
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
+
+# The unit tests without the end-to-end, SLURM and slow ones: under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e and not slurm and not slow"
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile rules
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy iam
 
 # After changing dependencies in pyproject.toml: .venv/bin/pip install -U -e ".[dev,slurm,kubernetes]",
 # run the tests, then `make lock`.

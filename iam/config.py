@@ -13,7 +13,7 @@ import yaml
 from iam.data.voc import read_split
 from iam.errors import InputError
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "rules" / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
@@ -157,6 +157,3 @@ def markdown_table(schema_path: str | Path = SCHEMA_PATH) -> str:
     walk(load_schema(schema_path), "")
     return "\n".join(rows)
 
-
-if __name__ == "__main__":
-    print(markdown_table())

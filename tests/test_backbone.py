@@ -89,6 +89,7 @@ def test_average_precision():
     assert average_precision(np.array([0.9, 0.8, 0.1]), np.array([1, 0, 1])) == pytest.approx((1 + 2 / 3) / 2)
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_and_resume_equals_uninterrupted(voc, tmp_path, monkeypatch):
     rows = _train(voc, tmp_path / "a")
     assert [r["epoch"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
@@ -118,6 +119,7 @@ def test_training_is_deterministic_and_resume_equals_uninterrupted(voc, tmp_path
     assert json.loads((tmp_path / "b" / "metrics.json").read_text()) == rows
 
 
+@pytest.mark.slow
 def test_nan_loss_names_epoch_and_batch_and_keeps_last_checkpoint(voc, tmp_path, monkeypatch):
     _train(voc, tmp_path, BackboneConfig(**{**CFG.__dict__, "epochs": 1}))
     monkeypatch.setattr(nn.MultiLabelSoftMarginLoss, "forward", lambda self, x, y: (x * float("nan")).sum())
@@ -134,6 +136,7 @@ def test_weights_from_a_torchvision_state_dict(tmp_path):
     assert torch.equal(model.stem[0].weight, ref.conv1.weight)
 
 
+@pytest.mark.slow
 def test_checkpoints_of_another_configuration_are_not_resumed(voc, tmp_path):
     _train(voc, tmp_path, BackboneConfig(**{**CFG.__dict__, "epochs": 1}))
     first = _weights(tmp_path / "model.pt")

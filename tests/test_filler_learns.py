@@ -8,11 +8,14 @@ respect boundaries, so a regression to uniform weights fails.
 """
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
 from iam.evaluation.filler_quality import weight_sums
 from iam.models.filling import FillingModule
+
+pytestmark = pytest.mark.slow
 
 SIZE, GRID = 32, 8  # input side, and the filling grid (SIZE / 4)
 IN_CHANNELS = {"res2": 8, "res3": 8, "res4": 8}

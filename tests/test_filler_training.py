@@ -153,6 +153,7 @@ def write_square_artifacts(tmp_path, samples: list[Sample]) -> SampleSource:
                      s.masks.numpy(), s.candidates) for s in samples})
 
 
+@pytest.mark.slow
 def test_streamed_samples_train_the_same_model_as_samples_in_memory(tmp_path):
     where = write_square_artifacts(tmp_path, square_samples(10))
     ids = [f"im{i}" for i in range(10)]

@@ -4,6 +4,7 @@ that loads as backbone.weights like a torchvision state dict."""
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from iam.data.pretrain_set import SHAPES, class_name, generate, n_classes
@@ -24,6 +25,7 @@ def test_classes_are_balanced_named_and_deterministic():
     assert len({class_name(c) for c in range(n_classes())}) == n_classes()
 
 
+@pytest.mark.slow
 def test_pretrained_trunk_loads_as_backbone_weights_and_resumes(tmp_path):
     cfg = PretrainConfig(images=64, val_images=64, image_size=32, epochs=1, batch_size=16)
     torch.manual_seed(0)

@@ -73,6 +73,7 @@ def test_gpu_rules_carry_the_gpu_resource() -> None:
         assert "gpu=" in bodies[rule], f"rule {rule} declares no gpu resource"
 
 
+@pytest.mark.slow
 def test_slurm_profile_dry_run_applies_per_rule_resources(tmp_path: Path) -> None:
     settings = profile("slurm")
     assert settings["executor"] == "slurm"
@@ -116,6 +117,7 @@ def s3_endpoint() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_kubernetes_profile_dry_run_keeps_artifacts_in_s3(tmp_path: Path, s3_endpoint: str) -> None:
     settings = profile("kubernetes")
     assert settings["executor"] == "kubernetes" and settings["default-storage-provider"] == "s3"

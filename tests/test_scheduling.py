@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from conftest import copy_workflow, run_snakemake
 
 
@@ -30,6 +32,7 @@ CHAIN = re.compile(
 )
 
 
+@pytest.mark.slow
 def test_training_chain_is_scheduled_before_evaluation_split_work(tmp_path: Path) -> None:
     priorities = job_priorities(tmp_path)
     raised = {path for path, value in priorities.items() if value > 0}

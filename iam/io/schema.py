@@ -1,7 +1,7 @@
 """The one place where every HDF5 artifact's per-image datasets are documented.
 
 ``iam inspect`` annotates datasets from here, the README table is generated from here
-(``python -m iam.io.schema``), and a test checks that every dataset the tiny pipeline writes
+(``scripts/generated_docs.py``), and a test checks that every dataset the tiny pipeline writes
 is listed.
 """
 
@@ -61,6 +61,3 @@ def markdown_table() -> str:
     rows += [f"| (attrs) | `{names}` | {doc} |" for names, doc in FILE_ATTRS.items()]
     return "\n".join(rows)
 
-
-if __name__ == "__main__":
-    print(markdown_table())

@@ -38,7 +38,7 @@ class BackboneConfig:
     dilate_layer3: bool = True
     dilate_layer4: bool = True
     input_size: int = 128
-    epochs: int = 8
+    epochs: int = 6
     batch_size: int = 32
     lr: float = 0.01
     trunk_lr: float = 0.01

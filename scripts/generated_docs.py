@@ -1,0 +1,155 @@
+"""Rewrite the generated tables of README.md and benchmarks/README.md from the code and benchmarks/results/*.json.
+
+A generated region is everything between ``<!-- generated: NAME -->`` and ``<!-- end generated -->``;
+the prose around it is left alone. ``--check`` writes nothing and exits 1 when a region is stale.
+Run from the repo root: ``.venv/bin/python scripts/generated_docs.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from iam import config
+from iam.io import schema
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+DOCS = (ROOT / "README.md", ROOT / "benchmarks" / "README.md")
+REGION = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?:.*?\n)?(<!-- end generated -->)", re.S)
+
+
+def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table."""
+    lines = [header, ["---"] * len(header), *rows]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """``value`` rounded, or a dash when it was not recorded."""
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _results(pattern: str) -> list[tuple[str, dict[str, Any]]]:
+    """(file name, contents) of the result files matching ``pattern``, by date, then name."""
+    found = [(path.name, json.loads(path.read_text())) for path in RESULTS.glob(pattern)]
+    return sorted(found, key=lambda item: (item[1].get("date", ""), item[0]))
+
+
+def _map_r(headline: dict[str, dict[str, float]], method: str) -> str:
+    """mAP^r @.25 / @.5 (ABO) of one method."""
+    if method not in headline:
+        return "–"
+    row = headline[method]
+    return f"{row['map@0.25']:.2f} / {row['map@0.5']:.2f} ({row['abo']:.3f})"
+
+
+def default_runs() -> str:
+    """One row per full run of the DAG (``benchmarks/run_summary.py``'s default-run*.json)."""
+    header = [
+        "file",
+        "commit",
+        "date",
+        "machine",
+        "wall s",
+        "job CPU-s",
+        "no-op s",
+        "backbone val mAP",
+        "IAM-S5 .25 / .5 (ABO)",
+        "PRM retrieval .25 / .5 (ABO)",
+    ]
+    rows = [
+        [
+            f"`{name}`",
+            run["commit"],
+            run["date"],
+            run["machine"],
+            number(run.get("wall_s"), 0),
+            number(run.get("sum_job_cpu_s") or None, 0),
+            number(run.get("noop_rerun_s")),
+            number(run.get("backbone_val_map"), 2),
+            _map_r(run["headline"], "iam_s5"),
+            _map_r(run["headline"], "prm_retrieval"),
+        ]
+        for name, run in _results("default-run*.json")
+    ]
+    return markdown(header, rows)
+
+
+def _stage(run: dict[str, Any], name: str) -> str:
+    """Median seconds per image of one Table 2 stage (p90 in brackets)."""
+    stage = run["stages"][name]
+    return f"{stage['median_s']:.3f} ({stage['p90_s']:.3f})"
+
+
+def table2_runs() -> str:
+    """One row per Table 2 measurement (``benchmarks/table2.py``'s table2-*.json with a ``stages`` record)."""
+    header = [
+        "file",
+        "date",
+        "device",
+        "size",
+        "dtype",
+        "images",
+        "peaks/image",
+        "PRM stage s",
+        "IAM s",
+        "retrieval s",
+        "IAM / retrieval",
+        "without proposals",
+        "after PRMs",
+    ]
+    rows = [
+        [
+            f"`{name}`",
+            run["date"],
+            run["device"],
+            str(run["size"]),
+            run.get("prm_dtype", "float32"),
+            str(run["images"]),
+            number(run["peaks_per_image"], 2),
+            _stage(run, "prm"),
+            _stage(run, "iam_total"),
+            _stage(run, "prm_retrieval_total"),
+            number(run["ratio_with_proposals"], 2),
+            number(run["ratio_without_proposal_generation"], 2),
+            number(run["ratio_after_prms"], 2),
+        ]
+        for name, run in _results("table2-*.json")
+        if "stages" in run
+    ]
+    return markdown(header, rows)
+
+
+TABLES: dict[str, Callable[[], str]] = {
+    "dataset-schema": schema.markdown_table,
+    "config-keys": config.markdown_table,
+    "default-runs": default_runs,
+    "table2-runs": table2_runs,
+}
+
+
+def render(text: str) -> str:
+    """``text`` with every generated region rewritten."""
+    return REGION.sub(lambda m: f"{m.group(1)}{TABLES[m.group('name')]()}\n{m.group(3)}", text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a region is stale")
+    args = parser.parse_args(argv)
+    stale = [path for path in DOCS if render(path.read_text()) != path.read_text()]
+    for path in stale:
+        if args.check:
+            print(f"{path.relative_to(ROOT)} is stale: run .venv/bin/python scripts/generated_docs.py")
+        else:
+            path.write_text(render(path.read_text()))
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,29 @@
+"""The generated tables of README.md and benchmarks/README.md are what scripts/generated_docs.py writes."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = importlib.util.spec_from_file_location("generated_docs", ROOT / "scripts" / "generated_docs.py")
+docs = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(docs)
+
+
+@pytest.mark.parametrize("path", docs.DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_generated_regions_are_current(path):
+    text = path.read_text()
+    assert docs.render(text) == text, f"{path.name} is stale: run .venv/bin/python scripts/generated_docs.py"
+
+
+def test_every_table_has_a_region():
+    names = {m.group("name") for path in docs.DOCS for m in docs.REGION.finditer(path.read_text())}
+    assert names == set(docs.TABLES)
+
+
+def test_a_stale_region_is_rewritten_and_the_prose_kept():
+    text = "before\n<!-- generated: config-keys -->\n| old |\n<!-- end generated -->\nafter\n"
+    assert docs.render(text) == (
+        f"before\n<!-- generated: config-keys -->\n{docs.config.markdown_table()}\n<!-- end generated -->\nafter\n"
+    )
