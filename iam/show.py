@@ -11,7 +11,7 @@ from iam.data.voc import read_image
 from iam.errors import InputError
 from iam.io.atomic import atomic_path
 from iam.io.h5 import artifact_params, open_artifact
-from iam.io.instances import KIND as INSTANCES, read_instances
+from iam.io.instances import KIND as INSTANCES, read_instances, read_soft_maps
 from iam.proposals.show import overlay_grid, render_proposals
 
 
@@ -43,7 +43,8 @@ def render_instances(path: str | Path, image_id: str, out_png: str | Path, image
     """The ``top`` best instances over the image, one per column, their soft maps below when stored."""
     with open_artifact(path, INSTANCES) as f:
         inst = read_instances(f, image_id)
-        soft = f[image_id]["soft"][()].astype(np.float32) if "soft" in f[image_id] else None
+        maps = read_soft_maps(f, image_id)
+    soft = None if maps is None else maps[0].astype(np.float32)
     order = np.argsort(-inst.scores)[:top]
     if not len(order):
         write_png(out_png, image)

@@ -13,6 +13,8 @@ import h5py
 import numpy as np
 from scipy import ndimage
 
+from iam.io.prm import read_prm
+
 
 def upsample_cam(crm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(H, W) ReLU'd class response map bilinearly resized to ``shape`` and rescaled to max 1."""
@@ -44,6 +46,6 @@ def prm_cam_boxes(
     prm_file: h5py.File, image_id: str, cam_threshold: float, class_threshold: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     """CAM boxes of one image of an open ``prm`` artifact, with the image shape."""
-    g = prm_file[image_id]
-    shape = (int(g.attrs["height"]), int(g.attrs["width"]))
-    return (*cam_boxes(g["crm"][()], g["class_scores"][()], shape, cam_threshold, class_threshold), shape)
+    stored = read_prm(prm_file, image_id)
+    shape = stored.shape
+    return (*cam_boxes(stored.crm, stored.class_scores, shape, cam_threshold, class_threshold), shape)
