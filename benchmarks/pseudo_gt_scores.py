@@ -14,6 +14,7 @@ from pathlib import Path
 from iam.data.voc import read_split, read_gt_instances
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import open_artifact
+from iam.io.prm import read_prm
 from iam.masks import iou_matrix
 from iam.proposals.store import read_proposals
 from iam.pseudo_gt.matching import background_map, matching_scores, normalise_prms
@@ -50,8 +51,8 @@ def options(prms, props, pscores, crm, peaks):
     return out, ov
 with open_artifact(run / "prm/train.h5", "prm") as pf, open_artifact(run / "proposals/generated/train.h5", "proposals") as qf:
     for image_id in read_split(voc, "train")[:n]:
-        g = pf[image_id]
-        peaks, prms, crm = g["peaks"][()], g["prm"][()].astype(np.float32), g["crm"][()].astype(np.float32)
+        stored = read_prm(pf, image_id)
+        peaks, prms, crm = stored.peaks, stored.prm.astype(np.float32), stored.crm.astype(np.float32)
         props, pscores = read_proposals(qf, image_id)
         gt = read_gt_instances(voc, image_id, classes)
         if not len(props): continue

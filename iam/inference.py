@@ -40,6 +40,7 @@ from iam.data.transforms import resize_stack, scale_to_max, to_tensor
 from iam.data.voc import read_image
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
+from iam.io.prm import KIND as PRM, read_prm
 from iam.masks import mask_nms
 from iam.models.filling import FillingModule
 
@@ -184,19 +185,19 @@ def infer_split(
 ) -> None:
     """Write IAM instances of ``image_ids`` with CRF to ``out`` and without to ``out_nocrf``."""
     backbone, filler = backbone.to(device).eval(), filler.to(device).eval()
-    with open_artifact(prm_path, "prm") as prm_f, \
+    with open_artifact(prm_path, PRM) as prm_f, \
             write_artifact(out, INSTANCES, rule, provenance) as f_crf, \
             write_artifact(out_nocrf, INSTANCES, rule, {**(provenance or {}), "crf": None}) as f_raw:
         set_classes(f_crf, classes)
         set_classes(f_raw, classes)
         for image_id in image_ids:
-            g = prm_f[image_id]
-            res = infer_image(read_image(voc_root, image_id), g["peaks"][()], g["peak_scores"][()], g["prm"][()],
+            p = read_prm(prm_f, image_id)
+            res = infer_image(read_image(voc_root, image_id), p.peaks, p.peak_scores, p.prm,
                               backbone, filler, input_size, params, device)
             if not len(res.iams):
                 log.warning("%s: no peaks with a non-zero PRM; no instances", image_id)
             times = {"time_fill": res.time_fill}
-            if "time_forward" in g.attrs:  # forward + peak backpropagation, from extract_prm
-                times["time_prm"] = g.attrs["time_forward"]
+            if p.time_forward is not None:  # forward + peak backpropagation, from extract_prm
+                times["time_prm"] = p.time_forward
             write_result(f_crf, image_id, res.with_crf, res.iams[res.crf_source], {**times, "time_crf": res.time_crf})
             write_result(f_raw, image_id, res.without_crf, res.iams[res.raw_source], {**times, "time_crf": 0.0})

@@ -9,7 +9,7 @@ import numpy as np
 from iam.data.voc import read_image
 from iam.errors import InputError
 from iam.io.h5 import artifact_params, open_artifact
-from iam.io.instances import KIND as INSTANCES, read_instances
+from iam.io.instances import KIND as INSTANCES, read_instances, read_soft_maps
 from iam.prm.show import render_prm
 from iam.proposals.show import render_proposals
 from iam.visualise import heat, overlay_grid, write_png
@@ -30,7 +30,8 @@ def render_instances(path: str | Path, image_id: str, out_png: str | Path, image
     """The ``top`` best instances over the image, one per column, their soft maps below when stored."""
     with open_artifact(path, INSTANCES) as f:
         inst = read_instances(f, image_id)
-        soft = f[image_id]["soft"][()].astype(np.float32) if "soft" in f[image_id] else None
+        maps = read_soft_maps(f, image_id)
+    soft = None if maps is None else maps[0].astype(np.float32)
     order = np.argsort(-inst.scores)[:top]
     if not len(order):
         write_png(out_png, image)

@@ -11,6 +11,7 @@ from iam.data.benchmark import generate_benchmark
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image, read_image_labels, read_split
 from iam.io.h5 import image_ids, merge_shards, open_artifact
+from iam.io.prm import read_prm
 from iam.models.backbone import PeakBackbone
 from iam.prm.extract import PeakRule, class_peaks, extract_split, to_original
 from iam.prm.show import render_prm
@@ -38,20 +39,20 @@ def test_train_artifact_round_trip(setup):
     with open_artifact(out / "train.h5", "prm") as f:
         assert image_ids(f) == ids and json.loads(f.attrs["classes"]) == CLASSES
         for image_id in ids:
-            g, image = f[image_id], read_image(voc, image_id)
+            stored, image = read_prm(f, image_id), read_image(voc, image_id)
             h, w = image.shape[:2]
-            assert (g.attrs["height"], g.attrs["width"]) == (h, w)
-            peaks, prm = g["peaks"][()], g["prm"][()]
+            assert stored.shape == (h, w)
+            peaks, prm = stored.peaks, stored.prm
             assert peaks[:, 0].tolist() == np.flatnonzero(read_image_labels(voc, image_id, CLASSES)).tolist()
             assert prm.shape == (len(peaks), h, w) and prm.dtype == np.float16
             np.testing.assert_allclose(prm.astype(np.float64).sum(axis=(1, 2)), 1.0, atol=2e-3)
             with torch.no_grad():
                 ref = model(to_tensor(image, SIZE)[None])
-            np.testing.assert_allclose(g["class_scores"][()], ref.scores[0].numpy(), rtol=1e-4, atol=1e-5)
-            np.testing.assert_allclose(g["crm"][()], ref.crm[0].numpy(), rtol=1e-2, atol=1e-2)
+            np.testing.assert_allclose(stored.class_scores, ref.scores[0].numpy(), rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(stored.crm, ref.crm[0].numpy(), rtol=1e-2, atol=1e-2)
             response = F.interpolate(ref.crm, size=(SIZE, SIZE), mode="bilinear", align_corners=False)[0]
             best = response.flatten(1).amax(1).numpy()[peaks[:, 0]]
-            np.testing.assert_allclose(g["peak_scores"][()], best, rtol=1e-4)
+            np.testing.assert_allclose(stored.peak_scores, best, rtol=1e-4)
 
 
 def test_val_uses_class_threshold_and_shards_merge_in_split_order(setup):
@@ -63,15 +64,16 @@ def test_val_uses_class_threshold_and_shards_merge_in_split_order(setup):
     merge_shards([out / "val0.h5", out / "val1.h5"], out / "val.h5", "prm", order=ids)
     with open_artifact(out / "val.h5", "prm") as f:
         assert image_ids(f) == ids
-        assert [sorted(set(f[i]["peaks"][()][:, 0])) for i in ids] == [[0, 1, 2]] * len(ids)
+        assert [sorted(set(read_prm(f, i).peaks[:, 0])) for i in ids] == [[0, 1, 2]] * len(ids)
     top_only = PeakRule(False, 1e9, -1e9, 2)  # no class above the threshold: the top-scoring one
     extract_split(model, voc, ids[:1], CLASSES, SIZE, top_only, out / "top.h5")
     with open_artifact(out / "top.h5", "prm") as f:
-        assert len(set(f[ids[0]]["peaks"][()][:, 0])) == 1
+        assert len(set(read_prm(f, ids[0]).peaks[:, 0])) == 1
     none = PeakRule(False, 1e9, 1e9, 2)
     extract_split(model, voc, ids[:1], CLASSES, SIZE, none, out / "empty.h5")
     with open_artifact(out / "empty.h5", "prm") as f:
-        assert f[ids[0]]["peaks"].shape == (0, 3) and f[ids[0]]["prm"].shape[0] == 0
+        stored = read_prm(f, ids[0])
+        assert stored.peaks.shape == (0, 3) and stored.prm.shape[0] == 0
 
 
 @pytest.mark.parametrize("native", [True, False])
@@ -86,8 +88,8 @@ def test_bfloat16_extraction_keeps_peaks_and_warns_only_without_native_support(s
     assert ("without native bfloat16" in caplog.text) is not native
     with open_artifact(out / "f32.h5", "prm") as a, open_artifact(out / "bf16.h5", "prm") as b:
         for i in ids:
-            np.testing.assert_array_equal(a[i]["peaks"][()], b[i]["peaks"][()])
-            pa, pb = a[i]["prm"][()].astype(np.float64), b[i]["prm"][()].astype(np.float64)
+            np.testing.assert_array_equal(read_prm(a, i).peaks, read_prm(b, i).peaks)
+            pa, pb = read_prm(a, i).prm.astype(np.float64), read_prm(b, i).prm.astype(np.float64)
             assert 0 < np.abs(pa - pb).sum() < 0.02 * np.abs(pa).sum()
 
 

@@ -9,7 +9,8 @@ import pytest
 from iam.data.benchmark import generate_benchmark
 from iam.data.voc import read_split
 from iam.errors import InputError
-from iam.io.h5 import put, write_artifact
+from iam.io.h5 import write_artifact
+from iam.io.prm import PRMRecord, write_prm
 from iam.prm.show import render_prm
 
 CLASSES = ["bird", "cat", "cow"]
@@ -23,11 +24,8 @@ def test_render_prm_writes_png_and_names_missing_image(tmp_path):
     image_id = read_split(voc, "val")[0]
     with write_artifact(path, "prm", "test") as f:
         f.attrs["classes"] = json.dumps(CLASSES)
-        g = f.create_group(image_id)
-        put(g, "peaks", np.array([[1, 5, 6], [2, 9, 9], [2, 20, 20]]))
-        put(g, "prm", np.ones((3, 32, 32)) / 1024, half=True)
-        put(g, "crm", np.zeros((3, 4, 4)), half=True)
-        put(g, "class_scores", np.zeros(3))
+        peaks, prms = np.array([[1, 5, 6], [2, 9, 9], [2, 20, 20]]), np.ones((3, 32, 32)) / 1024
+        write_prm(f, image_id, PRMRecord(peaks, np.zeros(3), prms, np.zeros(3), np.zeros((3, 4, 4))))
     render_prm(path, voc, image_id, tmp_path / "out.png")
     assert cv2.imread(str(tmp_path / "out.png")).shape == (64, 96, 3)  # [image, CRM 1, CRM 2] / 3 PRMs
     with pytest.raises(InputError, match="no image group 'nope'"):

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from iam.io.h5 import open_artifact, put, write_artifact
+from iam.io.h5 import open_artifact, write_artifact
+from iam.io.prm import PRMRecord, write_prm
+from iam.io.pseudo_gt import read_pseudo_gt
 from iam.proposals.mcg import from_lists
 from iam.proposals.store import write_proposals
 from iam.pseudo_gt.build import build, image_pseudo_gt
@@ -89,13 +91,10 @@ def test_build_writes_a_self_contained_artifact(tmp_path):
     prm_path, prop_path, out = tmp_path / "prm.h5", tmp_path / "prop.h5", tmp_path / "k2.h5"
     sp = np.arange(h * w).reshape(h, w) // (h * w // 4)  # 4 horizontal bands
     with write_artifact(prm_path, "prm", "extract_prm") as f:
-        for image_id, peaks in (("a", [[0, 1, 5]]), ("b", np.zeros((0, 3)))):
-            g = f.create_group(image_id)
+        for image_id, peaks in (("a", np.array([[0, 1, 5]])), ("b", np.zeros((0, 3), np.int64))):
             prm = np.zeros((len(peaks), h, w), np.float32)
             prm[:, :3] = 1
-            put(g, "peaks", np.asarray(peaks, np.int64))
-            put(g, "prm", prm, half=True)
-            put(g, "crm", np.ones((2, 3, 3), np.float32), half=True)
+            write_prm(f, image_id, PRMRecord(peaks, np.ones(len(peaks)), prm, np.ones(2), np.ones((2, 3, 3))))
     with write_artifact(prop_path, "proposals", "ingest_proposals") as f:
         for image_id in ("a", "b"):
             write_proposals(f, image_id, from_lists(sp, [np.array([0]), np.array([0, 1]), np.array([3])], np.ones(3)))
@@ -104,6 +103,7 @@ def test_build_writes_a_self_contained_artifact(tmp_path):
     assert counts == {"peaks": 1, "without_candidates": 0}
     with open_artifact(out, "pseudo_gt", expect={"k": 2}) as f:
         assert f.attrs["k"] == 2 and f.attrs["source"] == "generated"
-        np.testing.assert_array_equal(f["a/candidates"][()], [[0, 1]])
-        np.testing.assert_array_equal(f["a/masks"][0], sp == 0)  # band 0 alone fits best
-        assert f["b/masks"].shape == (0, h, w) and f["b/candidates"].shape == (0, 2)
+        a, b = read_pseudo_gt(f, "a"), read_pseudo_gt(f, "b")
+        np.testing.assert_array_equal(a.candidates, [[0, 1]])
+        np.testing.assert_array_equal(a.masks[0], sp == 0)  # band 0 alone fits best
+        assert b.masks.shape == (0, h, w) and b.candidates.shape == (0, 2)

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import ndimage
 
 from iam.data.transforms import upsample_cam
+from iam.io.prm import read_prm
 
 
 def cam_boxes(
@@ -38,6 +39,6 @@ def prm_cam_boxes(
     prm_file: h5py.File, image_id: str, cam_threshold: float, class_threshold: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     """CAM boxes of one image of an open ``prm`` artifact, with the image shape."""
-    g = prm_file[image_id]
-    shape = (int(g.attrs["height"]), int(g.attrs["width"]))
-    return (*cam_boxes(g["crm"][()], g["class_scores"][()], shape, cam_threshold, class_threshold), shape)
+    stored = read_prm(prm_file, image_id)
+    shape = stored.shape
+    return (*cam_boxes(stored.crm, stored.class_scores, shape, cam_threshold, class_threshold), shape)

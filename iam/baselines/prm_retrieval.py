@@ -19,6 +19,7 @@ import numpy as np
 
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
+from iam.io.prm import KIND as PRM, read_prm
 from iam.masks import mask_nms
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
 from iam.pseudo_gt.scoring import MatchParams, score_proposals
@@ -49,19 +50,18 @@ def retrieve_split(
     (seconds: decoding proposals, scoring, NMS) and ``time_proposals`` (generator seconds from
     ``timing_path``; absent for external MCG/COB proposals)."""
     timing = json.loads(Path(timing_path).read_text()) if timing_path else {}
-    with open_artifact(prm_path, "prm") as prm_f, open_artifact(proposals_path, PROPOSALS) as prop_f:
+    with open_artifact(prm_path, PRM) as prm_f, open_artifact(proposals_path, PROPOSALS) as prop_f:
         with write_artifact(out, INSTANCES, rule, params) as f:
             set_classes(f, classes)
             for image_id in image_ids:
-                g = prm_f[image_id]
+                p = read_prm(prm_f, image_id)
                 start = time.perf_counter()
                 masks, _ = read_proposals(prop_f, image_id)
-                inst = retrieve(g["peaks"][()], g["peak_scores"][()], g["prm"][()], g["crm"][()], masks,
-                                alpha, beta, contour_width, nms_iou)
+                inst = retrieve(p.peaks, p.peak_scores, p.prm, p.crm, masks, alpha, beta, contour_width, nms_iou)
                 elapsed = time.perf_counter() - start
                 group = write_instances(f, image_id, inst)
                 group.attrs["time_retrieval"] = elapsed
-                if "time_forward" in g.attrs:  # forward + peak backpropagation, from extract_prm
-                    group.attrs["time_prm"] = g.attrs["time_forward"]
+                if p.time_forward is not None:  # forward + peak backpropagation, from extract_prm
+                    group.attrs["time_prm"] = p.time_forward
                 if image_id in timing:
                     group.attrs["time_proposals"] = timing[image_id]

@@ -17,7 +17,8 @@ import numpy as np
 from iam.data.voc import GTInstances
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import open_artifact, write_artifact
-from iam.pseudo_gt.build import KIND, PseudoGT, write_pseudo_gt
+from iam.io.prm import KIND as PRM, read_prm
+from iam.io.pseudo_gt import KIND, PseudoGT, write_pseudo_gt
 
 SOURCE = "gtmask"
 
@@ -35,8 +36,8 @@ def write_gt_targets(
     rule: str = "make_ceiling_targets", params: Mapping[str, Any] | None = None,
 ) -> None:
     """The ceiling's training targets of ``image_ids`` from the training PRMs and the GT."""
-    with open_artifact(prm_path, "prm") as prm_f, write_artifact(out, KIND, rule, params) as f:
+    with open_artifact(prm_path, PRM) as prm_f, write_artifact(out, KIND, rule, params) as f:
         f.attrs["k"], f.attrs["source"] = 1, SOURCE
         for image_id in image_ids:
-            g = prm_f[image_id]
-            write_pseudo_gt(f, image_id, image_targets(g["peaks"][()], g["prm"][()], read_gt(image_id)))
+            stored = read_prm(prm_f, image_id)
+            write_pseudo_gt(f, image_id, image_targets(stored.peaks, stored.prm, read_gt(image_id)))

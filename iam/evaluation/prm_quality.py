@@ -29,6 +29,7 @@ import numpy as np
 
 from iam.data.voc import VOID, GTInstances, read_gt_instances, read_part_masks
 from iam.io.h5 import image_ids, open_artifact
+from iam.io.prm import KIND, read_prm
 
 MASS_KEYS = ("mass_part", "mass_body", "mass_outside")
 ON_OBJECT = 0.3  # a PRM with at least this much mass on one instance of its class is on-object
@@ -78,10 +79,11 @@ def prm_quality(prm_path: str | Path, voc_root: str | Path, classes: Sequence[st
     with_parts = (Path(voc_root) / "SegmentationPart").is_dir()
     hits, recalled, masses, n_instances = [], 0, [], 0
     max_hits, max_recalled = [], 0
-    with open_artifact(prm_path, "prm") as f:
+    with open_artifact(prm_path, KIND) as f:
         ids = image_ids(f)
         for image_id in ids:
-            peaks, prm = f[image_id]["peaks"][()], f[image_id]["prm"][()]
+            stored = read_prm(f, image_id)
+            peaks, prm = stored.peaks, stored.prm
             gt = read_gt_instances(voc_root, image_id, list(classes))
             parts = read_part_masks(voc_root, image_id) if with_parts else None
             inside = peak_hits(peaks, gt)

@@ -24,9 +24,10 @@ import numpy as np
 from iam.data.voc import GTInstances, read_gt_instances
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import image_ids, open_artifact
+from iam.io.prm import KIND as PRM, read_prm
+from iam.io.pseudo_gt import KIND as PSEUDO_GT, read_pseudo_gt
 from iam.masks import iou_matrix
 from iam.proposals.store import KIND as PROPOSALS, read_proposals
-from iam.pseudo_gt.build import KIND as PSEUDO_GT
 from iam.pseudo_gt.scoring import MatchParams, score_proposals
 
 
@@ -60,18 +61,17 @@ def pseudo_gt_quality(
     """The diagnostics of the module docstring over every image of the pseudo-GT artifact."""
     params = MatchParams.from_config(match)
     rows, n_peaks, n_without = [], 0, 0
-    with open_artifact(prm_path, "prm") as prm_f, open_artifact(proposals_path, PROPOSALS) as prop_f, \
+    with open_artifact(prm_path, PRM) as prm_f, open_artifact(proposals_path, PROPOSALS) as prop_f, \
             open_artifact(pseudo_gt_path, PSEUDO_GT) as pgt_f:
         for image_id in image_ids(pgt_f):
-            g, p = pgt_f[image_id], prm_f[image_id]
-            candidates = g["candidates"][()]
+            g, p = read_pseudo_gt(pgt_f, image_id), read_prm(prm_f, image_id)
+            candidates = g.candidates
             n_peaks += len(candidates)
             n_without += int((candidates < 0).all(1).sum())
-            prms = p["prm"][()][g["prm_index"][()]]
+            prms = p.prm[g.prm_index]
             proposals, _ = read_proposals(prop_f, image_id)
             gt = read_gt_instances(voc_root, image_id, list(classes))
-            rows += image_rows(g["peaks"][()], prms, p["crm"][()], candidates, g["masks"][()].astype(bool),
-                               proposals, gt, params)
+            rows += image_rows(g.peaks, prms, p.crm, candidates, g.masks.astype(bool), proposals, gt, params)
     r = np.asarray(rows, np.float64).reshape(-1, 5)
     mean = lambda v: float(np.nanmean(v)) if v.size else None  # noqa: E731
     median = lambda v: float(np.nanmedian(v)) if v.size else None  # noqa: E731

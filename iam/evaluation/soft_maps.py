@@ -12,11 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pandas as pd
 
 from iam.io.h5 import open_artifact
-from iam.io.instances import KIND
+from iam.io.instances import KIND, read_soft_maps
+from iam.io.prm import KIND as PRM, read_prm
 from iam.masks import iou_matrix
 
 THETAS = np.linspace(0.05, 0.95, 19)
@@ -62,20 +64,25 @@ def per_class_mean(samples: SoftMapSamples, n_classes: int) -> np.ndarray:
     return np.divide(total, count, out=np.full(n_classes, np.nan), where=count > 0)
 
 
+def _prm_maps(f: h5py.File, image_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """An image's PRMs and their classes."""
+    stored = read_prm(f, image_id)
+    return stored.prm, stored.peaks[:, 0]
+
+
 def soft_map_table(
     prm_path: str | Path, iam_path: str | Path, image_ids: Sequence[str], read_gt: Callable, classes: Sequence[str],
 ) -> pd.DataFrame:
     """One row (method, class, iou, size) per PRM (``prm`` of a prm artifact, class = peak class)
     and per IAM (``soft`` of an instance set) of ``image_ids``."""
     frames = []
-    with open_artifact(prm_path, "prm") as prm, open_artifact(iam_path, KIND) as iam:
-        for method, f, maps, labels in (("PRM", prm, "prm", lambda g: g["peaks"][()][:, 0]),
-                                        ("IAM", iam, "soft", lambda g: g["labels"][()])):
+    with open_artifact(prm_path, PRM) as prm, open_artifact(iam_path, KIND) as iam:
+        for method, f, read in (("PRM", prm, _prm_maps), ("IAM", iam, read_soft_maps)):
             parts = []
             for image_id in image_ids:
-                g, gt = f[image_id], read_gt(image_id)
-                if maps in g:
-                    parts.append(best_iou_samples(g[maps][()], labels(g), gt.masks, gt.labels, gt.void))
+                maps, gt = read(f, image_id), read_gt(image_id)
+                if maps is not None:
+                    parts.append(best_iou_samples(*maps, gt.masks, gt.labels, gt.void))
             s = SoftMapSamples.concat(parts)
             frames.append(pd.DataFrame({"method": method, "class": np.asarray(classes)[s.labels],
                                         "iou": s.ious, "size": s.sizes}))

@@ -14,18 +14,23 @@ from iam.data.transforms import upsample_cam
 from iam.evaluation.localization import LocalizationSample, localization_errors
 from iam.evaluation.saliency import merge_maps, saliency_scores
 from iam.io.h5 import open_artifact
-from iam.io.instances import KIND
+from iam.io.instances import KIND, read_soft_maps
+from iam.io.prm import KIND as PRM, StoredPRM, read_prm
 
 
-def _shape(g: h5py.Group) -> tuple[int, int]:
-    return int(g.attrs["height"]), int(g.attrs["width"])
-
-
-def _iam_class_map(group: h5py.Group, c: int) -> np.ndarray | None:
-    labels = group["labels"][()]
-    if "soft" not in group or not (labels == c).any():
+def _iam_class_map(f: h5py.File, image_id: str, c: int) -> np.ndarray | None:
+    maps = read_soft_maps(f, image_id)
+    if maps is None or not (maps[1] == c).any():
         return None
-    return merge_maps(group["soft"][()][labels == c], group["soft"].shape[1:])
+    soft, labels = maps
+    return merge_maps(soft[labels == c], soft.shape[1:])
+
+
+def _cams(stored: StoredPRM) -> np.ndarray:
+    """Upsampled CAMs of the classes scoring above 0 (of the top-scoring class when none does)."""
+    present = np.flatnonzero(stored.class_scores > 0)
+    present = present if len(present) else [int(np.argmax(stored.class_scores))]
+    return np.stack([upsample_cam(stored.crm_of(c), stored.shape) for c in present])
 
 
 def evaluate_localization(
@@ -33,16 +38,20 @@ def evaluate_localization(
     read_boxes: Callable[[str], tuple[np.ndarray, np.ndarray]],
 ) -> dict[str, Any]:
     """Top-1 / GT-known localization errors of IAM and CAM boxes (class = backbone argmax)."""
-    with open_artifact(prm_path, "prm") as prm, open_artifact(iam_path, KIND) as iam:
+    with open_artifact(prm_path, PRM) as prm, open_artifact(iam_path, KIND) as iam:
         gts = {i: read_boxes(i) for i in image_ids}
 
         def samples(class_map):
-            return [LocalizationSample(prm[i]["class_scores"][()], *gts[i], lambda c, i=i: class_map(i, c))
+            return [LocalizationSample(read_prm(prm, i).class_scores, *gts[i], lambda c, i=i: class_map(i, c))
                     for i in image_ids]
 
+        def cam(i: str, c: int) -> np.ndarray:
+            stored = read_prm(prm, i)
+            return upsample_cam(stored.crm_of(c), stored.shape)
+
         return {
-            "iam": localization_errors(samples(lambda i, c: _iam_class_map(iam[i], c))),
-            "cam": localization_errors(samples(lambda i, c: upsample_cam(prm[i]["crm"][c], _shape(prm[i])))),
+            "iam": localization_errors(samples(lambda i, c: _iam_class_map(iam, i, c))),
+            "cam": localization_errors(samples(cam)),
         }
 
 
@@ -51,18 +60,17 @@ def evaluate_saliency(
     read_mask: Callable[[str], np.ndarray],
 ) -> dict[str, Any]:
     """F_β of saliency maps merged from IAMs, CAMs (classes above 0) and PRMs."""
-    with open_artifact(prm_path, "prm") as prm, open_artifact(iam_path, KIND) as iam:
+    with open_artifact(prm_path, PRM) as prm, open_artifact(iam_path, KIND) as iam:
         gts = {i: np.asarray(read_mask(i), bool) for i in image_ids}
 
-        def cams(g: h5py.Group) -> np.ndarray:
-            present = np.flatnonzero(g["class_scores"][()] > 0)
-            present = present if len(present) else [int(np.argmax(g["class_scores"][()]))]
-            return np.stack([upsample_cam(g["crm"][c], _shape(g)) for c in present])
+        def iams(i: str) -> np.ndarray:
+            maps = read_soft_maps(iam, i)
+            return np.zeros((0, *gts[i].shape)) if maps is None else maps[0]
 
         maps = {
-            "iam": lambda i: iam[i]["soft"][()] if "soft" in iam[i] else np.zeros((0, *gts[i].shape)),
-            "cam": lambda i: cams(prm[i]),
-            "prm": lambda i: prm[i]["prm"][()],
+            "iam": iams,
+            "cam": lambda i: _cams(read_prm(prm, i)),
+            "prm": lambda i: read_prm(prm, i).prm,
         }
         return {name: saliency_scores((merge_maps(get(i), gts[i].shape), gts[i]) for i in image_ids)
                 for name, get in maps.items()}

@@ -136,6 +136,23 @@ class _CheckedAttrs(h5py.AttributeManager):
             raise MissingInArtifact(self._parent.file.filename, f"{_where(self._parent)} has no attr {name!r}") from exc
 
 
+def image_group(f: h5py.File, image_id: str) -> h5py.Group:
+    """Group ``image_id`` of an artifact however it was opened: it, or a dataset or attr missing in it,
+    raises :class:`MissingInArtifact` naming the file."""
+    return _Checked(f.id)[image_id]
+
+
+class Stored:
+    """A field of an image-group view (a class with a ``group`` attribute) that reads the dataset of its
+    name, as stored, each time it is accessed."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, view: Any, owner: type | None = None) -> np.ndarray:
+        return view.group[self.name][()]
+
+
 def _where(group: h5py.Group) -> str:
     return "the file" if group.name == "/" else f"group {group.name!r}"
 

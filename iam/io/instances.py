@@ -1,13 +1,5 @@
-"""The common instance-set layout shared by IAM inference, PRM retrieval, baselines and evaluation.
-
-File attrs: the provenance attrs of :mod:`iam.io.h5`, ``kind = "instances"``, ``classes`` (JSON list).
-Per image group ``/{image_id}``:
-
-``masks``   (n, H, W) uint8 0/1, gzip, one chunk per instance
-``labels``  (n,) int64 class index into ``classes`` (0-based, background excluded)
-``scores``  (n,) float32 confidence used to rank predictions for mAP
-``soft``    optional (n, H, W) float16 soft maps the masks were cut from (IAMs, PRMs, ...)
-"""
+"""The ``instances`` artifact's writer and reader, shared by IAM inference, PRM retrieval, baselines and
+evaluation: one group per image, layout in :mod:`iam.io.schema`."""
 
 from __future__ import annotations
 
@@ -17,7 +9,7 @@ from dataclasses import dataclass
 import h5py
 import numpy as np
 
-from iam.io.h5 import put
+from iam.io.h5 import image_group, put
 
 KIND = "instances"
 
@@ -55,10 +47,16 @@ def write_instances(
 
 def read_instances(f: h5py.File, image_id: str) -> InstanceSet:
     """Read one image's instances."""
-    g = f[image_id]
+    g = image_group(f, image_id)
     return InstanceSet(
         g["masks"][()].astype(bool), g["labels"][()].astype(np.int64), g["scores"][()].astype(np.float32)
     )
+
+
+def read_soft_maps(f: h5py.File, image_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """One image's soft maps (float16, as stored) and their labels; None when the file stores none."""
+    g = image_group(f, image_id)
+    return (g["soft"][()], g["labels"][()]) if "soft" in g else None
 
 
 def set_classes(f: h5py.File, classes: list[str]) -> None:

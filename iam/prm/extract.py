@@ -1,15 +1,6 @@
 """PRM extraction: forward, class peaks, batched peak backpropagation, one HDF5 group per image.
 
-``prm/{split}.h5`` (kind ``prm``), one group per image id, attrs ``height``, ``width`` (original
-image size) and file attrs ``classes`` (JSON list), ``input_size``:
-
-``peaks``         (n, 3) int64: class index, y, x of each peak in original-image pixels (peaks are
-                  found on the CRM bilinearly upsampled to the network input, then scaled)
-``peak_scores``   (n,) float32: value of the upsampled CRM at the peak
-``prm``           (n, H, W) float16: the peak's PRM (Eq. 1, channel mean), resized to the original
-                  image and normalised to sum 1 (before the float16 rounding)
-``class_scores``  (C,) float32: peak-stimulated class scores (logits)
-``crm``           (C, h, w) float16: class response maps on the network grid (the CAMs)
+Writes ``prm/{split}.h5`` (kind ``prm``, :mod:`iam.io.prm`; file attrs ``classes``, ``input_size``).
 
 Classes considered: on the training split the image's labels (weak labels are allowed); on other
 splits the classes whose score exceeds ``class_threshold`` (the top-scoring class when none does). Per class, the ``max_peaks`` highest
@@ -27,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-import h5py
 import numpy as np
 import torch
 from torch import nn
@@ -36,7 +26,8 @@ from tqdm import tqdm
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image, read_image_labels
 from iam.device import has_fast_bfloat16
-from iam.io.h5 import put, write_artifact
+from iam.io.h5 import write_artifact
+from iam.io.prm import KIND, PRMRecord, write_prm
 from iam.prm.backprop import peak_response_maps, peak_response_maps_looped, probabilistic, top_down
 from iam.prm.peaks import find_peaks
 
@@ -54,16 +45,11 @@ class PeakRule:
     refine: bool = True  # store each peak where its PRM peaks (:func:`refine_peaks`), not at the CRM cell
 
 
-@dataclass
-class ImagePRM:
-    """Everything the artifact stores for one image (PRMs still float32)."""
+@dataclass(frozen=True)
+class ImagePRM(PRMRecord):
+    """An image's PRM record and the backbone features of the same forward (not stored)."""
 
-    peaks: np.ndarray  # (n, 3) class, y, x in original pixels
-    peak_scores: np.ndarray  # (n,)
-    prm: np.ndarray  # (n, H, W) float32, each sums to 1
-    class_scores: np.ndarray  # (C,)
-    crm: np.ndarray  # (C, h, w)
-    features: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)  # of the same forward; not stored
+    features: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
 
 def scored_classes(scores: np.ndarray, threshold: float) -> np.ndarray:
@@ -138,17 +124,6 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().float().cpu().numpy()
 
 
-def write_image(f: h5py.File, image_id: str, result: ImagePRM) -> None:
-    """One image group of a ``prm`` artifact."""
-    g = f.create_group(image_id)
-    g.attrs["height"], g.attrs["width"] = result.prm.shape[1:]
-    put(g, "peaks", result.peaks)
-    put(g, "peak_scores", result.peak_scores)
-    put(g, "prm", result.prm, half=True)
-    put(g, "class_scores", result.class_scores)
-    put(g, "crm", result.crm, half=True)
-
-
 def extract_split(
     backbone: nn.Module, voc_root: str | Path, ids: list[str], classes: list[str], size: int, rule: PeakRule,
     out_path: str | Path, rule_name: str = "extract_prm", params: dict | None = None,
@@ -161,7 +136,7 @@ def extract_split(
         log.warning("prm.dtype bfloat16 on %s without native bfloat16 arithmetic: expect it to be slower "
                     "than float32", device)
     net = probabilistic(backbone, dtype)
-    with write_artifact(out_path, "prm", rule_name, params) as f:
+    with write_artifact(out_path, KIND, rule_name, params) as f:
         f.attrs["classes"] = json.dumps(list(classes))
         f.attrs["input_size"] = size
         for image_id in tqdm(ids, desc=f"PRM {Path(out_path).name}", mininterval=10):
@@ -169,6 +144,5 @@ def extract_split(
             image = read_image(voc_root, image_id)
             tic = time.perf_counter()
             result = image_prm(net, image, labels, size, rule)
-            write_image(f, image_id, result)
-            f[image_id].attrs["time_forward"] = time.perf_counter() - tic
+            write_prm(f, image_id, result).attrs["time_forward"] = time.perf_counter() - tic
     log.info("wrote PRMs of %d images to %s", len(ids), out_path)

@@ -11,6 +11,7 @@ import numpy as np
 
 from iam.data.voc import read_image
 from iam.errors import InputError
+from iam.io.prm import read_prm
 from iam.visualise import heat, write_png
 
 
@@ -33,8 +34,8 @@ def render_prm(prm_h5: str | Path, voc_root: str | Path, image_id: str, out_png:
     with h5py.File(prm_h5, "r") as f:
         if image_id not in f:
             raise InputError(prm_h5, f"no image group {image_id!r}")
-        g = f[image_id]
-        peaks, prms, crm = g["peaks"][()], g["prm"][()].astype(np.float32), g["crm"][()].astype(np.float32)
+        stored = read_prm(f, image_id)
+        peaks, prms, crm = stored.peaks, stored.prm.astype(np.float32), stored.crm.astype(np.float32)
         classes = json.loads(f.attrs["classes"])
     image = read_image(voc_root, image_id)
     height, width = image.shape[:2]

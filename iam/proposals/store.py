@@ -1,11 +1,5 @@
-"""HDF5 layout of ``proposals/{source}/{split}.h5`` (kind ``proposals``) and its reader.
-
-Per image group ``/{image_id}`` (attrs ``height``, ``width``):
-
-``superpixels``  (H, W) int32 0-based superpixel map (gzip)
-``sp_ids``       (nnz,) int32 superpixel indices of all proposals, concatenated (CSR values)
-``sp_ptr``       (n + 1,) int64 offsets: proposal j unions ``sp_ids[sp_ptr[j]:sp_ptr[j+1]]``
-``scores``       (n,) float32 objectness, best first
+"""The ``proposals`` artifact's (``proposals/{source}/{split}.h5``) writer and reader: one group per image,
+layout in :mod:`iam.io.schema`.
 
 Superpixel map + CSR was chosen over pycocotools RLE: measured on 128 px scenes with 100
 proposals (``benchmarks/proposals.py``) it is ~40% smaller on disk; RLE decodes ~1.7x faster, but
@@ -19,7 +13,7 @@ from collections.abc import Iterator
 import h5py
 import numpy as np
 
-from iam.io.h5 import put
+from iam.io.h5 import image_group, put
 from iam.proposals.mcg import SuperpixelProposals
 
 KIND = "proposals"
@@ -38,7 +32,7 @@ def write_proposals(f: h5py.File, image_id: str, props: SuperpixelProposals) -> 
 
 def read_superpixel_proposals(f: h5py.File, image_id: str) -> SuperpixelProposals:
     """One image's proposals in superpixel form (cheap; decode masks on demand)."""
-    g = f[image_id]
+    g = image_group(f, image_id)
     return SuperpixelProposals(
         g["superpixels"][()], g["sp_ids"][()], g["sp_ptr"][()], g["scores"][()].astype(np.float32)
     )

@@ -11,7 +11,8 @@ import pandas as pd
 from iam.evaluation.saliency import merge_maps
 from iam.io.atomic import atomic_path, write_text
 from iam.io.h5 import open_artifact
-from iam.io.instances import KIND, read_instances
+from iam.io.instances import KIND, read_instances, read_soft_maps
+from iam.io.prm import KIND as PRM, read_prm
 from iam.report import figures, tables
 from iam.report.html import write_index
 
@@ -39,15 +40,16 @@ def gallery_rows(
 ) -> list[dict[str, np.ndarray]]:
     """Panels of the gallery figure for ``ids``."""
     rows = []
-    with open_artifact(prm_path, "prm") as prm, open_artifact(iam_path, KIND) as crf, \
+    with open_artifact(prm_path, PRM) as prm, open_artifact(iam_path, KIND) as crf, \
             open_artifact(nocrf_path, KIND) as soft:
         for image_id in ids:
             gt = read_gt(image_id)
             shape = gt.void.shape
+            soft_maps = read_soft_maps(soft, image_id)
             rows.append({
                 "image": read_image(image_id),
-                "PRM": merge_maps(prm[image_id]["prm"][()], shape),
-                "IAM": merge_maps(soft[image_id]["soft"][()] if "soft" in soft[image_id] else np.zeros((0, *shape)), shape),
+                "PRM": merge_maps(read_prm(prm, image_id).prm, shape),
+                "IAM": merge_maps(np.zeros((0, *shape)) if soft_maps is None else soft_maps[0], shape),
                 "IAM + CRF": figures.instance_overlay(read_instances(crf, image_id).masks, shape),
                 "GT": figures.instance_overlay(gt.masks, shape),
             })

@@ -24,6 +24,8 @@ from iam.data.transforms import resize_stack, scale_to_max, to_tensor
 from iam.data.voc import read_image
 from iam.errors import ArtifactError
 from iam.io.h5 import open_artifact
+from iam.io.prm import KIND as PRM, read_prm
+from iam.io.pseudo_gt import KIND as PSEUDO_GT, StoredPseudoGT, read_pseudo_gt
 
 log = logging.getLogger(__name__)
 
@@ -65,37 +67,37 @@ def check_pseudo_gt(f: h5py.File, path: str | Path, k: int, source: str) -> None
         raise ArtifactError(path, f"pseudo GT is for k={found[0]}, source={found[1]!r}; expected k={k}, source={source!r}")
 
 
-def _image_prms(prm_f: h5py.File, pgt: h5py.Group, image_id: str) -> np.ndarray:
+def _image_prms(prm_f: h5py.File, pgt: StoredPseudoGT, image_id: str) -> np.ndarray:
     """The PRMs (float32) of an image's pseudo-GT rows."""
-    return prm_f[image_id]["prm"][()][pgt["prm_index"][()]].astype(np.float32)
+    return read_prm(prm_f, image_id).prm[pgt.prm_index].astype(np.float32)
 
 
 def index_samples(source: SampleSource, image_ids: list[str], k: int, proposals: str) -> list[IndexRow]:
     """The images of ``image_ids`` with a usable peak (a candidate and a non-zero PRM), in order."""
     rows, skipped = [], {"no_candidate": 0, "zero_prm": 0}
-    with open_artifact(source.prm_path, "prm") as prm_f, open_artifact(source.pseudo_gt_path, "pseudo_gt") as pgt_f:
+    with open_artifact(source.prm_path, PRM) as prm_f, open_artifact(source.pseudo_gt_path, PSEUDO_GT) as pgt_f:
         check_pseudo_gt(pgt_f, source.pseudo_gt_path, k, proposals)
         for image_id in image_ids:
-            g = pgt_f[image_id]
-            has_cand = (g["candidates"][()] >= 0).any(1)
+            g = read_pseudo_gt(pgt_f, image_id)
+            has_cand = (g.candidates >= 0).any(1)
             prms = _image_prms(prm_f, g, image_id)
             nonzero = prms.reshape(len(prms), -1).max(1) > 0 if len(prms) else np.zeros(0, bool)
             skipped["no_candidate"] += int((~has_cand).sum())
             skipped["zero_prm"] += int((has_cand & ~nonzero).sum())
             if (has_cand & nonzero).any():
-                rows.append(IndexRow(image_id, has_cand & nonzero, len(g["masks"])))
+                rows.append(IndexRow(image_id, has_cand & nonzero, g.n_masks))
     log.info("%d training images; peaks skipped: %s", len(rows), skipped)
     return rows
 
 
 def read_sample(source: SampleSource, prm_f: h5py.File, pgt_f: h5py.File, row: IndexRow) -> Sample:
     """The :class:`Sample` of one index row, resized to the network input."""
-    g, size = pgt_f[row.image_id], source.input_size
+    g, size = read_pseudo_gt(pgt_f, row.image_id), source.input_size
     prms = scale_to_max(resize_stack(_image_prms(prm_f, g, row.image_id)[row.keep], size, cv2.INTER_AREA))
-    masks = resize_stack(g["masks"][()], size, cv2.INTER_NEAREST)
+    masks = resize_stack(g.masks, size, cv2.INTER_NEAREST)
     image = to_tensor(read_image(source.voc_root, row.image_id), size)
     return Sample(row.image_id, image, torch.from_numpy(prms).half(), torch.from_numpy(masks),
-                  g["candidates"][()][row.keep])
+                  g.candidates[row.keep])
 
 
 class StreamedSamples(torch.utils.data.Dataset):
