@@ -65,10 +65,11 @@ class FillerConfig:
 
 
 def training_samples(
-    where: SampleSource, image_ids: list[str], k: int, proposals: str, cfg: FillerConfig, feature_bytes: int,
+    where: SampleSource, image_ids: list[str], k: int, source: str, cfg: FillerConfig, feature_bytes: int,
 ) -> Sequence[Sample]:
-    """The samples in memory (a list) when they and the feature cache fit ``cfg.memory_mb``, else streamed."""
-    streamed = StreamedSamples(where, index_samples(where, image_ids, k, proposals))
+    """The samples of proposal ``source``'s pseudo GT in memory (a list) when they and the feature cache
+    fit ``cfg.memory_mb``, else streamed."""
+    streamed = StreamedSamples(where, index_samples(where, image_ids, k, source))
     need = sample_megabytes(streamed.rows, where.input_size, 0 if cfg.finetune_backbone else feature_bytes)
     if need > cfg.memory_mb:
         log.info("samples and features need ~%.0f MB > memory_mb %d: streaming them", need, cfg.memory_mb)
