@@ -67,13 +67,13 @@ def step_ms_per_image(voc: Path, cfg: BackboneConfig, batches: int = 3, variant:
     return 1000 * float(np.mean(times[1:]))
 
 
-def extraction(voc: Path, model: PeakBackbone, ids: list[str], size: int, rule: PeakRule, batched: bool) -> dict:
+def extraction(voc: Path, model: PeakBackbone, ids: list[str], size: int, peak_rule: PeakRule, batched: bool) -> dict:
     """Seconds per image and peaks per image of PRM extraction (HDF5 writing excluded)."""
     net = probabilistic(model)
     peaks, start, wall = 0, time.process_time(), time.perf_counter()
     for image_id in ids:
-        labels = read_image_labels(voc, image_id, CLASSES) if rule.use_labels else None
-        peaks += len(image_prm(net, read_image(voc, image_id), labels, size, rule, batched).peaks)
+        labels = read_image_labels(voc, image_id, CLASSES) if peak_rule.use_labels else None
+        peaks += len(image_prm(net, read_image(voc, image_id), labels, size, peak_rule, batched).peaks)
     cpu, wall = time.process_time() - start, time.perf_counter() - wall
     return {"images_per_cpu_s": len(ids) / cpu, "cpu_s_per_image": cpu / len(ids),
             "wall_s_per_image": wall / len(ids), "peaks_per_image": peaks / len(ids)}
@@ -106,10 +106,10 @@ def main() -> None:
         ids = read_split(voc, "train")[: args.n_images]
         results = {}
         for max_peaks in (10, 3):
-            rule = PeakRule(True, 0.0, 0.0, max_peaks)
+            peak_rule = PeakRule(True, 0.0, 0.0, max_peaks)
             results[f"max_peaks_{max_peaks}"] = {
-                "batched": extraction(voc, model, ids, cfg.input_size, rule, batched=True),
-                "looped": extraction(voc, model, ids, cfg.input_size, rule, batched=False),
+                "batched": extraction(voc, model, ids, cfg.input_size, peak_rule, batched=True),
+                "looped": extraction(voc, model, ids, cfg.input_size, peak_rule, batched=False),
             }
     report = {
         "date": datetime.date.today().isoformat(), "machine": f"{platform.node()} {platform.processor()} "

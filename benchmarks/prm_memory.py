@@ -43,12 +43,12 @@ def child(configfile: str, n: int) -> dict:
     voc_root = out / "data" / "VOC2012"
     ids = read_split(voc_root, config["dataset"]["train_split"])[:n]
     backbone = load_backbone(out / "backbone" / "model.pt", torch.device("cpu"))
-    rule = PeakRule(True, prm["class_threshold"], prm["peak_threshold"], prm["max_peaks"])
+    peak_rule = PeakRule(True, prm["class_threshold"], prm["peak_threshold"], prm["max_peaks"])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "prm.h5"
         tic = time.perf_counter()
-        extract_split(backbone, voc_root, ids, config["dataset"]["classes"], config["backbone"]["input_size"], rule,
-                      path, dtype=getattr(torch, prm["dtype"]))
+        extract_split(backbone, voc_root, ids, config["dataset"]["classes"], config["backbone"]["input_size"],
+                      peak_rule, path, dtype=getattr(torch, prm["dtype"]))
         seconds = time.perf_counter() - tic
         size_mb = path.stat().st_size / 2**20
     return {"images": len(ids), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

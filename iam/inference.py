@@ -139,8 +139,9 @@ def calibrated(iams: np.ndarray, params: InferenceParams) -> np.ndarray:
 
 def instances(
     probs: np.ndarray, iams: np.ndarray, classes: np.ndarray, peak_scores: np.ndarray, params: InferenceParams,
-) -> InstanceSet:
-    """Threshold, score and NMS one image's per-peak probability maps."""
+) -> tuple[InstanceSet, np.ndarray]:
+    """Threshold, score and NMS one image's per-peak probability maps: the kept instances and each
+    one's index into ``probs`` (its peak)."""
     masks = foreground(probs, params)
     area = masks.reshape(len(masks), -1).sum(1)
     keep = np.flatnonzero(area > 0)

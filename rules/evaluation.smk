@@ -127,6 +127,8 @@ rule prm_quality:
     threads: 1
     params:
         voc_root=voc_root_of,
+        sbd_root=SBD,
+        gt_source=config["dataset"]["gt_source"],
         classes=CLASSES,
     script:
         "../workflow_scripts/prm_quality.py"
@@ -150,6 +152,8 @@ rule pseudo_gt_quality:
     threads: 1
     params:
         voc_root=voc_root_of,
+        sbd_root=SBD,
+        gt_source=config["dataset"]["gt_source"],
         classes=CLASSES,
         match=config["pseudo_gt"],
     script:

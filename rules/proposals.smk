@@ -89,6 +89,8 @@ rule evaluate_proposals:
     threads: 1
     params:
         voc_root=VOC,
+        sbd_root=SBD,
+        gt_source=config["dataset"]["gt_source"],
         classes=CLASSES,
     script:
         "../workflow_scripts/evaluate_proposals.py"

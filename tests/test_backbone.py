@@ -94,7 +94,7 @@ def test_training_is_deterministic_and_resume_equals_uninterrupted(voc, tmp_path
     rows = _train(voc, tmp_path / "a")
     assert [r["epoch"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
     assert json.loads((tmp_path / "a" / "metrics.json").read_text()) == rows
-    assert (tmp_path / "a" / "metrics.csv").read_text().splitlines()[0] == "epoch,loss,val_map"
+    assert (tmp_path / "a" / "metrics.csv").read_text().splitlines()[0] == "epoch,loss,val_map,lr"
 
     real_epoch, epochs_run = backbone_training.train_epoch, []
 

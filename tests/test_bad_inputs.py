@@ -712,7 +712,7 @@ CASES = [
     Case("nan_backbone_loss", "backbone loss becomes NaN", nan_backbone_loss, TrainingError,
          r"epoch 1, batch 0: loss is nan; the last good checkpoint is kept", no_model_written),
     Case("inf_filler_loss", "filler loss becomes inf", inf_filler_loss, TrainingError,
-         r"filler loss is inf at epoch 0, batch 0; last good checkpoint kept", no_model_written),
+         r"epoch 1, batch 0: loss is inf; the last good checkpoint is kept", no_model_written),
     Case("invalid_config", "config with a string for an integer and a value below its minimum", invalid_config,
          InputError, r"(?s)config/tiny\.yaml: invalid configuration.*key 'crf\.filter_size': 1 is less than the "
          r"minimum of 3.*key 'filler\.epochs': '4' is not of type 'integer'"),

@@ -104,7 +104,7 @@ def test_nan_loss_names_epoch_and_batch_and_keeps_last_good_checkpoint(tmp_path,
         return real_epoch(self, samples, cache, epoch)
 
     monkeypatch.setattr(Trainer, "epoch", poison_in_epoch_1)
-    with pytest.raises(TrainingError, match="epoch 1, batch 0"):
+    with pytest.raises(TrainingError, match="epoch 2, batch 0"):
         train(TinyBackbone(), square_samples(4), CFG, torch.device("cpu"), tmp_path)
     state = load_latest(tmp_path / "checkpoints")
     assert state["epoch"] == 1

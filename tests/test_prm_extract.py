@@ -34,8 +34,8 @@ def setup(tmp_path_factory):
 def test_train_artifact_round_trip(setup):
     voc, model, out = setup
     ids = read_split(voc, "train")
-    rule = PeakRule(True, 0.0, 1e9, 3)  # threshold above every peak: only the labelled classes' best
-    extract_split(model, voc, ids, CLASSES, SIZE, rule, out / "train.h5", params={"voc_root": str(voc)})
+    peak_rule = PeakRule(True, 0.0, 1e9, 3)  # threshold above every peak: only the labelled classes' best
+    extract_split(model, voc, ids, CLASSES, SIZE, peak_rule, out / "train.h5", params={"voc_root": str(voc)})
     with open_artifact(out / "train.h5", "prm") as f:
         assert image_ids(f) == ids and json.loads(f.attrs["classes"]) == CLASSES
         for image_id in ids:
@@ -58,9 +58,9 @@ def test_train_artifact_round_trip(setup):
 def test_val_uses_class_threshold_and_shards_merge_in_split_order(setup):
     voc, model, out = setup
     ids = read_split(voc, "val")
-    rule = PeakRule(False, -1e9, -1e9, 2)  # every class, two peaks each
+    peak_rule = PeakRule(False, -1e9, -1e9, 2)  # every class, two peaks each
     for i in range(2):
-        extract_split(model, voc, shard_ids(ids, i, 2), CLASSES, SIZE, rule, out / f"val{i}.h5")
+        extract_split(model, voc, shard_ids(ids, i, 2), CLASSES, SIZE, peak_rule, out / f"val{i}.h5")
     merge_shards([out / "val0.h5", out / "val1.h5"], out / "val.h5", "prm", order=ids)
     with open_artifact(out / "val.h5", "prm") as f:
         assert image_ids(f) == ids
@@ -80,11 +80,11 @@ def test_val_uses_class_threshold_and_shards_merge_in_split_order(setup):
 def test_bfloat16_extraction_keeps_peaks_and_warns_only_without_native_support(setup, monkeypatch, caplog, native):
     voc, model, out = setup
     ids = read_split(voc, "val")[:2]
-    rule = PeakRule(False, -1e9, -1e9, 2)
-    extract_split(model, voc, ids, CLASSES, SIZE, rule, out / "f32.h5")
+    peak_rule = PeakRule(False, -1e9, -1e9, 2)
+    extract_split(model, voc, ids, CLASSES, SIZE, peak_rule, out / "f32.h5")
     monkeypatch.setattr("iam.prm.extract.has_fast_bfloat16", lambda device: native)
     caplog.clear()
-    extract_split(model, voc, ids, CLASSES, SIZE, rule, out / "bf16.h5", dtype=torch.bfloat16)
+    extract_split(model, voc, ids, CLASSES, SIZE, peak_rule, out / "bf16.h5", dtype=torch.bfloat16)
     assert ("without native bfloat16" in caplog.text) is not native
     with open_artifact(out / "f32.h5", "prm") as a, open_artifact(out / "bf16.h5", "prm") as b:
         for i in ids:

@@ -7,6 +7,7 @@ import pytest
 
 from iam.data.benchmark import generate_benchmark
 from iam.data.voc import GTInstances, read_gt_instances, read_part_masks, read_split
+from iam.evaluation.gt import instance_reader
 from iam.evaluation.prm_quality import peak_hits, prm_masses, prm_quality
 from iam.io.h5 import put, write_artifact
 
@@ -56,7 +57,7 @@ def test_prms_on_parts_score_full_part_mass(voc, tmp_path):
             g = f.create_group(image_id)
             put(g, "peaks", np.array([[gt.labels[0], y, x]]))
             put(g, "prm", (part / part.sum())[None], half=True)
-    q = prm_quality(path, voc, CLASSES)
+    q = prm_quality(path, voc, instance_reader("voc", voc, None, CLASSES))
     assert q["n_images"] == 3 and q["n_peaks"] == 3 and q["peak_precision"] == 1.0
     assert q["mass_part"] == pytest.approx(1.0, abs=1e-3) and q["mass_outside"] == pytest.approx(0.0, abs=1e-3)
     assert 0 < q["part_area_fraction"] < 1
@@ -75,6 +76,6 @@ def test_prm_maxima_and_on_object_mass_score_the_maps_not_the_stored_peaks(voc, 
             g = f.create_group(image_id)
             put(g, "peaks", np.array([[gt.labels[0], *outside]]))
             put(g, "prm", prm[None].astype(np.float32))
-    q = prm_quality(path, voc, CLASSES)
+    q = prm_quality(path, voc, instance_reader("voc", voc, None, CLASSES))
     assert q["peak_precision"] == 0.0 and q["prm_max_precision"] == 1.0
     assert q["on_object"] == 1.0 and q["on_object_own_mass"] == pytest.approx(0.8, abs=1e-3)

@@ -1,5 +1,6 @@
 """metrics/pseudo_gt_{source}_k{k}.json: how well the pseudo GT's candidates match the peaks' instances."""
 
+from iam.evaluation.gt import instance_reader
 from iam.evaluation.pseudo_gt_quality import pseudo_gt_quality
 from iam.io.atomic import write_json
 from iam.workflow import run
@@ -7,7 +8,8 @@ from iam.workflow import run
 
 def main(smk) -> None:
     i, p = smk.input, smk.params
-    write_json(smk.output[0], pseudo_gt_quality(i.prm, i.proposals, i.pseudo_gt, p.voc_root, p.classes, p.match))
+    read_gt = instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes)
+    write_json(smk.output[0], pseudo_gt_quality(i.prm, i.proposals, i.pseudo_gt, read_gt, p.match))
 
 
 run(snakemake, main)  # noqa: F821

@@ -8,9 +8,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from iam.data import sbd, voc
+from iam.data.voc import GTInstances
 
 
-def instance_reader(gt_source: str, voc_root: str, sbd_root: str | None, classes: Sequence[str]) -> Callable:
+def instance_reader(
+    gt_source: str, voc_root: str, sbd_root: str | None, classes: Sequence[str]
+) -> Callable[[str], GTInstances]:
     """``image_id -> GTInstances`` from the configured GT source (``voc`` or ``sbd``)."""
     if gt_source == "sbd":
         return lambda image_id: sbd.read_sbd_instances(sbd_root, image_id, len(classes))

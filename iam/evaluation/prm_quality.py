@@ -22,12 +22,12 @@ the synthetic benchmark only (``SegmentationPart/``); without them the part/body
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from iam.data.voc import VOID, GTInstances, read_gt_instances, read_part_masks
+from iam.data.voc import VOID, GTInstances, read_part_masks
 from iam.io.h5 import image_ids, open_artifact
 from iam.io.prm import KIND, read_prm
 
@@ -74,8 +74,11 @@ def _mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if values.size else None
 
 
-def prm_quality(prm_path: str | Path, voc_root: str | Path, classes: Sequence[str]) -> dict[str, float | int | None]:
-    """The diagnostics of the module docstring over all images of the artifact."""
+def prm_quality(
+    prm_path: str | Path, voc_root: str | Path, read_gt: Callable[[str], GTInstances]
+) -> dict[str, float | int | None]:
+    """The diagnostics of the module docstring over all images of the artifact; GT instances from
+    ``read_gt`` (:func:`iam.evaluation.gt.instance_reader`), part masks from ``voc_root``."""
     with_parts = (Path(voc_root) / "SegmentationPart").is_dir()
     hits, recalled, masses, n_instances = [], 0, [], 0
     max_hits, max_recalled = [], 0
@@ -84,7 +87,7 @@ def prm_quality(prm_path: str | Path, voc_root: str | Path, classes: Sequence[st
         for image_id in ids:
             stored = read_prm(f, image_id)
             peaks, prm = stored.peaks, stored.prm
-            gt = read_gt_instances(voc_root, image_id, list(classes))
+            gt = read_gt(image_id)
             parts = read_part_masks(voc_root, image_id) if with_parts else None
             inside = peak_hits(peaks, gt)
             hits.append(inside.any(axis=1))

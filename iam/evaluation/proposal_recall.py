@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from iam.data.voc import GTInstances
 from iam.io.h5 import open_artifact
 from iam.masks import iou_matrix
 from iam.proposals.store import KIND, read_proposals
@@ -38,13 +39,14 @@ def recall_metrics(
 
 def evaluate_proposals(
     proposals_path: str | Path, image_ids: list[str],
-    read_gt: Callable[[str], tuple[np.ndarray, np.ndarray]],
+    read_gt: Callable[[str], GTInstances],
 ) -> dict[str, float]:
-    """Recall/ABO of a proposals artifact; ``read_gt(id) -> (masks (g, H, W) bool, void (H, W))``."""
+    """Recall/ABO of a proposals artifact against ``read_gt``'s instances
+    (:func:`iam.evaluation.gt.instance_reader`)."""
     ious = []
     with open_artifact(proposals_path, KIND) as f:
         for image_id in image_ids:
             masks, _ = read_proposals(f, image_id)
-            gt, void = read_gt(image_id)
-            ious.append(iou_matrix(gt, masks, void))
+            gt = read_gt(image_id)
+            ious.append(iou_matrix(gt.masks, masks, gt.void))
     return recall_metrics(ious)

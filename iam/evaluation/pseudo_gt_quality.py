@@ -15,13 +15,13 @@ A training peak's *instance* is the GT instance of its class holding most of its
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from iam.data.voc import GTInstances, read_gt_instances
+from iam.data.voc import GTInstances
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import image_ids, open_artifact
 from iam.io.prm import KIND as PRM, read_prm
@@ -55,10 +55,11 @@ def image_rows(
 
 
 def pseudo_gt_quality(
-    prm_path: str | Path, proposals_path: str | Path, pseudo_gt_path: str | Path, voc_root: str | Path,
-    classes: Sequence[str], match: Mapping[str, Any],
+    prm_path: str | Path, proposals_path: str | Path, pseudo_gt_path: str | Path,
+    read_gt: Callable[[str], GTInstances], match: Mapping[str, Any],
 ) -> dict[str, float | int | None]:
-    """The diagnostics of the module docstring over every image of the pseudo-GT artifact."""
+    """The diagnostics of the module docstring over every image of the pseudo-GT artifact; GT
+    instances from ``read_gt`` (:func:`iam.evaluation.gt.instance_reader`)."""
     params = MatchParams.from_config(match)
     rows, n_peaks, n_without = [], 0, 0
     with open_artifact(prm_path, PRM) as prm_f, open_artifact(proposals_path, PROPOSALS) as prop_f, \
@@ -70,7 +71,7 @@ def pseudo_gt_quality(
             n_without += int((candidates < 0).all(1).sum())
             prms = p.prm[g.prm_index]
             proposals, _ = read_proposals(prop_f, image_id)
-            gt = read_gt_instances(voc_root, image_id, list(classes))
+            gt = read_gt(image_id)
             rows += image_rows(g.peaks, prms, p.crm, candidates, g.masks.astype(bool), proposals, gt, params)
     r = np.asarray(rows, np.float64).reshape(-1, 5)
     mean = lambda v: float(np.nanmean(v)) if v.size else None  # noqa: E731

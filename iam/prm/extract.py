@@ -59,17 +59,17 @@ def scored_classes(scores: np.ndarray, threshold: float) -> np.ndarray:
     return above if len(above) or not len(scores) else np.array([int(np.argmax(scores))])
 
 
-def select_peaks(response: np.ndarray, classes: np.ndarray, rule: PeakRule) -> np.ndarray:
+def select_peaks(response: np.ndarray, classes: np.ndarray, peak_rule: PeakRule) -> np.ndarray:
     """(n, 3) (class, y, x) peaks of the (C, S, S) upsampled CRM for the given class indices."""
-    rows = [np.column_stack([np.full(len(p), c), p]) for c in classes for p in [class_peaks(response[c], rule)]]
+    rows = [np.column_stack([np.full(len(p), c), p]) for c in classes for p in [class_peaks(response[c], peak_rule)]]
     return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 3), np.int64)
 
 
-def class_peaks(response: np.ndarray, rule: PeakRule) -> np.ndarray:
+def class_peaks(response: np.ndarray, peak_rule: PeakRule) -> np.ndarray:
     """(k, 2) peaks of one class map; with image labels the strongest peak is kept whatever its value."""
-    peaks = find_peaks(response, max_peaks=rule.max_peaks)
-    keep = response[peaks[:, 0], peaks[:, 1]] > rule.peak_threshold
-    keep[0] |= rule.use_labels
+    peaks = find_peaks(response, max_peaks=peak_rule.max_peaks)
+    keep = response[peaks[:, 0], peaks[:, 1]] > peak_rule.peak_threshold
+    keep[0] |= peak_rule.use_labels
     return peaks[keep]
 
 
@@ -99,19 +99,19 @@ def resize_maps(maps: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def image_prm(
-    net: nn.Module, image: np.ndarray, labels: np.ndarray | None, size: int, rule: PeakRule, batched: bool = True,
+    net: nn.Module, image: np.ndarray, labels: np.ndarray | None, size: int, peak_rule: PeakRule, batched: bool = True,
 ) -> ImagePRM:
     """Peaks and PRMs of one image with a :func:`probabilistic` backbone (``batched=False``: per-peak loop)."""
     height, width = image.shape[:2]
     device = next(net.parameters()).device
     response, pullback, out = top_down(net, to_tensor(image, size)[None].to(device))
     scores, maps = _numpy(out.scores[0]), _numpy(response[0])
-    classes = np.flatnonzero(labels > 0) if rule.use_labels else scored_classes(scores, rule.class_threshold)
-    peaks = select_peaks(maps, classes, rule)
+    classes = np.flatnonzero(labels > 0) if peak_rule.use_labels else scored_classes(scores, peak_rule.class_threshold)
+    peaks = select_peaks(maps, classes, peak_rule)
     backward = peak_response_maps if batched else peak_response_maps_looped
     prms = _numpy(backward(response, pullback, torch.from_numpy(peaks).to(device)))
     return ImagePRM(
-        peaks=to_original(refine_peaks(peaks, prms, size / 32) if rule.refine else peaks, size, height, width),
+        peaks=to_original(refine_peaks(peaks, prms, size / 32) if peak_rule.refine else peaks, size, height, width),
         peak_scores=maps[peaks[:, 0], peaks[:, 1], peaks[:, 2]],
         prm=resize_maps(prms, height, width),
         class_scores=scores,
@@ -125,8 +125,8 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
 
 
 def extract_split(
-    backbone: nn.Module, voc_root: str | Path, ids: list[str], classes: list[str], size: int, rule: PeakRule,
-    out_path: str | Path, rule_name: str = "extract_prm", params: dict | None = None,
+    backbone: nn.Module, voc_root: str | Path, ids: list[str], classes: list[str], size: int, peak_rule: PeakRule,
+    out_path: str | Path, rule: str = "extract_prm", params: dict | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> None:
     """Write the ``prm`` artifact of ``ids``, streaming one image at a time, atomically (``dtype``: of
@@ -136,13 +136,13 @@ def extract_split(
         log.warning("prm.dtype bfloat16 on %s without native bfloat16 arithmetic: expect it to be slower "
                     "than float32", device)
     net = probabilistic(backbone, dtype)
-    with write_artifact(out_path, KIND, rule_name, params) as f:
+    with write_artifact(out_path, KIND, rule, params) as f:
         f.attrs["classes"] = json.dumps(list(classes))
         f.attrs["input_size"] = size
         for image_id in tqdm(ids, desc=f"PRM {Path(out_path).name}", mininterval=10):
-            labels = read_image_labels(voc_root, image_id, classes) if rule.use_labels else None
+            labels = read_image_labels(voc_root, image_id, classes) if peak_rule.use_labels else None
             image = read_image(voc_root, image_id)
             tic = time.perf_counter()
-            result = image_prm(net, image, labels, size, rule)
+            result = image_prm(net, image, labels, size, peak_rule)
             write_prm(f, image_id, result).attrs["time_forward"] = time.perf_counter() - tic
     log.info("wrote PRMs of %d images to %s", len(ids), out_path)

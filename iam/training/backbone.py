@@ -2,15 +2,13 @@
 
 Multi-label soft margin loss on the peak-stimulated scores, SGD with two parameter groups
 (``lr`` for the classifier, ``trunk_lr`` for the ResNet trunk), horizontal flips, a fixed input
-size. After every epoch: classification mAP on val, a checkpoint (resumed from when rerun).
-Outputs in ``out_dir``: ``model.pt`` (atomic), ``metrics.json``, ``metrics.csv``, ``checkpoints/``.
+size. After every epoch: classification mAP on val, a checkpoint (resumed from when rerun;
+:mod:`iam.training.loop`). Outputs in ``out_dir``: ``model.pt`` (atomic), ``metrics.json``,
+``metrics.csv`` (``epoch``, ``loss``, ``val_map``, ``lr``), ``checkpoints/``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,13 +19,10 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from iam.data.datasets import ImageLabelDataset
-from iam.errors import TrainingError
-from iam.io.atomic import atomic_path, write_json, write_text
+from iam.io.atomic import atomic_path
 from iam.models.backbone import PeakBackbone, save_backbone
-from iam.training.checkpoint import load_latest, restore, run_fingerprint, save_checkpoint
-
-log = logging.getLogger(__name__)
-
+from iam.training.checkpoint import run_fingerprint
+from iam.training.loop import run_epochs, step
 
 @dataclass(frozen=True)
 class BackboneConfig:
@@ -69,18 +64,12 @@ def build_optimizer(model: PeakBackbone, cfg: BackboneConfig) -> torch.optim.SGD
 
 def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, epoch: int,
                 device: torch.device) -> float:
-    """One pass over ``loader``; mean loss. A non-finite loss stops before the step that would use it."""
+    """One pass over ``loader`` in (0-based) ``epoch``; mean loss."""
     model.train()
     criterion, total, count = nn.MultiLabelSoftMarginLoss(), 0.0, 0
     for batch, (x, y) in enumerate(tqdm(loader, desc=f"epoch {epoch + 1}", mininterval=10)):
         loss = criterion(model(x.to(device)).scores, y.to(device))
-        if not torch.isfinite(loss):
-            raise TrainingError(f"epoch {epoch + 1}, batch {batch}: loss is {loss.item()}; "
-                                "the last good checkpoint is kept")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total, count = total + loss.item() * len(x), count + len(x)
+        total, count = total + step(optimizer, loss, epoch, batch) * len(x), count + len(x)
     return total / count
 
 
@@ -90,16 +79,6 @@ def evaluate(model: nn.Module, data: ImageLabelDataset, device: torch.device, ba
     model.eval()
     scores = [model(x.to(device)).scores.cpu() for x, _ in DataLoader(data, batch_size=batch_size)]
     return classification_map(torch.cat(scores).numpy(), data.labels.numpy())
-
-
-def write_metrics(rows: list[dict], out_dir: Path) -> None:
-    """``metrics.json`` (list of per-epoch rows) and ``metrics.csv``."""
-    write_json(out_dir / "metrics.json", rows)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(out_dir / "metrics.csv", buf.getvalue())
 
 
 def train_fingerprint(
@@ -120,20 +99,15 @@ def train_backbone(
     fingerprint = fingerprint or train_fingerprint(cfg, classes)
     model = PeakBackbone(cfg.arch, len(classes), cfg.dilate_layer3, cfg.dilate_layer4, cfg.weights).to(device)
     optimizer = build_optimizer(model, cfg)
-    start, rows = 0, []
-    state = load_latest(out_dir / "checkpoints", fingerprint)
-    if state is not None:
-        start, rows = restore(state, model, optimizer), state["extra"]["rows"]
-        log.info("resuming after epoch %d", start)
     train = ImageLabelDataset(voc_root, train_ids, classes, cfg.input_size, flip=True)
     val = ImageLabelDataset(voc_root, val_ids, classes, cfg.input_size)
-    for epoch in range(start, cfg.epochs):
+
+    def epoch_metrics(epoch: int) -> dict[str, float]:
         loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, num_workers=0)
         loss = train_epoch(model, loader, optimizer, epoch, device)
-        rows.append({"epoch": epoch + 1, "loss": loss, "val_map": evaluate(model, val, device, cfg.batch_size)})
-        log.info("epoch %d: loss %.4f, val mAP %.4f", epoch + 1, loss, rows[-1]["val_map"])
-        save_checkpoint(out_dir / "checkpoints", model, optimizer, epoch + 1, {"rows": rows, "fingerprint": fingerprint})
+        return {"loss": loss, "val_map": evaluate(model, val, device, cfg.batch_size)}
+
+    rows = run_epochs(out_dir, model, optimizer, cfg.epochs, epoch_metrics, fingerprint)
     with atomic_path(out_dir / "model.pt") as tmp:
         save_backbone(model, classes, tmp)
-    write_metrics(rows, out_dir)
     return rows

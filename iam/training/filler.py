@@ -14,7 +14,6 @@ from an epoch checkpoint repeats an uninterrupted run exactly on CPU.
 from __future__ import annotations
 
 import contextlib
-import csv
 import logging
 import math
 import time
@@ -33,7 +32,7 @@ from iam.errors import ArtifactError, TrainingError
 from iam.io.atomic import atomic_path
 from iam.models.backbone import load_backbone
 from iam.models.filling import FEATURES, LEVELS, FillingModule
-from iam.training.checkpoint import load_latest, restore, save_checkpoint
+from iam.training.loop import lr_factor, run_epochs, step
 from iam.training.samples import Sample, SampleSource, StreamedSamples, index_samples, sample_megabytes
 
 log = logging.getLogger(__name__)
@@ -66,10 +65,11 @@ class FillerConfig:
 
 
 def training_samples(
-    where: SampleSource, image_ids: list[str], k: int, proposals: str, cfg: FillerConfig, feature_bytes: int,
+    where: SampleSource, image_ids: list[str], k: int, source: str, cfg: FillerConfig, feature_bytes: int,
 ) -> Sequence[Sample]:
-    """The samples in memory (a list) when they and the feature cache fit ``cfg.memory_mb``, else streamed."""
-    streamed = StreamedSamples(where, index_samples(where, image_ids, k, proposals))
+    """The samples of proposal ``source``'s pseudo GT in memory (a list) when they and the feature cache
+    fit ``cfg.memory_mb``, else streamed."""
+    streamed = StreamedSamples(where, index_samples(where, image_ids, k, source))
     need = sample_megabytes(streamed.rows, where.input_size, 0 if cfg.finetune_backbone else feature_bytes)
     if need > cfg.memory_mb:
         log.info("samples and features need ~%.0f MB > memory_mb %d: streaming them", need, cfg.memory_mb)
@@ -87,15 +87,6 @@ def cache_features(backbone: nn.Module, images: list[torch.Tensor], device: torc
             for i in range(len(feats[LEVELS[0]])):
                 cached.append({level: feats[level][i].half() for level in FEATURES})
     return cached
-
-
-def lr_factor(schedule: str, epoch: int, epochs: int) -> float:
-    """Multiplier of the initial lr in ``epoch``: cosine decay, step (x0.1 at 1/2 and 3/4), or constant."""
-    if schedule == "cosine":
-        return 0.5 * (1 + math.cos(math.pi * epoch / epochs))
-    if schedule == "step":
-        return 0.1 ** ((epoch >= epochs // 2) + (epoch >= 3 * epochs // 4))
-    return 1.0
 
 
 def draw_batch(samples: list[Sample], rng: np.random.Generator, peaks_per_image: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -133,7 +124,7 @@ class Trainer:
             return {level: f.half().float() for level, f in self.backbone(images).features.items()}
 
     def epoch(self, samples: Sequence[Sample], cache: list[dict[str, torch.Tensor]] | None, epoch: int) -> float:
-        """One pass over ``samples``; returns the mean loss."""
+        """One pass over ``samples`` in (0-based) ``epoch``; returns the mean loss."""
         rng = np.random.default_rng((self.cfg.seed, epoch))
         order = rng.permutation(len(samples))
         batches = [order[i:i + self.cfg.batch_size] for i in range(0, len(order), self.cfg.batch_size)]
@@ -146,12 +137,7 @@ class Trainer:
             with self.autocast():
                 logits = self.model(prms.to(self.device), self.features(batch, cache, idx), owner.to(self.device))
             loss = F.binary_cross_entropy_with_logits(logits.float(), target.to(self.device))
-            if not torch.isfinite(loss):
-                raise TrainingError(f"filler loss is {loss.item()} at epoch {epoch}, batch {b}; last good checkpoint kept")
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            total, count = total + loss.item() * len(prms), count + len(prms)
+            total, count = total + step(self.optimizer, loss, epoch, b) * len(prms), count + len(prms)
         return total / max(count, 1)
 
     def autocast(self) -> contextlib.AbstractContextManager:
@@ -189,8 +175,9 @@ def train(
     out_dir: str | Path, fingerprint: str | None = None,
 ) -> FillingModule:
     """Train (resuming from ``out_dir/checkpoints/`` when it holds a checkpoint of the run
-    ``fingerprint``); write ``model.pt`` and ``metrics.csv``. ``samples``: a list is held in memory
-    with its features cached, a :class:`StreamedSamples` is read per batch."""
+    ``fingerprint`` and this config); write ``model.pt`` and ``metrics.{json,csv}`` (``epoch``, ``loss``,
+    ``seconds``, ``images_per_s``, ``lr``). ``samples``: a list is held in memory with its features
+    cached, a :class:`StreamedSamples` is read per batch."""
     out_dir = Path(out_dir)
     if not samples:
         raise TrainingError("no training peak has a pseudo-GT candidate; nothing to train the filler on")
@@ -204,20 +191,16 @@ def train(
     params = list(model.parameters()) + (list(backbone.parameters()) if cfg.finetune_backbone else [])
     optimizer = build_optimizer(params, cfg)
     trainer = Trainer(model, backbone, optimizer, cfg, device)
-    start, rows = resume(out_dir / "checkpoints", trainer, fingerprint)
     cache = cache_features(backbone, [s.image for s in samples], device) if in_memory and not cfg.finetune_backbone else None
-    for epoch in range(start, cfg.epochs):
-        for group in optimizer.param_groups:
-            group["lr"] = cfg.lr * lr_factor(cfg.schedule, epoch, cfg.epochs)
+
+    def epoch_metrics(epoch: int) -> dict[str, float]:
         tic = time.perf_counter()
         loss = trainer.epoch(samples, cache, epoch)
         seconds = time.perf_counter() - tic
-        rows.append({"epoch": epoch, "loss": loss, "lr": optimizer.param_groups[0]["lr"],
-                     "seconds": seconds, "images_per_s": len(samples) / seconds})
-        log.info("epoch %d loss %.4f (%.1f s, %.1f img/s)", epoch, loss, seconds, len(samples) / seconds)
-        save_checkpoint(out_dir / "checkpoints", trained_modules(trainer), optimizer, epoch + 1,
-                        {"rows": rows, "config": asdict(cfg), "fingerprint": fingerprint})
-    write_metrics(out_dir / "metrics.csv", rows)
+        return {"loss": loss, "seconds": seconds, "images_per_s": len(samples) / seconds}
+
+    run_epochs(out_dir, trained_modules(trainer), optimizer, cfg.epochs, epoch_metrics, fingerprint,
+               lr=lambda epoch: cfg.lr * lr_factor(cfg.schedule, epoch, cfg.epochs), same={"config": asdict(cfg)})
     save_model(out_dir / "model.pt", model, cfg, input_size, backbone if cfg.finetune_backbone else None)
     return model.eval()
 
@@ -228,26 +211,6 @@ def trained_modules(trainer: Trainer) -> nn.ModuleDict:
     if trainer.cfg.finetune_backbone:
         modules["backbone"] = trainer.backbone
     return nn.ModuleDict(modules)
-
-
-def resume(directory: Path, trainer: Trainer, fingerprint: str | None = None) -> tuple[int, list[dict]]:
-    """Restore the newest checkpoint of ``directory`` written by run ``fingerprint`` when there is
-    one; return the next epoch and the metric rows so far."""
-    state = load_latest(directory, fingerprint)
-    if state is None:
-        return 0, []
-    if state["extra"].get("config") != asdict(trainer.cfg):
-        raise TrainingError(f"{directory}: checkpoint was written with another filler config; delete it to start over")
-    epoch = restore(state, trained_modules(trainer), trainer.optimizer)
-    log.info("resumed from %s after epoch %d", directory, epoch)
-    return epoch, state["extra"]["rows"]
-
-
-def write_metrics(path: Path, rows: list[dict]) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def save_model(path: Path, model: FillingModule, cfg: FillerConfig, input_size: int,

@@ -4,13 +4,11 @@ The ImageNet recipe in miniature: a ResNet trunk, global average pooling and a l
 softmax cross entropy on single image labels, SGD with momentum, cosine decay, flips. The result is
 saved as a torchvision-layout state dict (``conv1``, ``bn1``, ``layer1..4``, ``fc``), so
 ``backbone.weights`` loads it exactly as it loads torchvision's ImageNet ``.pth`` files. Per-epoch
-checkpoints are resumed when the rule reruns after an interruption.
+checkpoints are resumed when the rule reruns after an interruption (:mod:`iam.training.loop`).
 """
 
 from __future__ import annotations
 
-import logging
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,13 +20,10 @@ from torch import nn
 from iam.data.pretrain_set import generate, n_classes
 from iam.data.synthetic import load_textures
 from iam.data.transforms import normalise
-from iam.errors import TrainingError
 from iam.io.atomic import atomic_path
 from iam.models.resnet import ResNet, resnet
-from iam.training.backbone import write_metrics
-from iam.training.checkpoint import load_latest, restore, run_fingerprint, save_checkpoint
-
-log = logging.getLogger(__name__)
+from iam.training.checkpoint import run_fingerprint
+from iam.training.loop import lr_factor, run_epochs, step
 
 
 @dataclass(frozen=True)
@@ -77,21 +72,16 @@ def accuracy(model: Classifier, x: torch.Tensor, y: torch.Tensor, batch: int) ->
 
 
 def train_epoch(model: Classifier, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
-                batch: int) -> float:
-    """One shuffled pass with random flips (torch's global RNG); the mean loss."""
+                batch: int, epoch: int) -> float:
+    """One shuffled pass in (0-based) ``epoch`` with random flips (torch's global RNG); the mean loss."""
     model.train()
     device = next(model.parameters()).device
     order, total = torch.randperm(len(x)), 0.0
-    for start in range(0, len(x), batch):
+    for b, start in enumerate(range(0, len(x), batch)):
         idx = order[start:start + batch]
         xb = torch.where(torch.rand(len(idx), 1, 1, 1) < 0.5, x[idx].flip(-1), x[idx])
         loss = F.cross_entropy(model(xb.to(device)), y[idx].to(device))
-        if not torch.isfinite(loss):
-            raise TrainingError(f"pretraining loss is {loss.item()} at sample {start}; the last good checkpoint is kept")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(idx)
+        total += step(optimizer, loss, epoch, b) * len(idx)
     return total / len(x)
 
 
@@ -106,18 +96,13 @@ def pretrain(cfg: PretrainConfig, seed: int, out_dir: str | Path, device: torch.
     model = Classifier(cfg.arch, n_classes()).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     fingerprint = run_fingerprint({**asdict(cfg), "epochs": None, "seed": seed}, [])
-    start, rows = 0, []
-    state = load_latest(out_dir / "checkpoints", fingerprint)
-    if state is not None:
-        start, rows = restore(state, model, optimizer), state["extra"]["rows"]
-    for epoch in range(start, cfg.epochs):
-        for group in optimizer.param_groups:
-            group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * epoch / cfg.epochs))
-        loss = train_epoch(model, x, y, optimizer, cfg.batch_size)
-        rows.append({"epoch": epoch + 1, "loss": loss, "val_accuracy": accuracy(model, vx, vy, 128)})
-        log.info("pretrain epoch %d: loss %.4f, val accuracy %.3f", epoch + 1, loss, rows[-1]["val_accuracy"])
-        save_checkpoint(out_dir / "checkpoints", model, optimizer, epoch + 1, {"rows": rows, "fingerprint": fingerprint})
+
+    def epoch_metrics(epoch: int) -> dict[str, float]:
+        loss = train_epoch(model, x, y, optimizer, cfg.batch_size, epoch)
+        return {"loss": loss, "val_accuracy": accuracy(model, vx, vy, 128)}
+
+    rows = run_epochs(out_dir, model, optimizer, cfg.epochs, epoch_metrics, fingerprint,
+                      lr=lambda epoch: cfg.lr * lr_factor("cosine", epoch, cfg.epochs))
     with atomic_path(out_dir / "model.pth") as tmp:
         torch.save({k: v.cpu() for k, v in model.torchvision_state().items()}, tmp)
-    write_metrics(rows, out_dir)
     return rows

@@ -72,11 +72,12 @@ def _image_prms(prm_f: h5py.File, pgt: StoredPseudoGT, image_id: str) -> np.ndar
     return read_prm(prm_f, image_id).prm[pgt.prm_index].astype(np.float32)
 
 
-def index_samples(source: SampleSource, image_ids: list[str], k: int, proposals: str) -> list[IndexRow]:
-    """The images of ``image_ids`` with a usable peak (a candidate and a non-zero PRM), in order."""
+def index_samples(where: SampleSource, image_ids: list[str], k: int, source: str) -> list[IndexRow]:
+    """The images of ``image_ids`` with a usable peak (a candidate and a non-zero PRM), in order;
+    ``source``: the proposal source the pseudo GT must come from."""
     rows, skipped = [], {"no_candidate": 0, "zero_prm": 0}
-    with open_artifact(source.prm_path, PRM) as prm_f, open_artifact(source.pseudo_gt_path, PSEUDO_GT) as pgt_f:
-        check_pseudo_gt(pgt_f, source.pseudo_gt_path, k, proposals)
+    with open_artifact(where.prm_path, PRM) as prm_f, open_artifact(where.pseudo_gt_path, PSEUDO_GT) as pgt_f:
+        check_pseudo_gt(pgt_f, where.pseudo_gt_path, k, source)
         for image_id in image_ids:
             g = read_pseudo_gt(pgt_f, image_id)
             has_cand = (g.candidates >= 0).any(1)
@@ -90,12 +91,12 @@ def index_samples(source: SampleSource, image_ids: list[str], k: int, proposals:
     return rows
 
 
-def read_sample(source: SampleSource, prm_f: h5py.File, pgt_f: h5py.File, row: IndexRow) -> Sample:
+def read_sample(where: SampleSource, prm_f: h5py.File, pgt_f: h5py.File, row: IndexRow) -> Sample:
     """The :class:`Sample` of one index row, resized to the network input."""
-    g, size = read_pseudo_gt(pgt_f, row.image_id), source.input_size
+    g, size = read_pseudo_gt(pgt_f, row.image_id), where.input_size
     prms = scale_to_max(resize_stack(_image_prms(prm_f, g, row.image_id)[row.keep], size, cv2.INTER_AREA))
     masks = resize_stack(g.masks, size, cv2.INTER_NEAREST)
-    image = to_tensor(read_image(source.voc_root, row.image_id), size)
+    image = to_tensor(read_image(where.voc_root, row.image_id), size)
     return Sample(row.image_id, image, torch.from_numpy(prms).half(), torch.from_numpy(masks),
                   g.candidates[row.keep])
 
@@ -103,8 +104,8 @@ def read_sample(source: SampleSource, prm_f: h5py.File, pgt_f: h5py.File, row: I
 class StreamedSamples(torch.utils.data.Dataset):
     """Samples read from the artifacts on demand; each process opens the two files once."""
 
-    def __init__(self, source: SampleSource, rows: list[IndexRow]) -> None:
-        self.source, self.rows = source, rows
+    def __init__(self, where: SampleSource, rows: list[IndexRow]) -> None:
+        self.where, self.rows = where, rows
         self._files: tuple[int, h5py.File, h5py.File] | None = None
 
     def __len__(self) -> int:
@@ -112,14 +113,14 @@ class StreamedSamples(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> Sample:
         _, prm_f, pgt_f = self._open()
-        return read_sample(self.source, prm_f, pgt_f, self.rows[index])
+        return read_sample(self.where, prm_f, pgt_f, self.rows[index])
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_files": None}  # open h5py files do not cross into workers
 
     def _open(self) -> tuple[int, h5py.File, h5py.File]:
         if self._files is None or self._files[0] != os.getpid():
-            self._files = (os.getpid(), h5py.File(self.source.prm_path, "r"), h5py.File(self.source.pseudo_gt_path, "r"))
+            self._files = (os.getpid(), h5py.File(self.where.prm_path, "r"), h5py.File(self.where.pseudo_gt_path, "r"))
         return self._files
 
     def close(self) -> None:
