@@ -10,9 +10,9 @@ rule make_pseudo_gt:
     output:
         f"{OUT}/pseudo_gt/{{source}}/k{{k}}/shard{{i}}.h5",
     log:
-        f"{OUT}/logs/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.log",
+        log_path("make_pseudo_gt", "{source}_k{k}_shard{i}"),
     benchmark:
-        f"{OUT}/benchmarks/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.tsv"
+        benchmark_path("make_pseudo_gt", "{source}_k{k}_shard{i}")
     wildcard_constraints:
         source="generated|mcg",
     priority: 1  # on the critical path: training PRMs -> pseudo GT -> filler
@@ -30,28 +30,3 @@ rule make_pseudo_gt:
         shards=len(SHARDS),
     script:
         "../workflow_scripts/make_pseudo_gt.py"
-
-
-rule merge_pseudo_gt:
-    input:
-        shards=lambda w: shards_of(
-            f"{OUT}/pseudo_gt/{{source}}/k{{k}}/shard{{i}}.h5", source=w.source, k=w.k
-        ),
-    output:
-        f"{OUT}/pseudo_gt/{{source}}/k{{k}}.h5",
-    log:
-        f"{OUT}/logs/merge_pseudo_gt/{{source}}_k{{k}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/merge_pseudo_gt/{{source}}_k{{k}}.tsv"
-    wildcard_constraints:
-        source="generated|mcg",
-    priority: 1  # a priority does not pass to a job's inputs: the merges on the chain need their own
-    conda:
-        "../envs/core.yaml"
-    threads: 1
-    params:
-        kind="pseudo_gt",
-        voc_root=VOC,
-        split=TRAIN,
-    script:
-        "../workflow_scripts/merge_shards.py"
