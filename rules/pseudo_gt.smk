@@ -20,11 +20,7 @@ rule make_pseudo_gt:
         "../envs/core.yaml"
     threads: 1
     params:
-        k=lambda w: int(w.k),
-        alpha=config["pseudo_gt"]["alpha"],
-        beta=config["pseudo_gt"]["beta"],
-        contour_width=config["pseudo_gt"]["contour_width"],
-        min_overlap=config["pseudo_gt"]["min_overlap"],
+        match=lambda w: {**config["pseudo_gt"], "k": int(w.k)},
         train_split=TRAIN,
         voc_root=voc_root_of,
         shards=len(SHARDS),

@@ -17,10 +17,7 @@ rule retrieve_prm:
         "../envs/core.yaml"
     threads: 1
     params:
-        alpha=config["retrieval"]["alpha"],
-        beta=config["retrieval"]["beta"],
-        nms_iou=config["retrieval"]["nms_iou"],
-        contour_width=config["retrieval"]["contour_width"],
+        retrieval=config["retrieval"],
         classes=CLASSES,
         voc_root=VOC,
         shards=len(SHARDS),

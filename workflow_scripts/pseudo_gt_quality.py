@@ -6,8 +6,9 @@ from iam.workflow import run
 
 
 def main(smk) -> None:
-    i, p = smk.input, smk.params
-    write_json(smk.output[0], pseudo_gt_quality(i.prm, i.proposals, i.pseudo_gt, p.voc_root, p.classes, p.match))
+    inputs, p = smk.input, smk.params
+    quality = pseudo_gt_quality(inputs.prm, inputs.proposals, inputs.pseudo_gt, p.voc_root, p.classes, p.match)
+    write_json(smk.output[0], quality)
 
 
 run(snakemake, main)  # noqa: F821
