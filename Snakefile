@@ -24,6 +24,7 @@ include: "rules/pseudo_gt.smk"  # make_pseudo_gt: matching score, top-k, overlap
 include: "rules/retrieval.smk"  # retrieve_prm: the PRM paper's proposal retrieval baseline
 include: "rules/filler.smk"  # train_filler: instance extent filling module
 include: "rules/inference.smk"  # infer_iam: IAMs -> ConvCRF -> instance masks
+include: "rules/merge.smk"  # merge_*: each sharded stage's shards -> its split file
 include: "rules/evaluation.smk"  # baselines, evaluate: mAP^r, ABO, transfer experiments
 include: "rules/report.smk"  # report: tables, figures, HTML
 

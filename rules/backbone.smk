@@ -14,9 +14,9 @@ rule train_backbone:
         metrics=f"{OUT}/backbone/metrics.json",
         csv=f"{OUT}/backbone/metrics.csv",
     log:
-        f"{OUT}/logs/train_backbone/train_backbone.log",
+        log_path("train_backbone"),
     benchmark:
-        f"{OUT}/benchmarks/train_backbone/train_backbone.tsv"
+        benchmark_path("train_backbone")
     priority: 1
     conda:
         "../envs/torch.yaml"

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+from iam.names import iam_method, parse_method
+
 # Paths, input functions and wildcard constraints shared by every rule file.
 # Rule files read config only through the names defined here and their own params:.
 
@@ -23,7 +25,7 @@ BOX_BASELINES = [
     for boxes in ("gt_box", "cam")
     for fill in ("rect", "ellipse", "proposal")
 ]
-IAM_METHODS = [f"iam_s{k}{suffix}" for k in KS for suffix in ("", "_nocrf")]
+IAM_METHODS = [iam_method(k, crf) for k in KS for crf in (True, False)]
 # The filler trained on GT instance masks (k = 1): Table 1's upper bound of the filler itself.
 CEILING, CEILING_SOURCE = "iam_ceiling", "gtmask"
 METHODS = [*IAM_METHODS, CEILING, "prm_retrieval", *BOX_BASELINES]
@@ -35,6 +37,17 @@ wildcard_constraints:
     source=f"generated|mcg|{CEILING_SOURCE}",
     k=r"\d+",
     i=r"\d+",
+
+
+def log_path(rule_name, job=None):
+    """logs/<rule>/<job>.log; ``job`` names one job by its wildcards (e.g. "{split}_shard{i}") and
+    defaults to the rule's name for a rule with a single job."""
+    return f"{OUT}/logs/{rule_name}/{job or rule_name}.log"
+
+
+def benchmark_path(rule_name, job=None):
+    """benchmarks/<rule>/<job>.tsv, named as :func:`log_path` names the log."""
+    return f"{OUT}/benchmarks/{rule_name}/{job or rule_name}.tsv"
 
 
 def dataset_marker(wildcards=None):
@@ -69,9 +82,9 @@ def split_file(split):
     return f"{VOC}/ImageSets/Segmentation/{split}.txt"
 
 
-def shards_of(pattern, **wildcards):
-    """All shard files of a per-shard output pattern (with {i})."""
-    return expand(pattern, i=SHARDS, **wildcards)
+def shards_of(pattern):
+    """Input function: every shard file of a per-shard pattern (with {i}) for a job's wildcards."""
+    return lambda wildcards: expand(pattern, i=SHARDS, **wildcards)
 
 
 def mcg_dir(wildcards):
@@ -81,10 +94,15 @@ def mcg_dir(wildcards):
     return f"{OUT}/proposals/generated/mat/{wildcards.split}/shard{wildcards.i}"
 
 
+def split_of(wildcards):
+    """The split a job works on: its split wildcard, or the training split for the pseudo GT."""
+    return wildcards.get("split", TRAIN)
+
+
 def train_split_first(wildcards):
     """Scheduling priority of per-split jobs: the training split feeds the longest chain
     (pseudo GT -> filler training), so its shards run before the evaluation splits'."""
-    return 1 if wildcards.split == TRAIN else 0
+    return 1 if split_of(wildcards) == TRAIN else 0
 
 
 def torch_resources(wildcards=None):
@@ -96,7 +114,7 @@ def method_instances(wildcards):
     name = wildcards.method
     if name == CEILING:
         return f"{OUT}/iam/{CEILING_SOURCE}/k1/{VAL}.h5"
-    if name.startswith("iam_s"):
-        k, _, nocrf = name[len("iam_s") :].partition("_")
-        return f"{OUT}/iam/{SOURCE}/k{k}/{VAL}{'.nocrf' if nocrf else ''}.h5"
+    if iam := parse_method(name):
+        k, crf = iam
+        return f"{OUT}/iam/{SOURCE}/k{k}/{VAL}{'' if crf else '.nocrf'}.h5"
     return f"{OUT}/baselines/{name}/{VAL}.h5"

@@ -1,6 +1,6 @@
 # The embedded synthetic benchmark (dataset.kind: synthetic), written in VOC2012 + SBD formats,
 # and its statistics (which read ground truth, so they belong to the report side).
-from iam.data.benchmark import SPLITS as SYNTHETIC_SPLITS
+from iam.names import SYNTHETIC_SPLITS
 
 if SYNTHETIC:
 
@@ -9,9 +9,9 @@ if SYNTHETIC:
             marker=f"{DATA}/dataset.json",
             splits=[split_file(s) for s in SYNTHETIC_SPLITS],
         log:
-            f"{OUT}/logs/make_dataset/make_dataset.log",
+            log_path("make_dataset"),
         benchmark:
-            f"{OUT}/benchmarks/make_dataset/make_dataset.tsv"
+            benchmark_path("make_dataset")
         conda:
             "../envs/core.yaml"
         threads: 1
@@ -30,9 +30,9 @@ rule dataset_stats:
         stats=f"{OUT}/dataset/stats.json",
         sheet=f"{OUT}/dataset/contact_sheet.png",
     log:
-        f"{OUT}/logs/dataset_stats/dataset_stats.log",
+        log_path("dataset_stats"),
     benchmark:
-        f"{OUT}/benchmarks/dataset_stats/dataset_stats.tsv"
+        benchmark_path("dataset_stats")
     conda:
         "../envs/core.yaml"
     threads: 1

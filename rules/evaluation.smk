@@ -1,5 +1,7 @@
 # Evaluation (paper §4): Table 1 baselines, mAP^r / ABO / COCO cross-check per method,
-# soft-map quality (Fig. 7-8), transfer experiments (Tables 3-4). Only these rules read GT.
+# soft-map quality (Fig. 7-8), transfer experiments (Tables 3-4), per-stage diagnostics and the
+# ceiling's GT targets. GT is read by these rules, evaluate_proposals, dataset_stats and report only.
+from iam.names import TRANSFER_SPLITS
 
 
 rule make_baselines:
@@ -13,9 +15,9 @@ rule make_baselines:
     output:
         f"{OUT}/baselines/{{name}}/{VAL}.h5",
     log:
-        f"{OUT}/logs/make_baselines/{{name}}.log",
+        log_path("make_baselines", "{name}"),
     benchmark:
-        f"{OUT}/benchmarks/make_baselines/{{name}}.tsv"
+        benchmark_path("make_baselines", "{name}")
     wildcard_constraints:
         name="|".join(BOX_BASELINES),
     conda:
@@ -42,9 +44,9 @@ rule evaluate:
         metrics=f"{OUT}/metrics/{{method}}.json",
         timing=f"{OUT}/timing/{{method}}.json",
     log:
-        f"{OUT}/logs/evaluate/{{method}}.log",
+        log_path("evaluate", "{method}"),
     benchmark:
-        f"{OUT}/benchmarks/evaluate/{{method}}.tsv"
+        benchmark_path("evaluate", "{method}")
     wildcard_constraints:
         method="|".join(METHODS),
     conda:
@@ -70,9 +72,9 @@ rule evaluate_soft_maps:
     output:
         f"{OUT}/metrics/soft_maps.csv",
     log:
-        f"{OUT}/logs/evaluate_soft_maps/{VAL}.log",
+        log_path("evaluate_soft_maps", VAL),
     benchmark:
-        f"{OUT}/benchmarks/evaluate_soft_maps/{VAL}.tsv"
+        benchmark_path("evaluate_soft_maps", VAL)
     conda:
         "../envs/core.yaml"
     threads: 1
@@ -95,11 +97,11 @@ rule evaluate_transfer:
     output:
         f"{OUT}/metrics/transfer_{{split}}.json",
     log:
-        f"{OUT}/logs/evaluate_transfer/{{split}}.log",
+        log_path("evaluate_transfer", "{split}"),
     benchmark:
-        f"{OUT}/benchmarks/evaluate_transfer/{{split}}.tsv"
+        benchmark_path("evaluate_transfer", "{split}")
     wildcard_constraints:
-        split="loc_test|saliency_test",
+        split="|".join(TRANSFER_SPLITS),
     conda:
         "../envs/core.yaml"
     threads: 1
@@ -119,9 +121,9 @@ rule prm_quality:
     output:
         f"{OUT}/metrics/prm_quality_{{split}}.json",
     log:
-        f"{OUT}/logs/prm_quality/{{split}}.log",
+        log_path("prm_quality", "{split}"),
     benchmark:
-        f"{OUT}/benchmarks/prm_quality/{{split}}.tsv"
+        benchmark_path("prm_quality", "{split}")
     conda:
         "../envs/core.yaml"
     threads: 1
@@ -144,9 +146,9 @@ rule pseudo_gt_quality:
     output:
         f"{OUT}/metrics/pseudo_gt_{{source}}_k{{k}}.json",
     log:
-        f"{OUT}/logs/pseudo_gt_quality/{{source}}_k{{k}}.log",
+        log_path("pseudo_gt_quality", "{source}_k{k}"),
     benchmark:
-        f"{OUT}/benchmarks/pseudo_gt_quality/{{source}}_k{{k}}.tsv"
+        benchmark_path("pseudo_gt_quality", "{source}_k{k}")
     conda:
         "../envs/core.yaml"
     threads: 1
@@ -170,9 +172,9 @@ rule filler_quality:
         metrics=f"{OUT}/metrics/filler_{{source}}_k{{k}}.json",
         figure=f"{OUT}/report/figures/filling_weights_{{source}}_k{{k}}.png",
     log:
-        f"{OUT}/logs/filler_quality/{{source}}_k{{k}}.log",
+        log_path("filler_quality", "{source}_k{k}"),
     benchmark:
-        f"{OUT}/benchmarks/filler_quality/{{source}}_k{{k}}.tsv"
+        benchmark_path("filler_quality", "{source}_k{k}")
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -196,9 +198,9 @@ rule make_ceiling_targets:
     output:
         f"{OUT}/ceiling/targets.h5",
     log:
-        f"{OUT}/logs/make_ceiling_targets/make_ceiling_targets.log",
+        log_path("make_ceiling_targets"),
     benchmark:
-        f"{OUT}/benchmarks/make_ceiling_targets/make_ceiling_targets.tsv"
+        benchmark_path("make_ceiling_targets")
     conda:
         "../envs/core.yaml"
     threads: 1

@@ -14,9 +14,9 @@ rule train_filler:
         model=f"{OUT}/filler/{{source}}/k{{k}}/model.pt",
         metrics=f"{OUT}/filler/{{source}}/k{{k}}/metrics.csv",
     log:
-        f"{OUT}/logs/train_filler/{{source}}_k{{k}}.log",
+        log_path("train_filler", "{source}_k{k}"),
     benchmark:
-        f"{OUT}/benchmarks/train_filler/{{source}}_k{{k}}.tsv"
+        benchmark_path("train_filler", "{source}_k{k}")
     priority: 1  # the longest jobs after the backbone: start them before evaluation-split work
     conda:
         "../envs/torch.yaml"

@@ -13,9 +13,9 @@ rule infer_iam:
         crf=f"{OUT}/iam/{{source}}/k{{k}}/{{split}}/shard{{i}}.h5",
         nocrf=f"{OUT}/iam/{{source}}/k{{k}}/{{split}}/shard{{i}}.nocrf.h5",
     log:
-        f"{OUT}/logs/infer_iam/{{source}}_k{{k}}_{{split}}_shard{{i}}.log",
+        log_path("infer_iam", "{source}_k{k}_{split}_shard{i}"),
     benchmark:
-        f"{OUT}/benchmarks/infer_iam/{{source}}_k{{k}}_{{split}}_shard{{i}}.tsv"
+        benchmark_path("infer_iam", "{source}_k{k}_{split}_shard{i}")
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -32,30 +32,3 @@ rule infer_iam:
         shards=len(SHARDS),
     script:
         "../workflow_scripts/infer_iam.py"
-
-
-rule merge_iam:
-    input:
-        shards=lambda w: shards_of(
-            f"{OUT}/iam/{{source}}/k{{k}}/{{split}}/shard{{i}}{{ext}}",
-            source=w.source,
-            k=w.k,
-            split=w.split,
-            ext=w.ext,
-        ),
-    output:
-        f"{OUT}/iam/{{source}}/k{{k}}/{{split}}{{ext}}",
-    log:
-        f"{OUT}/logs/merge_iam/{{source}}_k{{k}}_{{split}}{{ext}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/merge_iam/{{source}}_k{{k}}_{{split}}{{ext}}.tsv"
-    wildcard_constraints:
-        ext=r"\.h5|\.nocrf\.h5",
-    conda:
-        "../envs/core.yaml"
-    threads: 1
-    params:
-        kind="instances",
-        voc_root=VOC,
-    script:
-        "../workflow_scripts/merge_shards.py"

@@ -9,9 +9,9 @@ rule pretrain_backbone:
         metrics=f"{OUT}/pretrain/metrics.json",
         csv=f"{OUT}/pretrain/metrics.csv",
     log:
-        f"{OUT}/logs/pretrain_backbone/pretrain_backbone.log",
+        log_path("pretrain_backbone"),
     benchmark:
-        f"{OUT}/benchmarks/pretrain_backbone/pretrain_backbone.tsv"
+        benchmark_path("pretrain_backbone")
     priority: 2
     conda:
         "../envs/torch.yaml"

@@ -9,9 +9,9 @@ rule extract_prm:
     output:
         f"{OUT}/prm/{{split}}/shard{{i}}.h5",
     log:
-        f"{OUT}/logs/extract_prm/{{split}}_shard{{i}}.log",
+        log_path("extract_prm", "{split}_shard{i}"),
     benchmark:
-        f"{OUT}/benchmarks/extract_prm/{{split}}_shard{{i}}.tsv"
+        benchmark_path("extract_prm", "{split}_shard{i}")
     priority: train_split_first
     conda:
         "../envs/torch.yaml"
@@ -28,23 +28,3 @@ rule extract_prm:
         shards=len(SHARDS),
     script:
         "../workflow_scripts/extract_prm.py"
-
-
-rule merge_prm:
-    input:
-        shards=lambda w: shards_of(f"{OUT}/prm/{{split}}/shard{{i}}.h5", split=w.split),
-    output:
-        f"{OUT}/prm/{{split}}.h5",
-    log:
-        f"{OUT}/logs/merge_prm/{{split}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/merge_prm/{{split}}.tsv"
-    priority: train_split_first
-    conda:
-        "../envs/core.yaml"
-    threads: 1
-    params:
-        kind="prm",
-        voc_root=VOC,
-    script:
-        "../workflow_scripts/merge_shards.py"

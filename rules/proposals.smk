@@ -10,9 +10,9 @@ if SOURCE == "generated":
         output:
             directory(f"{OUT}/proposals/generated/mat/{{split}}/shard{{i}}"),
         log:
-            f"{OUT}/logs/generate_proposals/{{split}}_shard{{i}}.log",
+            log_path("generate_proposals", "{split}_shard{i}"),
         benchmark:
-            f"{OUT}/benchmarks/generate_proposals/{{split}}_shard{{i}}.tsv"
+            benchmark_path("generate_proposals", "{split}_shard{i}")
         priority: train_split_first
         conda:
             "../envs/core.yaml"
@@ -34,9 +34,9 @@ rule ingest_proposals:
     output:
         f"{OUT}/proposals/{{source}}/{{split}}/shard{{i}}.h5",
     log:
-        f"{OUT}/logs/ingest_proposals/{{source}}_{{split}}_shard{{i}}.log",
+        log_path("ingest_proposals", "{source}_{split}_shard{i}"),
     benchmark:
-        f"{OUT}/benchmarks/ingest_proposals/{{source}}_{{split}}_shard{{i}}.tsv"
+        benchmark_path("ingest_proposals", "{source}_{split}_shard{i}")
     priority: train_split_first
     conda:
         "../envs/core.yaml"
@@ -49,30 +49,6 @@ rule ingest_proposals:
         "../workflow_scripts/ingest_proposals.py"
 
 
-rule merge_proposals:
-    input:
-        shards=lambda w: shards_of(
-            f"{OUT}/proposals/{{source}}/{{split}}/shard{{i}}.h5",
-            source=w.source,
-            split=w.split,
-        ),
-    output:
-        f"{OUT}/proposals/{{source}}/{{split}}.h5",
-    log:
-        f"{OUT}/logs/merge_proposals/{{source}}_{{split}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/merge_proposals/{{source}}_{{split}}.tsv"
-    priority: train_split_first
-    conda:
-        "../envs/core.yaml"
-    threads: 1
-    params:
-        kind="proposals",
-        voc_root=VOC,
-    script:
-        "../workflow_scripts/merge_shards.py"
-
-
 rule evaluate_proposals:
     input:
         proposals=f"{OUT}/proposals/{SOURCE}/{{split}}.h5",
@@ -81,9 +57,9 @@ rule evaluate_proposals:
     output:
         f"{OUT}/metrics/proposals_{{split}}.json",
     log:
-        f"{OUT}/logs/evaluate_proposals/{{split}}.log",
+        log_path("evaluate_proposals", "{split}"),
     benchmark:
-        f"{OUT}/benchmarks/evaluate_proposals/{{split}}.tsv"
+        benchmark_path("evaluate_proposals", "{split}")
     conda:
         "../envs/core.yaml"
     threads: 1

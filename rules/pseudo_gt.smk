@@ -10,9 +10,9 @@ rule make_pseudo_gt:
     output:
         f"{OUT}/pseudo_gt/{{source}}/k{{k}}/shard{{i}}.h5",
     log:
-        f"{OUT}/logs/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.log",
+        log_path("make_pseudo_gt", "{source}_k{k}_shard{i}"),
     benchmark:
-        f"{OUT}/benchmarks/make_pseudo_gt/{{source}}_k{{k}}_shard{{i}}.tsv"
+        benchmark_path("make_pseudo_gt", "{source}_k{k}_shard{i}")
     wildcard_constraints:
         source="generated|mcg",
     priority: 1  # on the critical path: training PRMs -> pseudo GT -> filler
@@ -20,38 +20,9 @@ rule make_pseudo_gt:
         "../envs/core.yaml"
     threads: 1
     params:
-        k=lambda w: int(w.k),
-        alpha=config["pseudo_gt"]["alpha"],
-        beta=config["pseudo_gt"]["beta"],
-        contour_width=config["pseudo_gt"]["contour_width"],
-        min_overlap=config["pseudo_gt"]["min_overlap"],
+        match=lambda w: {**config["pseudo_gt"], "k": int(w.k)},
         train_split=TRAIN,
         voc_root=voc_root_of,
         shards=len(SHARDS),
     script:
         "../workflow_scripts/make_pseudo_gt.py"
-
-
-rule merge_pseudo_gt:
-    input:
-        shards=lambda w: shards_of(
-            f"{OUT}/pseudo_gt/{{source}}/k{{k}}/shard{{i}}.h5", source=w.source, k=w.k
-        ),
-    output:
-        f"{OUT}/pseudo_gt/{{source}}/k{{k}}.h5",
-    log:
-        f"{OUT}/logs/merge_pseudo_gt/{{source}}_k{{k}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/merge_pseudo_gt/{{source}}_k{{k}}.tsv"
-    wildcard_constraints:
-        source="generated|mcg",
-    priority: 1  # a priority does not pass to a job's inputs: the merges on the chain need their own
-    conda:
-        "../envs/core.yaml"
-    threads: 1
-    params:
-        kind="pseudo_gt",
-        voc_root=VOC,
-        split=TRAIN,
-    script:
-        "../workflow_scripts/merge_shards.py"

@@ -63,9 +63,9 @@ rule report:
             category="Figures",
         ),
     log:
-        f"{OUT}/logs/report/report.log",
+        log_path("report"),
     benchmark:
-        f"{OUT}/benchmarks/report/report.tsv"
+        benchmark_path("report")
     conda:
         "../envs/core.yaml"
     threads: 1

@@ -10,41 +10,17 @@ rule retrieve_prm:
     output:
         f"{OUT}/baselines/prm_retrieval/{{split}}/shard{{i}}.h5",
     log:
-        f"{OUT}/logs/retrieve_prm/{{split}}_shard{{i}}.log",
+        log_path("retrieve_prm", "{split}_shard{i}"),
     benchmark:
-        f"{OUT}/benchmarks/retrieve_prm/{{split}}_shard{{i}}.tsv"
+        benchmark_path("retrieve_prm", "{split}_shard{i}")
     conda:
         "../envs/core.yaml"
     threads: 1
     params:
-        alpha=config["retrieval"]["alpha"],
-        beta=config["retrieval"]["beta"],
-        nms_iou=config["retrieval"]["nms_iou"],
-        contour_width=config["retrieval"]["contour_width"],
+        retrieval=config["retrieval"],
         classes=CLASSES,
         voc_root=VOC,
         shards=len(SHARDS),
         timing=lambda w: f"{mcg_dir(w)}/timing.json" if SOURCE == "generated" else "",
     script:
         "../workflow_scripts/retrieve_prm.py"
-
-
-rule merge_retrieval:
-    input:
-        shards=lambda w: shards_of(
-            f"{OUT}/baselines/prm_retrieval/{{split}}/shard{{i}}.h5", split=w.split
-        ),
-    output:
-        f"{OUT}/baselines/prm_retrieval/{{split}}.h5",
-    log:
-        f"{OUT}/logs/merge_retrieval/{{split}}.log",
-    benchmark:
-        f"{OUT}/benchmarks/merge_retrieval/{{split}}.tsv"
-    conda:
-        "../envs/core.yaml"
-    threads: 1
-    params:
-        kind="instances",
-        voc_root=VOC,
-    script:
-        "../workflow_scripts/merge_shards.py"

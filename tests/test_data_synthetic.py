@@ -9,7 +9,7 @@ import pytest
 import scipy.io
 from PIL import Image
 
-from iam.data.benchmark import SPLITS, generate_benchmark
+from iam.data.benchmark import generate_benchmark
 from iam.data.sbd import read_sbd_instances
 from iam.data.synthetic import class_colour
 from iam.data.voc import (
@@ -17,6 +17,7 @@ from iam.data.voc import (
     read_saliency_mask, read_split,
 )
 from iam.errors import InputError
+from iam.names import SYNTHETIC_SPLITS
 
 CLASSES = ["bird", "cat", "cow"]
 PARAMS = {"image_size": 64, "n_train": 12, "n_val": 3, "n_loc_test": 3, "n_saliency_test": 3,
@@ -50,7 +51,8 @@ def test_marker_is_written_last_and_summarises(tree):
     assert marker.stat().st_mtime_ns >= newest
     summary = json.loads(marker.read_text())
     assert summary["classes"] == CLASSES and summary["seed"] == 3 and summary["seconds"] > 0
-    assert {s: summary["splits"][s]["images"] for s in SPLITS} == {s: PARAMS[f"n_{s}"] for s in SPLITS}
+    images = {s: summary["splits"][s]["images"] for s in SYNTHETIC_SPLITS}
+    assert images == {s: PARAMS[f"n_{s}"] for s in SYNTHETIC_SPLITS}
 
 
 def test_voc_formats(tree):
@@ -58,7 +60,7 @@ def test_voc_formats(tree):
     png = Image.open(voc / "SegmentationObject" / "train_00000.png")
     assert png.mode == "P" and png.getpalette()[:9] == [0, 0, 0, 128, 0, 0, 0, 128, 0]
     assert 255 in np.asarray(png), "void band missing on object borders"
-    for split in SPLITS:
+    for split in SYNTHETIC_SPLITS:
         ids = read_split(voc, split)
         rows = (voc / "ImageSets" / "Main" / f"cat_{split}.txt").read_text().split("\n")[:-1]
         assert [r.split()[0] for r in rows] == ids

@@ -13,10 +13,10 @@ from iam.workflow import run
 
 
 def main(smk) -> None:
-    p, i = smk.params, smk.input
+    p, inputs = smk.params, smk.input
     device = resolve_device(p.device)
-    filler, size = load_filler(i.filler, device)
-    backbone = load_feature_backbone(i.filler, i.backbone, device)
+    filler, size = load_filler(inputs.filler, device)
+    backbone = load_feature_backbone(inputs.filler, inputs.backbone, device)
     ids = read_split(p.voc_root, p.split)[: p.images]
     image = lambda image_id: read_image(p.voc_root, image_id)  # noqa: E731
     gt = instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes)

@@ -8,8 +8,7 @@ from iam.workflow import run, shard_ids
 def main(smk) -> None:
     p = smk.params
     ids = shard_ids(read_split(p.voc_root, p.train_split), int(smk.wildcards.i), p.shards)
-    params = {"k": p.k, "alpha": p.alpha, "beta": p.beta, "contour_width": p.contour_width,
-              "min_overlap": p.min_overlap}
+    params = dict(p.match)
     build(smk.input.prm, smk.input.proposals, ids, smk.output[0], source=smk.wildcards.source,
           rule=smk.rule, params=params, **params)
 

@@ -6,9 +6,8 @@ from iam.workflow import run
 
 
 def main(smk) -> None:
-    split = smk.params.get("split", None) or smk.wildcards.split
-    order = read_split(smk.params.voc_root, split)
-    merge_shards(smk.input.shards, smk.output[0], kind=smk.params.kind, order=order)
+    p = smk.params
+    merge_shards(smk.input.shards, smk.output[0], kind=p.kind, order=read_split(p.voc_root, p.split))
 
 
 run(snakemake, main)  # noqa: F821

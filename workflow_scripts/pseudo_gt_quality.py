@@ -7,9 +7,10 @@ from iam.workflow import run
 
 
 def main(smk) -> None:
-    i, p = smk.input, smk.params
+    inputs, p = smk.input, smk.params
     read_gt = instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes)
-    write_json(smk.output[0], pseudo_gt_quality(i.prm, i.proposals, i.pseudo_gt, read_gt, p.match))
+    quality = pseudo_gt_quality(inputs.prm, inputs.proposals, inputs.pseudo_gt, read_gt, p.match)
+    write_json(smk.output[0], quality)
 
 
 run(snakemake, main)  # noqa: F821

@@ -8,7 +8,7 @@ from iam.workflow import run, shard_ids
 def main(smk) -> None:
     p = smk.params
     ids = shard_ids(read_split(p.voc_root, smk.wildcards.split), int(smk.wildcards.i), p.shards)
-    params = {"alpha": p.alpha, "beta": p.beta, "contour_width": p.contour_width, "nms_iou": p.nms_iou}
+    params = dict(p.retrieval)
     retrieve_split(smk.input.prm, smk.input.proposals, ids, smk.output[0], list(p.classes),
                    timing_path=p.timing or None, rule=smk.rule, params=params, **params)
 

@@ -16,8 +16,8 @@ from iam.data.voc_writer import (
 )
 from iam.errors import InputError
 from iam.io.atomic import write_json, write_text
+from iam.names import SALIENCY, SYNTHETIC_SPLITS, TRANSFER_SPLITS
 
-SPLITS = ("train", "val", "loc_test", "saliency_test")
 FOLDERS = ("JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject", "SegmentationPart",
            "SaliencyMasks", "ImageSets/Segmentation", "ImageSets/Main")
 UNSEEN_CLASS_NAME = "unseen"
@@ -43,8 +43,8 @@ def _write_scene(voc: Path, sbd: Path, image_id: str, scene: Scene, classes: Seq
 
 def _scene(rng: np.random.Generator, split: str, params: dict[str, Any], n_classes: int, textures) -> Scene:
     size = params["image_size"]
-    if split in ("loc_test", "saliency_test"):
-        return single_object_scene(rng, size, n_classes, textures, unseen_class=split == "saliency_test")
+    if split in TRANSFER_SPLITS:
+        return single_object_scene(rng, size, n_classes, textures, unseen_class=split == SALIENCY)
     return multi_object_scene(rng, size, n_classes, params["min_instances"], params["max_instances"], textures)
 
 
@@ -82,7 +82,7 @@ def generate_benchmark(out: str | Path, classes: Sequence[str], params: dict[str
         (sbd / folder).mkdir(parents=True, exist_ok=True)
     textures = load_textures()
     counts = {}
-    for s, split in enumerate(SPLITS):
+    for s, split in enumerate(SYNTHETIC_SPLITS):
         ids, labels = [], []
         for i in range(params[f"n_{split}"]):
             rng = np.random.default_rng([seed, s, i])

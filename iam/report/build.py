@@ -13,6 +13,7 @@ from iam.io.atomic import atomic_path, write_text
 from iam.io.h5 import open_artifact
 from iam.io.instances import KIND, read_instances, read_soft_maps
 from iam.io.prm import KIND as PRM, read_prm
+from iam.names import LOCALIZATION, SALIENCY
 from iam.report import figures, tables
 from iam.report.html import write_index
 
@@ -75,8 +76,8 @@ def build_report(
         "stage_chain": tables.stage_chain(chain["prm"], chain["pseudo_gt"], chain["filler"], loaded),
         "table1": tables.table1(loaded),
         "table2": tables.table2(tables.load_json(timings)),
-        "table3": tables.table3(extra.get("loc_test", {})),
-        "table4": tables.table4(extra.get("saliency_test", {})),
+        "table3": tables.table3(extra.get(LOCALIZATION, {})),
+        "table4": tables.table4(extra.get(SALIENCY, {})),
         "proposal_recall": tables.proposal_table(tables.load_json({"p": proposal_recall})["p"]),
     }
     notes = [tables.verdict(loaded), f"Timings measured by this run's rules on: {tables.machine()}."]

@@ -14,14 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from iam.names import parse_method
+
 FILL_NAMES = {"rect": "Rect", "ellipse": "Ellipse", "proposal": "best proposal"}
 
 
 def method_label(method: str) -> str:
     """Human-readable name of a metrics/{method}.json method."""
-    if method.startswith("iam_s"):
-        k, _, nocrf = method[len("iam_s"):].partition("_")
-        return f"IAM-S{k}" + (" (no CRF)" if nocrf else "")
+    if iam := parse_method(method):
+        k, crf = iam
+        return f"IAM-S{k}" + ("" if crf else " (no CRF)")
     if method == "prm_retrieval":
         return "PRM retrieval"
     if method == "iam_ceiling":
@@ -123,7 +125,7 @@ def proposal_table(recall: dict[str, Any]) -> pd.DataFrame:
 
 def verdict(metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5") -> str:
     """Whether the best IAM (with CRF) beats PRM retrieval at mAP^r@threshold, with the numbers."""
-    iams = {m: v["map"][threshold] for m, v in metrics.items() if m.startswith("iam_s") and not m.endswith("nocrf")}
+    iams = {m: v["map"][threshold] for m, v in metrics.items() if (iam := parse_method(m)) and iam[1]}
     if not iams or "prm_retrieval" not in metrics:
         return "IAM vs PRM retrieval: not both evaluated in this run."
     best = max(iams, key=iams.get)
