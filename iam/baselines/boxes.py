@@ -57,6 +57,8 @@ def fill_boxes(boxes: np.ndarray, shape: tuple[int, int], fill: str, proposals: 
     if fill == "ellipse":
         return ellipse_masks(boxes, shape)
     if fill == "proposal":
+        if proposals is None:
+            raise ValueError("the proposal fill needs the image's proposals")
         return proposal_masks(boxes, proposals)
     raise ValueError(f"unknown box fill {fill!r}; expected one of {FILLS}")
 
@@ -66,7 +68,11 @@ def write_box_baseline(
     proposals_path: str | Path | None = None, rule: str = "make_baselines", params: Mapping[str, Any] | None = None,
 ) -> None:
     """Instance set of a box baseline; ``boxes_of(id) -> (boxes, labels, scores, (H, W))``."""
-    props = open_artifact(proposals_path, PROPOSALS) if fill == "proposal" else None
+    props = None
+    if fill == "proposal":
+        if proposals_path is None:
+            raise ValueError("the proposal fill needs proposals_path")
+        props = open_artifact(proposals_path, PROPOSALS)
     try:
         with write_artifact(out, KIND, rule, params) as f:
             set_classes(f, classes)

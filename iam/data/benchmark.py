@@ -41,7 +41,9 @@ def _write_scene(voc: Path, sbd: Path, image_id: str, scene: Scene, classes: Seq
         Image.fromarray(mask, mode="L").save(voc / "SaliencyMasks" / f"{image_id}.png")
 
 
-def _scene(rng: np.random.Generator, split: str, params: dict[str, Any], n_classes: int, textures) -> Scene:
+def _scene(
+    rng: np.random.Generator, split: str, params: dict[str, Any], n_classes: int, textures: list[np.ndarray],
+) -> Scene:
     size = params["image_size"]
     if split in TRANSFER_SPLITS:
         return single_object_scene(rng, size, n_classes, textures, unseen_class=split == SALIENCY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.io
@@ -34,7 +35,7 @@ def read_sbd_instances(sbd_root: str | Path, image_id: str, n_classes: int | Non
     return GTInstances(masks, cats - 1, np.zeros(seg.shape, bool))
 
 
-def _gtinst(path: Path) -> object:
+def _gtinst(path: Path) -> Any:
     """The ``GTinst`` struct of an SBD ``inst/`` file, with both of its fields."""
     if not path.is_file():
         raise InputError(path, "SBD instance file is missing")

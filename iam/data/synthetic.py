@@ -77,7 +77,7 @@ def muted_colour(rng: np.random.Generator) -> np.ndarray:
     return np.array(colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.05, 0.25), rng.uniform(0.3, 0.8)), np.float32)
 
 
-def textured(rng, textures, size, contrast) -> np.ndarray:
+def textured(rng: np.random.Generator, textures: list[np.ndarray], size: int, contrast: float) -> np.ndarray:
     return np.clip(muted_colour(rng) + contrast * texture_patch(rng, textures, size)[..., None], 0, 1)
 
 
@@ -130,7 +130,10 @@ def _radius(rng: np.random.Generator, size: int, low: float, high: float) -> flo
     return float(size * np.sqrt(frac / (0.7 * np.pi)))
 
 
-def _spec(rng, size, label, n_classes, radius, unseen_body=False, unseen_part=False) -> ObjectSpec:
+def _spec(
+    rng: np.random.Generator, size: int, label: int, n_classes: int, radius: float,
+    unseen_body: bool = False, unseen_part: bool = False,
+) -> ObjectSpec:
     margin = 0.6 * radius
     centre = (rng.uniform(margin, size - margin), rng.uniform(margin, size - margin))
     colour = (

@@ -97,7 +97,7 @@ def read_image_labels(voc_root: str | Path, image_id: str, classes: list[str]) -
     _, objects = _objects(voc_root, image_id, classes)
     labels = np.zeros(len(classes), np.float32)
     for obj in objects:
-        labels[classes.index(obj.findtext("name").strip())] = 1.0
+        labels[classes.index(obj.findtext("name", "").strip())] = 1.0
     return labels
 
 
@@ -121,8 +121,8 @@ def _box(path: Path, obj: ET.Element) -> list[float]:
     if box is None:
         raise InputError(path, f"object {obj.findtext('name')!r} has no <bndbox>")
     try:
-        x1, y1, x2, y2 = (float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
-    except (TypeError, ValueError) as exc:
+        x1, y1, x2, y2 = (float(box.findtext(k, "")) for k in ("xmin", "ymin", "xmax", "ymax"))
+    except ValueError as exc:
         raise InputError(path, f"object {obj.findtext('name')!r} has a malformed <bndbox>") from exc
     return [x1 - 1, y1 - 1, x2, y2]
 
@@ -131,7 +131,7 @@ def read_objects(voc_root: str | Path, image_id: str, classes: list[str]) -> VOC
     """Labels, boxes and the difficult/truncated/occluded flags of every annotated object."""
     path, objects = _objects(voc_root, image_id, classes)
     return VOCObjects(
-        np.asarray([classes.index(obj.findtext("name").strip()) for obj in objects], np.int64),
+        np.asarray([classes.index(obj.findtext("name", "").strip()) for obj in objects], np.int64),
         np.asarray([_box(path, obj) for obj in objects], np.float32).reshape(-1, 4),
         *(np.asarray([_flag(obj, f) for obj in objects], bool) for f in ("difficult", "truncated", "occluded")),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -60,7 +61,7 @@ def boxes_of(instances: np.ndarray, n: int) -> list[tuple[int, int, int, int]]:
 
 
 def annotation_xml(
-    image_id: str, shape: tuple[int, ...], names: list[str], boxes: list[tuple[int, ...]], occluded: list[bool]
+    image_id: str, shape: tuple[int, ...], names: list[str], boxes: Sequence[tuple[int, ...]], occluded: list[bool]
 ) -> str:
     """A VOC2012 annotation: filename, size, objects with name, pose, truncated, occluded, difficult, bndbox.
 

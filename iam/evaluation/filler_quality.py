@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -48,7 +49,8 @@ def weight_sums(weights: np.ndarray, regions: np.ndarray, dilations: tuple[int, 
 
     ``weights`` (C, D r^2, n, n): one r x r block per dilation; ``regions`` (n, n)."""
     taps = weights.shape[1] // len(dilations)
-    return sum(_block_sums(weights[:, b * taps:(b + 1) * taps], regions, d) for b, d in enumerate(dilations))
+    blocks = [_block_sums(weights[:, b * taps:(b + 1) * taps], regions, d) for b, d in enumerate(dilations)]
+    return cast(np.ndarray, sum(blocks))  # dilations is not empty: an array, never the start value 0
 
 
 def _block_sums(weights: np.ndarray, regions: np.ndarray, dilation: int) -> np.ndarray:

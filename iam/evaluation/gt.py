@@ -16,6 +16,8 @@ def instance_reader(
 ) -> Callable[[str], GTInstances]:
     """``image_id -> GTInstances`` from the configured GT source (``voc`` or ``sbd``)."""
     if gt_source == "sbd":
+        if sbd_root is None:
+            raise ValueError("gt_source 'sbd' needs sbd_root")
         return lambda image_id: sbd.read_sbd_instances(sbd_root, image_id, len(classes))
     return lambda image_id: voc.read_gt_instances(voc_root, image_id, list(classes))
 

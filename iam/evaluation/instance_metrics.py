@@ -40,7 +40,8 @@ def evaluate_instances(
     """All instance metrics of the artifact at ``path`` over ``image_ids``."""
     acc = APAccumulator(len(classes), thresholds)
     coco = CocoCollector(classes)
-    per_image_ious, times = [], {name: [] for name in TIMING_ATTRS}
+    per_image_ious: list[np.ndarray] = []
+    times: dict[str, list[float]] = {name: [] for name in TIMING_ATTRS}
     with open_artifact(path, KIND) as f:
         for image_id in image_ids:
             if image_id not in f:

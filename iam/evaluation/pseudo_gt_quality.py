@@ -34,7 +34,7 @@ from iam.pseudo_gt.scoring import MatchParams, score_proposals
 def image_rows(
     peaks: np.ndarray, prms: np.ndarray, crm: np.ndarray, candidates: np.ndarray, masks: np.ndarray,
     proposals: np.ndarray, gt: GTInstances, match: MatchParams,
-) -> list[tuple[float, ...]]:
+) -> list[tuple[float, float, float, int, float]]:
     """(top1, best_of_k, best_proposal, rank, area ratio) of each peak whose class is in the image."""
     scores, _ = score_proposals(peaks, prms, crm, proposals, match)
     prop_iou = iou_matrix(proposals, gt.masks, gt.void) if len(proposals) else np.zeros((0, len(gt.masks)))

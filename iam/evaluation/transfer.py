@@ -4,6 +4,7 @@ for IAMs (the ``soft`` maps of an instance set), CAMs and PRMs (from ``prm/{spli
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,7 @@ def _iam_class_map(f: h5py.File, image_id: str, c: int) -> np.ndarray | None:
 
 def _cams(stored: StoredPRM) -> np.ndarray:
     """Upsampled CAMs of the classes scoring above 0 (of the top-scoring class when none does)."""
-    present = np.flatnonzero(stored.class_scores > 0)
-    present = present if len(present) else [int(np.argmax(stored.class_scores))]
+    present = [int(c) for c in np.flatnonzero(stored.class_scores > 0)] or [int(np.argmax(stored.class_scores))]
     return np.stack([upsample_cam(stored.crm_of(c), stored.shape) for c in present])
 
 
@@ -41,8 +41,8 @@ def evaluate_localization(
     with open_artifact(prm_path, PRM) as prm, open_artifact(iam_path, KIND) as iam:
         gts = {i: read_boxes(i) for i in image_ids}
 
-        def samples(class_map):
-            return [LocalizationSample(read_prm(prm, i).class_scores, *gts[i], lambda c, i=i: class_map(i, c))
+        def samples(class_map: Callable[[str, int], np.ndarray | None]) -> list[LocalizationSample]:
+            return [LocalizationSample(read_prm(prm, i).class_scores, *gts[i], partial(class_map, i))
                     for i in image_ids]
 
         def cam(i: str, c: int) -> np.ndarray:

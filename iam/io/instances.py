@@ -4,6 +4,7 @@ evaluation: one group per image, layout in :mod:`iam.io.schema`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import h5py
@@ -59,7 +60,7 @@ def read_soft_maps(f: h5py.File, image_id: str) -> tuple[np.ndarray, np.ndarray]
     return (g["soft"][()], g["labels"][()]) if "soft" in g else None
 
 
-def set_classes(f: h5py.File, classes: list[str]) -> None:
+def set_classes(f: h5py.File, classes: Sequence[str]) -> None:
     """Record the class names the labels index into."""
     f.attrs["classes"] = json.dumps(list(classes))
 

@@ -9,6 +9,7 @@ to one IAM logit map at input size (``Decoder``). The weights depend only on the
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -77,10 +78,11 @@ class FillingWeights(nn.Module):
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(width, channels * len(self.dilations) * radius * radius, 1))
 
     def forward(self, features: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
-        top = None
+        top: torch.Tensor | None = None
         for level in reversed(LEVELS):
             lat = self.lateral[level](features[level])
             top = lat if top is None else lat + F.interpolate(top, size=lat.shape[-2:], mode="bilinear", align_corners=False)
+        assert top is not None  # LEVELS is not empty
         top = F.interpolate(top, size=size, mode="bilinear", align_corners=False)
         if self.image is not None:
             image = F.interpolate(self.image(features["image"]), size=size, mode="bilinear", align_corners=False)
@@ -110,7 +112,7 @@ class _Fill(torch.autograd.Function):
     the memory of one state, no recomputation)."""
 
     @staticmethod
-    def forward(ctx, gf: torch.Tensor, wf: torch.Tensor, wins: tuple[Window, ...], steps: int,
+    def forward(ctx: Any, gf: torch.Tensor, wf: torch.Tensor, wins: tuple[Window, ...], steps: int,
                 recompute: bool) -> torch.Tensor:
         ctx.save_for_backward(gf, wf)
         ctx.wins, ctx.steps, ctx.states = wins, steps, None
@@ -120,7 +122,7 @@ class _Fill(torch.autograd.Function):
         return _step(wins, steps - 1, ctx.states[-1], wf)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None, None, None]:
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None, None, None]:
         gf, wf = ctx.saved_tensors
         wins = ctx.wins
         states = ctx.states if ctx.states is not None else _states(wins, gf, wf, ctx.steps)

@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.grad import conv2d_input
 
 from iam.models.backbone import BackboneOutput
 from iam.models.resnet import BasicBlock, Bottleneck
@@ -47,23 +49,26 @@ class ProbConv(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x: torch.Tensor, weight: torch.Tensor, stride, padding, dilation, groups, dtype) -> torch.Tensor:
+    def forward(
+        x: torch.Tensor, weight: torch.Tensor, stride: tuple[int, ...], padding: str | tuple[int, ...],
+        dilation: tuple[int, ...], groups: int, dtype: torch.dtype,
+    ) -> torch.Tensor:
         return F.conv2d(x, weight, None, stride, padding, dilation, groups)
 
     @staticmethod
-    def setup_context(ctx, inputs, output) -> None:
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
         x, weight, *ctx.conf = inputs
         ctx.save_for_backward(x, weight)
 
     @staticmethod
-    def backward(ctx, p_out: torch.Tensor):
+    def backward(ctx: Any, p_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         x, weight = ctx.saved_tensors
         *conf, dtype = ctx.conf
         u = x - x.amin(dim=(1, 2, 3), keepdim=True).clamp(max=0)
         w = weight.clamp(min=0).to(dtype)
         z = F.conv2d(u.to(dtype), w, None, *conf).float()
         inv_z = torch.where(z > EPS, 1 / z.clamp(min=EPS), torch.zeros_like(z))  # once, not per peak
-        p_in = torch.nn.grad.conv2d_input(u.shape, w, (p_out * inv_z).to(dtype), *conf)
+        p_in = conv2d_input(u.shape, w, (p_out * inv_z).to(dtype), *conf)
         return u * p_in, None, None, None, None, None, None
 
 
@@ -164,7 +169,8 @@ def top_down(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, Pullback, B
         out = net(inputs)
         return F.interpolate(out.crm, size=inputs.shape[-2:], mode="bilinear", align_corners=False), out
 
-    return torch.func.vjp(response, x, has_aux=True)
+    # vjp's stub returns a union over has_aux; with has_aux=True it is (output, pullback, aux)
+    return cast(tuple[torch.Tensor, Pullback, BackboneOutput], torch.func.vjp(response, x, has_aux=True))
 
 
 def _seeds(response: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:

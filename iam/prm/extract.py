@@ -106,7 +106,11 @@ def image_prm(
     device = next(net.parameters()).device
     response, pullback, out = top_down(net, to_tensor(image, size)[None].to(device))
     scores, maps = _numpy(out.scores[0]), _numpy(response[0])
-    classes = np.flatnonzero(labels > 0) if peak_rule.use_labels else scored_classes(scores, peak_rule.class_threshold)
+    if peak_rule.use_labels:
+        assert labels is not None, "peak_rule.use_labels needs the image's labels"
+        classes = np.flatnonzero(labels > 0)
+    else:
+        classes = scored_classes(scores, peak_rule.class_threshold)
     peaks = select_peaks(maps, classes, peak_rule)
     backward = peak_response_maps if batched else peak_response_maps_looped
     prms = _numpy(backward(response, pullback, torch.from_numpy(peaks).to(device)))

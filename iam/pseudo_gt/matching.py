@@ -56,7 +56,11 @@ def matching_scores(
     float ``chunk`` at a time, so memory stays bounded at VOC scale (500 proposals x 448^2)."""
     p = normalise_prms(prms)
     pixels = int(np.prod(masks.shape[1:]))
-    bg = None if not beta else background.reshape(pixels).astype(np.float32) / max(float(background.sum()), 1e-6)
+    bg = None
+    if beta:
+        if background is None:
+            raise ValueError("matching_scores: beta > 0 needs a background map")
+        bg = background.reshape(pixels).astype(np.float32) / max(float(background.sum()), 1e-6)
     queries = p if bg is None else np.vstack([p, bg[None]])
     inside, on_contour = np.zeros((len(queries), len(masks)), np.float32), np.zeros((len(p), len(masks)), np.float32)
     for start in range(0, len(masks), chunk):

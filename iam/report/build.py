@@ -93,7 +93,7 @@ def build_report(
     figures.per_class_iou(samples, classes, paths["per_class_iou"])
     figures.training_curves(curves, paths["training_curves"])
     figures.gallery(gallery, paths["gallery"])
-    shown = {CAPTIONS[n]: p for n, p in paths.items()}
+    shown: dict[str, str | Path] = {CAPTIONS[n]: p for n, p in paths.items()}
     shown.update({f"Fig. 5: filling weights, {k} (arrows: weight above the window mean)": p
                   for k, p in filling_figures.items()})
     write_index(out / "index.html", f"IAM report: {run}", notes, {CAPTIONS[n]: df for n, df in frames.items()}, shown)

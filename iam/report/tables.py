@@ -128,7 +128,7 @@ def verdict(metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5") -> st
     iams = {m: v["map"][threshold] for m, v in metrics.items() if (iam := parse_method(m)) and iam[1]}
     if not iams or "prm_retrieval" not in metrics:
         return "IAM vs PRM retrieval: not both evaluated in this run."
-    best = max(iams, key=iams.get)
+    best = max(iams, key=iams.__getitem__)
     prm = metrics["prm_retrieval"]["map"][threshold]
     word = "beats" if iams[best] > prm else "does not beat"
     return (f"{method_label(best)} {word} PRM retrieval at mAP^r@{threshold}: "

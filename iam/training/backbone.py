@@ -9,6 +9,7 @@ size. After every epoch: classification mAP on val, a checkpoint (resumed from w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def evaluate(model: nn.Module, data: ImageLabelDataset, device: torch.device, ba
 
 
 def train_fingerprint(
-    cfg: BackboneConfig, classes: list[str], seed: int | None = None, inputs: list[str | Path] = (),
+    cfg: BackboneConfig, classes: list[str], seed: int | None = None, inputs: Sequence[str | Path] = (),
 ) -> str:
     """The run identity checkpoints must match to be resumed: config but ``epochs`` (which may grow),
     classes, seed, and the input files' size + mtime."""

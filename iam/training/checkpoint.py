@@ -47,7 +47,14 @@ def checkpoints(directory: str | Path) -> list[Path]:
     """Checkpoint files of ``directory``, oldest first."""
     directory = Path(directory)
     found = [p for p in directory.glob("epoch*.pt") if PATTERN.search(p.name)] if directory.is_dir() else []
-    return sorted(found, key=lambda p: int(PATTERN.search(p.name).group(1)))
+    return sorted(found, key=_epoch)
+
+
+def _epoch(path: Path) -> int:
+    """The epoch number in a checkpoint file name."""
+    match = PATTERN.search(path.name)
+    assert match is not None, path
+    return int(match.group(1))
 
 
 def save_checkpoint(

@@ -17,9 +17,9 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -33,7 +33,7 @@ from iam.io.atomic import atomic_path
 from iam.models.backbone import load_backbone
 from iam.models.filling import FEATURES, LEVELS, FillingModule
 from iam.training.loop import lr_factor, run_epochs, step
-from iam.training.samples import Sample, SampleSource, StreamedSamples, index_samples, sample_megabytes
+from iam.training.samples import Sample, Samples, SampleSource, StreamedSamples, index_samples, sample_megabytes
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class FillerConfig:
 
 def training_samples(
     where: SampleSource, image_ids: list[str], k: int, source: str, cfg: FillerConfig, feature_bytes: int,
-) -> Sequence[Sample]:
+) -> Samples:
     """The samples of proposal ``source``'s pseudo GT in memory (a list) when they and the feature cache
     fit ``cfg.memory_mb``, else streamed."""
     streamed = StreamedSamples(where, index_samples(where, image_ids, k, source))
@@ -123,13 +123,16 @@ class Trainer:
         with torch.no_grad():  # what the cache would hold
             return {level: f.half().float() for level, f in self.backbone(images).features.items()}
 
-    def epoch(self, samples: Sequence[Sample], cache: list[dict[str, torch.Tensor]] | None, epoch: int) -> float:
+    def epoch(self, samples: Samples, cache: list[dict[str, torch.Tensor]] | None, epoch: int) -> float:
         """One pass over ``samples`` in (0-based) ``epoch``; returns the mean loss."""
         rng = np.random.default_rng((self.cfg.seed, epoch))
         order = rng.permutation(len(samples))
         batches = [order[i:i + self.cfg.batch_size] for i in range(0, len(order), self.cfg.batch_size)]
         workers = 0 if isinstance(samples, list) else self.cfg.workers
-        loader = DataLoader(samples, batch_sampler=batches, collate_fn=list, num_workers=workers)
+        # the stub wants a Dataset and lists of indices; a list and index arrays work as well (map-style)
+        loader: DataLoader[Sample] = DataLoader(
+            samples, batch_sampler=batches, collate_fn=list, num_workers=workers,  # type: ignore[arg-type]
+        )
         total, count = 0.0, 0
         for b, (idx, batch) in enumerate(tqdm(zip(batches, loader), total=len(batches), desc=f"filler epoch {epoch}",
                                               leave=False, mininterval=10)):
@@ -171,7 +174,7 @@ def feature_bytes(backbone: nn.Module, input_size: int, device: torch.device) ->
 
 
 def train(
-    backbone: nn.Module, samples: Sequence[Sample], cfg: FillerConfig, device: torch.device,
+    backbone: nn.Module, samples: Samples, cfg: FillerConfig, device: torch.device,
     out_dir: str | Path, fingerprint: str | None = None,
 ) -> FillingModule:
     """Train (resuming from ``out_dir/checkpoints/`` when it holds a checkpoint of the run
@@ -183,7 +186,6 @@ def train(
         raise TrainingError("no training peak has a pseudo-GT candidate; nothing to train the filler on")
     torch.manual_seed(cfg.seed)
     input_size = samples[0].image.shape[-1]
-    in_memory = isinstance(samples, list)
     backbone = backbone.to(device).train(cfg.finetune_backbone)
     backbone.requires_grad_(cfg.finetune_backbone)
     channels = {level: shape[0] for level, shape in feature_shapes(backbone, input_size, device).items()}
@@ -191,7 +193,9 @@ def train(
     params = list(model.parameters()) + (list(backbone.parameters()) if cfg.finetune_backbone else [])
     optimizer = build_optimizer(params, cfg)
     trainer = Trainer(model, backbone, optimizer, cfg, device)
-    cache = cache_features(backbone, [s.image for s in samples], device) if in_memory and not cfg.finetune_backbone else None
+    cache: list[dict[str, torch.Tensor]] | None = None
+    if isinstance(samples, list) and not cfg.finetune_backbone:
+        cache = cache_features(backbone, [s.image for s in samples], device)
 
     def epoch_metrics(epoch: int) -> dict[str, float]:
         tic = time.perf_counter()
@@ -207,7 +211,7 @@ def train(
 
 def trained_modules(trainer: Trainer) -> nn.ModuleDict:
     """What a checkpoint holds: the filler, plus the backbone when it is fine-tuned."""
-    modules = {"filler": trainer.model}
+    modules: dict[str, nn.Module] = {"filler": trainer.model}
     if trainer.cfg.finetune_backbone:
         modules["backbone"] = trainer.backbone
     return nn.ModuleDict(modules)
@@ -217,7 +221,8 @@ def save_model(path: Path, model: FillingModule, cfg: FillerConfig, input_size: 
                backbone: nn.Module | None = None) -> None:
     """The filler's weights and config; with ``backbone`` (fine-tuned with the filler) its weights too."""
     state = {"state_dict": model.state_dict(), "config": asdict(cfg), "input_size": input_size,
-             "in_channels": {level: model.weights.lateral[level][0].in_channels for level in LEVELS}}
+             "in_channels": {level: cast(nn.Sequential, model.weights.lateral[level])[0].in_channels
+                             for level in LEVELS}}
     if backbone is not None:
         state["backbone"] = backbone.state_dict()
     with atomic_path(path) as tmp:

@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import cv2
 import h5py
@@ -135,6 +136,9 @@ class StreamedSamples(torch.utils.data.Dataset):
             return [self[i] for i in range(len(self))]
         finally:
             self.close()
+
+
+Samples: TypeAlias = list[Sample] | StreamedSamples  # held in memory, or read on demand
 
 
 def load_samples(
