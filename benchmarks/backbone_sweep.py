@@ -84,8 +84,14 @@ def peak_scores(model: PeakBackbone, voc: Path, ids: list[str], size: int, devic
             peaks = select_peaks(response, classes, PeakRule(False, 0.0, threshold, max_peaks))
             hits = peak_hits(to_original(peaks, size, *image.shape[:2]), gt)
             counts[name] = [a + b for a, b in zip(counts[name], (len(peaks), hits.any(1).sum(), hits.any(0).sum()))]
-    return {name: {"peaks_per_image": p / len(ids), "peak_precision": float(h / max(p, 1)),
-                   "instance_recall": float(r / max(n_instances, 1))} for name, (p, h, r) in counts.items()}
+    return {
+        name: {
+            "peaks_per_image": p / len(ids),
+            "peak_precision": float(h / max(p, 1)),
+            "instance_recall": float(r / max(n_instances, 1)),
+        }
+        for name, (p, h, r) in counts.items()
+    }
 
 
 def main() -> None:
@@ -99,11 +105,25 @@ def main() -> None:
     device = torch.device(args.device)
     path = RESULTS / f"backbone_sweep-{device.type}.json"
     base = BackboneConfig(epochs=args.epochs)
-    params = {"image_size": base.input_size, "n_train": args.n_train, "n_val": args.n_val, "n_loc_test": 1,
-              "n_saliency_test": 1, "min_instances": 1, "max_instances": 5, "jpeg_quality": 92}
-    report = {"date": datetime.date.today().isoformat(), "device": _device_name(device),
-              "machine": f"{platform.node()} {platform.machine()}, torch {torch.__version__}",
-              "torch_threads": torch.get_num_threads(), "dataset": params, "rules": RULES, "variants": {}}
+    params = {
+        "image_size": base.input_size,
+        "n_train": args.n_train,
+        "n_val": args.n_val,
+        "n_loc_test": 1,
+        "n_saliency_test": 1,
+        "min_instances": 1,
+        "max_instances": 5,
+        "jpeg_quality": 92,
+    }
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "device": _device_name(device),
+        "machine": f"{platform.node()} {platform.machine()}, torch {torch.__version__}",
+        "torch_threads": torch.get_num_threads(),
+        "dataset": params,
+        "rules": RULES,
+        "variants": {},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         generate_benchmark(tmp, CLASSES, params, seed=0)
         voc = Path(tmp) / "VOC2012"
@@ -117,7 +137,10 @@ def main() -> None:
             seconds = time.perf_counter() - tic
             model = load_backbone(Path(tmp) / name / "model.pt", device)
             report["variants"][name] = {
-                "date": report["date"], "config": asdict(cfg), "train_seconds": seconds, "step_ms_per_image": step_ms(cfg, device),
+                "date": report["date"],
+                "config": asdict(cfg),
+                "train_seconds": seconds,
+                "step_ms_per_image": step_ms(cfg, device),
                 "val_map_per_epoch": [round(r["val_map"], 4) for r in rows],
                 "val_peaks": peak_scores(model, voc, val_ids, cfg.input_size, device),
             }

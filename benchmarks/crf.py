@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def module_at(revision: str) -> ModuleType:
     """``iam.crf.convcrf`` as of a git revision, imported under another name."""
-    source = subprocess.run(["git", "show", f"{revision}:iam/crf/convcrf.py"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
+    source = subprocess.run(
+        ["git", "show", f"{revision}:iam/crf/convcrf.py"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
     path = Path(tempfile.mkdtemp()) / "convcrf_reference.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("convcrf_reference", path)
@@ -63,11 +64,14 @@ def compare(reference: ModuleType, size: int, repeats: int) -> dict[str, float]:
     unary = torch.stack([1 - fg, fg], dim=1).log()
     ours = convcrf.refine_foreground(image, fg.logit(), params)
     torch.testing.assert_close(ours, reference.refine(image, unary, params)[:, 1], rtol=1e-3, atol=2e-4)
-    return {"size": size, "instances": 4,
-            "kernel_ms": median_ms(lambda: convcrf.flat_kernel(image, params), repeats),
-            "kernel_reference_ms": median_ms(lambda: reference.pairwise_kernel(image, params), repeats),
-            "refine_ms": median_ms(lambda: convcrf.refine_foreground(image, fg.logit(), params), repeats),
-            "refine_reference_ms": median_ms(lambda: reference.refine(image, unary, params), repeats)}
+    return {
+        "size": size,
+        "instances": 4,
+        "kernel_ms": median_ms(lambda: convcrf.flat_kernel(image, params), repeats),
+        "kernel_reference_ms": median_ms(lambda: reference.pairwise_kernel(image, params), repeats),
+        "refine_ms": median_ms(lambda: convcrf.refine_foreground(image, fg.logit(), params), repeats),
+        "refine_reference_ms": median_ms(lambda: reference.refine(image, unary, params), repeats),
+    }
 
 
 def main() -> None:
@@ -77,9 +81,14 @@ def main() -> None:
     args = parser.parse_args()
     reference = module_at(args.against)
     rows = [compare(reference, size, args.repeats) for size in (128, 448)]
-    report = {"benchmark": "ConvCRF kernel + 5 mean-field iterations, filter 7, random image", "device": cpu_model(),
-              "torch_threads": torch.get_num_threads(), "date": datetime.date.today().isoformat(),
-              "against": args.against, "results": rows}
+    report = {
+        "benchmark": "ConvCRF kernel + 5 mean-field iterations, filter 7, random image",
+        "device": cpu_model(),
+        "torch_threads": torch.get_num_threads(),
+        "date": datetime.date.today().isoformat(),
+        "against": args.against,
+        "results": rows,
+    }
     write_json(Path(__file__).parent / "results" / "crf-cpu.json", report)
     for row in rows:
         print(row)

@@ -35,9 +35,13 @@ from iam.models.filling import FillingModule
 CHANNELS = {"res2": 64, "res3": 128, "res4": 256}
 CASES = [
     {"size": 128, "images": 16, "peaks": 4, "channels": c, "recompute": r, "channels_last": cl, "steps": 5}
-    for c in (8, 16, 32) for r in (True, False) for cl in ((True, False) if c == 8 else (True,))
-] + [{"size": 448, "images": 1, "peaks": 4, "channels": 32, "recompute": r, "channels_last": True, "steps": 1}
-     for r in (True, False)]
+    for c in (8, 16, 32)
+    for r in (True, False)
+    for cl in ((True, False) if c == 8 else (True,))
+] + [
+    {"size": 448, "images": 1, "peaks": 4, "channels": 32, "recompute": r, "channels_last": True, "steps": 1}
+    for r in (True, False)
+]
 
 
 def run_case(case: dict, device: torch.device) -> dict:
@@ -46,8 +50,11 @@ def run_case(case: dict, device: torch.device) -> dict:
     s, b, p = case["size"], case["images"], case["peaks"]
     model = FillingModule(CHANNELS, case["channels"], 3, 64, case["recompute"], case["channels_last"]).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    feats = {"res2": torch.randn(b, 64, s // 4, s // 4), "res3": torch.randn(b, 128, s // 8, s // 8),
-             "res4": torch.randn(b, 256, s // 8, s // 8)}
+    feats = {
+        "res2": torch.randn(b, 64, s // 4, s // 4),
+        "res3": torch.randn(b, 128, s // 8, s // 8),
+        "res4": torch.randn(b, 256, s // 8, s // 8),
+    }
     feats = {k: v.to(device) for k, v in feats.items()}
     prms = torch.rand(b * p, 1, s, s, device=device)
     target = (torch.rand(b * p, 1, s, s, device=device) > 0.5).float()
@@ -60,7 +67,7 @@ def run_case(case: dict, device: torch.device) -> dict:
         before = _memory(device) if index == 0 else None  # measured on the untimed warm-up step
         loss = F.binary_cross_entropy_with_logits(model(prms, feats, owner), target)
         if before is not None:
-            held = (_memory(device) - before) / 2 ** 20
+            held = (_memory(device) - before) / 2**20
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -68,10 +75,20 @@ def run_case(case: dict, device: torch.device) -> dict:
             torch.cuda.synchronize(device)
         times.append(time.perf_counter() - tic)
     step = sum(times[1:]) / case["steps"]  # the first step warms up
-    peak = (torch.cuda.max_memory_allocated(device) if device.type == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    return {**case, "s_per_step": step, "images_per_s": b / step, "ms_per_prm": 1000 * step / (b * p),
-            "peak_memory_mib": peak / 2 ** 20, "forward_held_mib": held, "filling_steps": s // 4}
+    peak = (
+        torch.cuda.max_memory_allocated(device)
+        if device.type == "cuda"
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    )
+    return {
+        **case,
+        "s_per_step": step,
+        "images_per_s": b / step,
+        "ms_per_prm": 1000 * step / (b * p),
+        "peak_memory_mib": peak / 2**20,
+        "forward_held_mib": held,
+        "filling_steps": s // 4,
+    }
 
 
 def _memory(device: torch.device) -> int:
@@ -90,13 +107,22 @@ def main() -> None:
         return
     results = []
     for case in CASES:
-        out = subprocess.run([sys.executable, __file__, "--device", args.device, "--case", json.dumps(case)],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--device", args.device, "--case", json.dumps(case)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
         print(results[-1], flush=True)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
-    report = {"benchmark": "filler training step", "device": name, "torch_threads": torch.get_num_threads(),
-              "date": datetime.date.today().isoformat(), "results": results}
+    report = {
+        "benchmark": "filler training step",
+        "device": name,
+        "torch_threads": torch.get_num_threads(),
+        "date": datetime.date.today().isoformat(),
+        "results": results,
+    }
     suffix = "cuda" if device.type == "cuda" else f"cpu-{torch.get_num_threads()}thread"
     out_path = Path(__file__).parent / "results" / f"filler-{suffix}.json"
     out_path.parent.mkdir(exist_ok=True)

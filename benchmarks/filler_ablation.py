@@ -63,20 +63,37 @@ def main() -> None:
     out = args.work / args.name
     tic = time.perf_counter()
     model = train(backbone, samples, cfg, device, out)
-    row = {"name": args.name, "overrides": args.overrides, "train_s": round(time.perf_counter() - tic, 1),
-           "machine": cpu_model(), "date": datetime.date.today().isoformat()}
+    row = {
+        "name": args.name,
+        "overrides": args.overrides,
+        "train_s": round(time.perf_counter() - tic, 1),
+        "machine": cpu_model(),
+        "date": datetime.date.today().isoformat(),
+    }
     features = load_feature_backbone(out / "model.pt", args.run / "backbone" / "model.pt", device)
     ids, read_gt = read_split(voc, "val"), instance_reader("voc", str(voc), None, classes)
     row.update(filler_quality(ids[:50], lambda i: read_image(voc, i), read_gt, features, model, size, device))
     crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
     for threshold, mode in thresholds:
         params = InferenceParams(threshold, config["inference"]["nms_iou"], crf, mode)
-        infer_split(features, model, size, args.run / "prm" / "val.h5", voc, ids, out / "val.h5",
-                    out / "val.nocrf.h5", classes, params, device)
+        infer_split(
+            features,
+            model,
+            size,
+            args.run / "prm" / "val.h5",
+            voc,
+            ids,
+            out / "val.h5",
+            out / "val.nocrf.h5",
+            classes,
+            params,
+            device,
+        )
         for tag, name in (("crf", "val.h5"), ("nocrf", "val.nocrf.h5")):
             m = evaluate_instances(out / name, ids, read_gt, classes, [0.25, 0.5, 0.75])
             row[f"{mode}{threshold}_{tag}"] = [round(100 * m["map"][t], 2) for t in ("0.25", "0.5", "0.75")] + [
-                round(100 * m["abo"], 1)]
+                round(100 * m["abo"], 1)
+            ]
     print(json.dumps(row))
     with args.out.open("a") as fh:
         fh.write(json.dumps(row) + "\n")

@@ -44,11 +44,16 @@ def child(args: argparse.Namespace) -> None:
     backbone = load_backbone(out / "backbone" / "model.pt", device)
     size = config["backbone"]["input_size"]
     source = config["proposals"]["source"]
-    where = SampleSource(voc_root, out / "prm" / f"{config['dataset']['train_split']}.h5",
-                         out / "pseudo_gt" / source / f"k{args.k}.h5", size)
-    ids = read_split(voc_root, config["dataset"]["train_split"])[:args.n]
-    cfg = FillerConfig(**{**config["filler"], "epochs": 1, "memory_mb": 0 if args.mode == "streamed" else 10**9},
-                       seed=config["seed"])
+    where = SampleSource(
+        voc_root,
+        out / "prm" / f"{config['dataset']['train_split']}.h5",
+        out / "pseudo_gt" / source / f"k{args.k}.h5",
+        size,
+    )
+    ids = read_split(voc_root, config["dataset"]["train_split"])[: args.n]
+    cfg = FillerConfig(
+        **{**config["filler"], "epochs": 1, "memory_mb": 0 if args.mode == "streamed" else 10**9}, seed=config["seed"]
+    )
     per_image = feature_bytes(backbone, size, device)
     estimate = sample_megabytes(index_samples(where, ids, args.k, source), size, per_image)
     tic = time.perf_counter()
@@ -56,9 +61,18 @@ def child(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         train(backbone, samples, cfg, device, tmp)
     seconds = time.perf_counter() - tic
-    print(json.dumps({"mode": args.mode, "images": len(samples), "estimate_mb": round(estimate, 1),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "seconds": round(seconds, 2), "images_per_s": round(len(samples) / seconds, 2)}))
+    print(
+        json.dumps(
+            {
+                "mode": args.mode,
+                "images": len(samples),
+                "estimate_mb": round(estimate, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "seconds": round(seconds, 2),
+                "images_per_s": round(len(samples) / seconds, 2),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -74,16 +88,33 @@ def main() -> None:
     rows = []
     for n in args.images:
         for mode in ("memory", "streamed"):
-            cmd = [sys.executable, __file__, "--configfile", args.configfile, "--k", str(args.k), "--child", mode,
-                   "--n", str(n)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--configfile",
+                args.configfile,
+                "--k",
+                str(args.k),
+                "--child",
+                mode,
+                "--n",
+                str(n),
+            ]
             row = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
             print(row)
             rows.append(row)
-    write_json(RESULTS / "filler_memory-cpu.json", {
-        "benchmark": "filler training memory, one epoch per process", "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, torch {torch.__version__}",
-        "threads": torch.get_num_threads(), "configfile": args.configfile, "k": args.k, "rows": rows,
-    })
+    write_json(
+        RESULTS / "filler_memory-cpu.json",
+        {
+            "benchmark": "filler training memory, one epoch per process",
+            "date": datetime.date.today().isoformat(),
+            "machine": f"{platform.node()} {platform.processor() or platform.machine()}, torch {torch.__version__}",
+            "threads": torch.get_num_threads(),
+            "configfile": args.configfile,
+            "k": args.k,
+            "rows": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -46,18 +46,26 @@ def main() -> None:
     for name, statement in STATEMENTS.items():
         figures[name] = statistics.median(child_cpu_seconds(statement) for _ in range(args.repeats))
         print(f"{name:28s} {figures[name]:.2f} CPU-s")
-    write_json(RESULTS, {
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, Python {platform.python_version()}",
-        "repeats": args.repeats, "median_cpu_seconds": figures,
-        "loads_torchvision": _loads_torchvision(),
-    })
+    write_json(
+        RESULTS,
+        {
+            "date": datetime.date.today().isoformat(),
+            "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
+            f"Python {platform.python_version()}",
+            "repeats": args.repeats,
+            "median_cpu_seconds": figures,
+            "loads_torchvision": _loads_torchvision(),
+        },
+    )
 
 
 def _loads_torchvision() -> bool:
     """Whether the torch jobs' modules import torchvision."""
     probe = f"import sys; {STATEMENTS['iam torch modules']}; print('torchvision' in sys.modules)"
-    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "True"
+    return (
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+        == "True"
+    )
 
 
 if __name__ == "__main__":

@@ -50,8 +50,15 @@ def time_image(size: int, channels: int, peaks: int, repeats: int, device: torch
         forward.append(mid - tic)
         crf.append(end - mid)
         two_label.append(synced_clock(device) - end)
-    return {"size": size, "filler_channels": channels, "peaks": peaks, "filling_steps": size // 4,
-            "forward_ms": _ms(forward), "crf_ms": _ms(crf), "crf_two_label_ms": _ms(two_label)}
+    return {
+        "size": size,
+        "filler_channels": channels,
+        "peaks": peaks,
+        "filling_steps": size // 4,
+        "forward_ms": _ms(forward),
+        "crf_ms": _ms(crf),
+        "crf_two_label_ms": _ms(two_label),
+    }
 
 
 def _ms(seconds: list[float]) -> float:
@@ -72,8 +79,13 @@ def main() -> None:
         results.append(time_image(size, channels, 4, args.repeats, device))
         print(results[-1], flush=True)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
-    report = {"benchmark": "IAM inference per image (4 PRMs; CRF: filter 7, 5 iterations)", "device": name,
-              "torch_threads": torch.get_num_threads(), "date": datetime.date.today().isoformat(), "results": results}
+    report = {
+        "benchmark": "IAM inference per image (4 PRMs; CRF: filter 7, 5 iterations)",
+        "device": name,
+        "torch_threads": torch.get_num_threads(),
+        "date": datetime.date.today().isoformat(),
+        "results": results,
+    }
     out = Path(__file__).parent / "results" / f"inference-{device.type}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")

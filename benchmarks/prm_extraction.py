@@ -75,8 +75,12 @@ def extraction(voc: Path, model: PeakBackbone, ids: list[str], size: int, peak_r
         labels = read_image_labels(voc, image_id, CLASSES) if peak_rule.use_labels else None
         peaks += len(image_prm(net, read_image(voc, image_id), labels, size, peak_rule, batched).peaks)
     cpu, wall = time.process_time() - start, time.perf_counter() - wall
-    return {"images_per_cpu_s": len(ids) / cpu, "cpu_s_per_image": cpu / len(ids),
-            "wall_s_per_image": wall / len(ids), "peaks_per_image": peaks / len(ids)}
+    return {
+        "images_per_cpu_s": len(ids) / cpu,
+        "cpu_s_per_image": cpu / len(ids),
+        "wall_s_per_image": wall / len(ids),
+        "peaks_per_image": peaks / len(ids),
+    }
 
 
 def main() -> None:
@@ -90,17 +94,34 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     config = validate_config(yaml.safe_load(args.configfile.read_text()))
     cfg = BackboneConfig(**{**config["backbone"], "epochs": args.epochs})
-    params = {"image_size": cfg.input_size, "n_train": args.n_train, "n_val": 40, "n_loc_test": 1,
-              "n_saliency_test": 1, "min_instances": 1, "max_instances": 5, "jpeg_quality": 92}
+    params = {
+        "image_size": cfg.input_size,
+        "n_train": args.n_train,
+        "n_val": 40,
+        "n_loc_test": 1,
+        "n_saliency_test": 1,
+        "min_instances": 1,
+        "max_instances": 5,
+        "jpeg_quality": 92,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         generate_benchmark(tmp, CLASSES, params, seed=0)
         voc = Path(tmp) / "VOC2012"
-        levers = {variant: step_ms_per_image(voc, cfg, batches, variant)
-                  for variant, batches in (("contiguous", 3), ("channels_last", 3), ("bf16_autocast", 1))}
+        levers = {
+            variant: step_ms_per_image(voc, cfg, batches, variant)
+            for variant, batches in (("contiguous", 3), ("channels_last", 3), ("bf16_autocast", 1))
+        }
         seed_everything(0)
         start = time.process_time()
-        rows = train_backbone(voc, read_split(voc, "train"), read_split(voc, "val"), CLASSES, cfg,
-                              torch.device("cpu"), Path(tmp) / "backbone")
+        rows = train_backbone(
+            voc,
+            read_split(voc, "train"),
+            read_split(voc, "val"),
+            CLASSES,
+            cfg,
+            torch.device("cpu"),
+            Path(tmp) / "backbone",
+        )
         train_s = time.process_time() - start
         model = load_backbone(Path(tmp) / "backbone" / "model.pt")
         ids = read_split(voc, "train")[: args.n_images]
@@ -112,8 +133,9 @@ def main() -> None:
                 "looped": extraction(voc, model, ids, cfg.input_size, peak_rule, batched=False),
             }
     report = {
-        "date": datetime.date.today().isoformat(), "machine": f"{platform.node()} {platform.processor()} "
-        f"{platform.machine()}, torch {torch.__version__}", "threads": args.threads,
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.node()} {platform.processor()} {platform.machine()}, torch {torch.__version__}",
+        "threads": args.threads,
         "backbone": dataclasses.asdict(cfg),
         "train_step_ms_per_image": levers["contiguous"],
         "train_step_ms_per_image_by_variant": levers,

@@ -47,12 +47,25 @@ def child(configfile: str, n: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "prm.h5"
         tic = time.perf_counter()
-        extract_split(backbone, voc_root, ids, config["dataset"]["classes"], config["backbone"]["input_size"],
-                      peak_rule, path, dtype=getattr(torch, prm["dtype"]))
+        extract_split(
+            backbone,
+            voc_root,
+            ids,
+            config["dataset"]["classes"],
+            config["backbone"]["input_size"],
+            peak_rule,
+            path,
+            dtype=getattr(torch, prm["dtype"]),
+        )
         seconds = time.perf_counter() - tic
         size_mb = path.stat().st_size / 2**20
-    return {"images": len(ids), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "seconds": round(seconds, 2), "images_per_s": round(len(ids) / seconds, 2), "artifact_mb": round(size_mb, 2)}
+    return {
+        "images": len(ids),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "seconds": round(seconds, 2),
+        "images_per_s": round(len(ids) / seconds, 2),
+        "artifact_mb": round(size_mb, 2),
+    }
 
 
 def main() -> None:
@@ -69,11 +82,18 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--configfile", args.configfile, "--child", str(n)]
         rows.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1]))
         print(rows[-1], flush=True)
-    write_json(RESULTS / "prm_memory-cpu.json", {
-        "benchmark": "PRM extraction of the first n training images, one process each",
-        "date": datetime.date.today().isoformat(), "device": cpu_model(), "torch": torch.__version__,
-        "threads": torch.get_num_threads(), "configfile": args.configfile, "rows": rows,
-    })
+    write_json(
+        RESULTS / "prm_memory-cpu.json",
+        {
+            "benchmark": "PRM extraction of the first n training images, one process each",
+            "date": datetime.date.today().isoformat(),
+            "device": cpu_model(),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "configfile": args.configfile,
+            "rows": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ def _h5_bytes(write) -> int:
 
 def storage(props_list) -> dict[str, float]:
     """Bytes per image and decode seconds per image of the two layouts."""
+
     def write_csr(f):
         for i, p in enumerate(props_list):
             write_proposals(f, str(i), p)
@@ -100,8 +101,9 @@ def storage(props_list) -> dict[str, float]:
     }
 
 
-def voc_scale_pseudo_gt(rng: np.random.Generator, size: int = 448, n_props: int = 500, n_peaks: int = 5,
-                        repeats: int = 3) -> dict:
+def voc_scale_pseudo_gt(
+    rng: np.random.Generator, size: int = 448, n_props: int = 500, n_peaks: int = 5, repeats: int = 3
+) -> dict:
     """Pseudo-GT matching of one image at VOC scale: ``n_peaks`` PRMs x ``n_props`` proposals of
     size x size (random ellipses), all scores as one matrix product; seconds per image."""
     masks = np.zeros((n_props, size, size), np.uint8)
@@ -112,8 +114,10 @@ def voc_scale_pseudo_gt(rng: np.random.Generator, size: int = 448, n_props: int 
     prms = rng.random((n_peaks, size, size), dtype=np.float32) ** 8
     peaks = np.zeros((n_peaks, 3), np.int64)
     crm = rng.random((1, size // 8, size // 8)).astype(np.float32)
-    seconds = [_timed(lambda: image_pseudo_gt(peaks, prms, crm, masks.astype(bool), 5, 1.0, 1.0, 3, 0.2))
-               for _ in range(repeats)]
+    seconds = [
+        _timed(lambda: image_pseudo_gt(peaks, prms, crm, masks.astype(bool), 5, 1.0, 1.0, 3, 0.2))
+        for _ in range(repeats)
+    ]
     return {"size": size, "proposals": n_props, "peaks": n_peaks, "s_per_image": float(np.median(seconds))}
 
 
@@ -132,15 +136,20 @@ def main(n_images: int = 40) -> dict:
     prms = [_fake_prms(gt, rng) for _, gt in scenes]
     peaks = [np.array([[0, *np.argwhere(p == p.max())[0]] for p in prm]) for prm in prms]
     crm = np.ones((1, 16, 16), np.float32)
-    pgt_s = _timed(lambda: [image_pseudo_gt(pk, pr, crm, m, 5, 1.0, 1.0, 3, 0.2) for pk, pr, m in zip(peaks, prms, masks)])
+    pgt_s = _timed(
+        lambda: [image_pseudo_gt(pk, pr, crm, m, 5, 1.0, 1.0, 3, 0.2) for pk, pr, m in zip(peaks, prms, masks)]
+    )
     pgts = [image_pseudo_gt(pk, pr, crm, m, 5, 1.0, 1.0, 3, 0.2) for pk, pr, m in zip(peaks, prms, masks)]
     with_candidate = np.concatenate([(p.candidates >= 0).any(1) for p in pgts])
-    ret_s = _timed(lambda: [retrieve(pk, np.ones(len(pk)), pr, crm, m, 1.0, 0.5, 3, 0.5)
-                            for pk, pr, m in zip(peaks, prms, masks)])
+    ret_s = _timed(
+        lambda: [retrieve(pk, np.ones(len(pk)), pr, crm, m, 1.0, 0.5, 3, 0.5) for pk, pr, m in zip(peaks, prms, masks)]
+    )
     result = {
         "machine": f"{platform.node()} {platform.processor() or platform.machine()}, 1 thread",
         "date": datetime.date.today().isoformat(),
-        "images": n_images, "image_size": 128, "max_per_image": limit,
+        "images": n_images,
+        "image_size": 128,
+        "max_per_image": limit,
         "generator_s_per_image": float(np.mean(list(timing.values()))),
         "generator_recall": recall_metrics(ious),
         "ingest_images_per_s": n_images / ingest_s,

@@ -43,8 +43,10 @@ def headline(results: Path) -> dict[str, dict[str, float]]:
     for path in sorted((results / "metrics").glob("*.json")):
         metrics = json.loads(path.read_text())
         if isinstance(metrics, dict) and "map" in metrics:
-            out[path.stem] = {**{f"map@{t}": round(100 * v, 2) for t, v in metrics["map"].items()},
-                              "abo": round(metrics["abo"], 3)}
+            out[path.stem] = {
+                **{f"map@{t}": round(100 * v, 2) for t, v in metrics["map"].items()},
+                "abo": round(metrics["abo"], 3),
+            }
     return out
 
 
@@ -56,9 +58,14 @@ def backbone_val_map(results: Path) -> float | None:
 
 def workload(config: dict) -> dict:
     """The config values that set the run's cost."""
-    return {"synthetic": config["synthetic"], "backbone": config["backbone"], "prm": config["prm"],
-            "filler": {k: config["filler"][k] for k in ("epochs", "channels", "recompute")},
-            "pseudo_gt_k": config["pseudo_gt"]["k"], "shards": config["shards"]["count"]}
+    return {
+        "synthetic": config["synthetic"],
+        "backbone": config["backbone"],
+        "prm": config["prm"],
+        "filler": {k: config["filler"][k] for k in ("epochs", "channels", "recompute")},
+        "pseudo_gt_k": config["pseudo_gt"]["k"],
+        "shards": config["shards"]["count"],
+    }
 
 
 def main() -> None:
@@ -72,15 +79,28 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     rules = rule_seconds(args.results)
-    commit = args.commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                           text=True, cwd=Path(__file__).parent).stdout.strip()
-    report = {"date": datetime.date.today().isoformat(), "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-              "commit": commit,
-              "results": str(args.results), "wall_s": args.wall, "noop_rerun_s": args.noop, "load": args.load,
-              "jobs": sum(r["jobs"] for r in rules.values()),
-              "sum_job_s": sum(r["s"] for r in rules.values()), "sum_job_cpu_s": sum(r["cpu_s"] for r in rules.values()),
-              "workload": workload(yaml.safe_load(args.config.read_text())), "headline": headline(args.results),
-              "backbone_val_map": backbone_val_map(args.results), "rules": rules}
+    commit = (
+        args.commit
+        or subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+        ).stdout.strip()
+    )
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "commit": commit,
+        "results": str(args.results),
+        "wall_s": args.wall,
+        "noop_rerun_s": args.noop,
+        "load": args.load,
+        "jobs": sum(r["jobs"] for r in rules.values()),
+        "sum_job_s": sum(r["s"] for r in rules.values()),
+        "sum_job_cpu_s": sum(r["cpu_s"] for r in rules.values()),
+        "workload": workload(yaml.safe_load(args.config.read_text())),
+        "headline": headline(args.results),
+        "backbone_val_map": backbone_val_map(args.results),
+        "rules": rules,
+    }
     write_json(args.out, report)
     print(report)
 

@@ -47,11 +47,17 @@ CONFIG_NAME = "shards-benchmark.yaml"
 def cpu_model() -> str:
     """The CPU's model name and its widest vector extensions (the convolutions' speed depends on them)."""
     cpuinfo = Path("/proc/cpuinfo")
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-             if line.startswith("model name")] if cpuinfo.exists() else []
+    names = (
+        [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        if cpuinfo.exists()
+        else []
+    )
     flags = cpu_flags()
-    vector = [name for flag, name in (("avx2", "AVX2"), ("avx512f", "AVX-512"), ("avx512_bf16", "AVX512-BF16"))
-              if flag in flags]
+    vector = [
+        name
+        for flag, name in (("avx2", "AVX2"), ("avx512f", "AVX-512"), ("avx512_bf16", "AVX512-BF16"))
+        if flag in flags
+    ]
     name = names[0] if names else platform.processor() or platform.machine()
     return f"{name} ({', '.join(vector)})" if vector else name
 
@@ -79,14 +85,21 @@ def snakemake(workdir: Path, cores: int, *args: str) -> dict:
     """Run snakemake in `workdir`; its wall time, load averages and per-rule sums of the tsv files it wrote."""
     load_before, start = os.getloadavg(), time.time()
     result = subprocess.run(
-        [str(SNAKEMAKE), "--cores", str(cores), *args, "--configfile", CONFIG_NAME], cwd=workdir,
-        capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+        [str(SNAKEMAKE), "--cores", str(cores), *args, "--configfile", CONFIG_NAME],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
     )
     wall = time.time() - start
     if result.returncode != 0:
         sys.exit(f"snakemake failed in {workdir}:\n{result.stderr[-4000:]}")
-    return {"wall_s": round(wall, 1), "load_before": [round(x, 2) for x in load_before],
-            "load_after": [round(x, 2) for x in os.getloadavg()], "rules": rule_seconds(workdir, since=start)}
+    return {
+        "wall_s": round(wall, 1),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "rules": rule_seconds(workdir, since=start),
+    }
 
 
 def rule_seconds(workdir: Path, since: float) -> dict[str, dict[str, float]]:
@@ -115,8 +128,12 @@ def run_counts(config: dict, counts: list[int], cores: int, reuse_upstream: bool
             workdir = Path(shutil.copytree(base, tmp / f"shards{count}", symlinks=True))
             set_shard_count(workdir, config, count)
             part = snakemake(workdir, cores)
-            run = {"shards": count, "wall_s": round(report["upstream"]["wall_s"] + part["wall_s"], 1),
-                   "part_wall_s": part["wall_s"], **{k: v for k, v in part.items() if k != "wall_s"}}
+            run = {
+                "shards": count,
+                "wall_s": round(report["upstream"]["wall_s"] + part["wall_s"], 1),
+                "part_wall_s": part["wall_s"],
+                **{k: v for k, v in part.items() if k != "wall_s"},
+            }
         else:
             run = {"shards": count, **snakemake(copy_workflow(tmp / f"shards{count}", config, count), cores)}
         report["runs"].append(run)
@@ -132,8 +149,10 @@ def print_table(report: dict) -> None:
     print(f"{'wall s':<24}" + "".join(f"{run['wall_s']:>16}" for run in runs))
     if "upstream" in report:
         print(f"{'  of which upstream s':<24}" + f"{report['upstream']['wall_s']:>16}" * len(runs))
-        print("  upstream rules: " + ", ".join(f"{rule} {t['s']} s ({t['jobs']})"
-                                                for rule, t in report["upstream"]["rules"].items()))
+        print(
+            "  upstream rules: "
+            + ", ".join(f"{rule} {t['s']} s ({t['jobs']})" for rule, t in report["upstream"]["rules"].items())
+        )
     print(f"{'rule: s (jobs)':<24}")
     for rule in rules:
         cells = [run["rules"].get(rule) for run in runs]

@@ -78,13 +78,16 @@ def top_classes(image: np.ndarray, backbone: torch.nn.Module, n: int, device: to
     return labels
 
 
-def time_image(image: np.ndarray, models: dict, cfg: dict, device: torch.device, n_classes: int | None) -> dict[str, float]:
+def time_image(
+    image: np.ndarray, models: dict, cfg: dict, device: torch.device, n_classes: int | None
+) -> dict[str, float]:
     """Seconds of every stage of both methods on one image (``n_classes``: peaks of the top classes
     instead of the classes above ``prm.class_threshold``)."""
     clock, size = Clock(device), image.shape[0]
     labels = None if n_classes is None else top_classes(image, models["backbone"], n_classes, device)
-    peak_rule = PeakRule(labels is not None, cfg["prm"]["class_threshold"], cfg["prm"]["peak_threshold"],
-                         cfg["prm"]["max_peaks"])
+    peak_rule = PeakRule(
+        labels is not None, cfg["prm"]["class_threshold"], cfg["prm"]["peak_threshold"], cfg["prm"]["max_peaks"]
+    )
     prm = clock("prm", lambda: image_prm(models["prm_net"], image, labels, size, peak_rule))
     params = InferenceParams.from_config(cfg["inference"], cfg["crf"])
     classes = prm.peaks[:, 0].astype(np.int64)
@@ -97,16 +100,31 @@ def time_image(image: np.ndarray, models: dict, cfg: dict, device: torch.device,
     props = Clock(torch.device("cpu"))
     proposals = props("proposals", lambda: generate(image, gen_cfg, cfg["proposals"]["max_per_image"]))
     r = cfg["retrieval"]
-    props("retrieval", lambda: retrieve(prm.peaks, prm.peak_scores, prm.prm, prm.crm, proposals.masks(),
-                                        r["alpha"], r["beta"], r["contour_width"], r["nms_iou"]))
+    props(
+        "retrieval",
+        lambda: retrieve(
+            prm.peaks,
+            prm.peak_scores,
+            prm.prm,
+            prm.crm,
+            proposals.masks(),
+            r["alpha"],
+            r["beta"],
+            r["contour_width"],
+            r["nms_iou"],
+        ),
+    )
     return {"peaks": float(len(prm.peaks)), **clock.times, **props.times}
 
 
 def conv_macs(model: torch.nn.Module, size: int, device: torch.device) -> int:
     """Multiply-accumulates of the convolutions of one forward pass of ``model`` at size x size."""
     macs: list[int] = []
-    hooks = [m.register_forward_hook(lambda m, _, out: macs.append(out.numel() * m.weight[0].numel()))
-             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    hooks = [
+        m.register_forward_hook(lambda m, _, out: macs.append(out.numel() * m.weight[0].numel()))
+        for m in model.modules()
+        if isinstance(m, torch.nn.Conv2d)
+    ]
     with torch.no_grad():
         model(torch.zeros(1, 3, size, size, device=device))
     for hook in hooks:
@@ -120,29 +138,45 @@ def prm_compute(rows: list[dict[str, float]], macs: int) -> dict[str, float]:
     of the stage's seconds against the peak count (seconds per peak, seconds at zero peaks)."""
     peaks, seconds = np.array([r["peaks"] for r in rows]), np.array([r["prm"] for r in rows])
     per_peak, at_zero = np.polyfit(peaks, seconds, 1) if len(set(peaks)) > 1 else (float("nan"), float("nan"))
-    return {"gmac_per_pass": macs / 1e9, "passes_per_image": float(np.mean(2 + peaks)),
-            "gmac_per_s": float(np.mean((2 + peaks) * macs / seconds) / 1e9),
-            "fit_s_per_peak": float(per_peak), "fit_s_at_zero_peaks": float(at_zero)}
+    return {
+        "gmac_per_pass": macs / 1e9,
+        "passes_per_image": float(np.mean(2 + peaks)),
+        "gmac_per_s": float(np.mean((2 + peaks) * macs / seconds) / 1e9),
+        "fit_s_per_peak": float(per_peak),
+        "fit_s_at_zero_peaks": float(at_zero),
+    }
 
 
 def summarise(rows: list[dict[str, float]], macs: int) -> dict[str, Any]:
     """Median / p90 per stage and of each method's total; the Table 2 ratios; the PRM stage's compute."""
+
     def col(name: str) -> np.ndarray:
         return np.array([r.get(name, 0.0) for r in rows])
 
     iam = sum(col(s) for s in IAM_STAGES)
     prm = sum(col(s) for s in PRM_STAGES)
     prm_no_proposals = prm - col("proposals")
-    stats = {name: {"median_s": float(np.median(v)), "p90_s": float(np.percentile(v, 90)), "mean_s": float(v.mean())}
-             for name, v in {**{s: col(s) for s in (*IAM_STAGES, "proposals", "retrieval")},
-                             "iam_total": iam, "prm_retrieval_total": prm,
-                             "prm_retrieval_total_without_proposals": prm_no_proposals}.items()}
-    return {"images": len(rows), "peaks_per_image": float(col("peaks").mean()), "stages": stats,
-            "prm_compute": prm_compute(rows, macs),
-            "ratio_with_proposals": float(np.median(prm) / np.median(iam)),
-            "ratio_without_proposal_generation": float(np.median(prm_no_proposals) / np.median(iam)),
-            "ratio_after_prms": float(np.median(col("proposals") + col("retrieval"))
-                                      / max(np.median(col("fill") + col("crf") + col("masks")), 1e-9))}
+    stats = {
+        name: {"median_s": float(np.median(v)), "p90_s": float(np.percentile(v, 90)), "mean_s": float(v.mean())}
+        for name, v in {
+            **{s: col(s) for s in (*IAM_STAGES, "proposals", "retrieval")},
+            "iam_total": iam,
+            "prm_retrieval_total": prm,
+            "prm_retrieval_total_without_proposals": prm_no_proposals,
+        }.items()
+    }
+    return {
+        "images": len(rows),
+        "peaks_per_image": float(col("peaks").mean()),
+        "stages": stats,
+        "prm_compute": prm_compute(rows, macs),
+        "ratio_with_proposals": float(np.median(prm) / np.median(iam)),
+        "ratio_without_proposal_generation": float(np.median(prm_no_proposals) / np.median(iam)),
+        "ratio_after_prms": float(
+            np.median(col("proposals") + col("retrieval"))
+            / max(np.median(col("fill") + col("crf") + col("masks")), 1e-9)
+        ),
+    }
 
 
 def load_models(results: Path, cfg: dict, device: torch.device) -> dict:
@@ -160,12 +194,17 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--size", type=int, help="resize images to size x size (default: the run's input size)")
     parser.add_argument("--images", type=int, default=40)
-    parser.add_argument("--top-classes", type=int, help="take the peaks of the n best classes of each image "
-                        "(a model trained at another size may score no class above the threshold)")
+    parser.add_argument(
+        "--top-classes",
+        type=int,
+        help="take the peaks of the n best classes of each image "
+        "(a model trained at another size may score no class above the threshold)",
+    )
     parser.add_argument("--out", type=Path, help="result file (default: results/table2-<device>-<size>.json)")
     parser.add_argument("--prm-dtype", choices=["float32", "bfloat16"], help="override the config's prm.dtype")
-    parser.add_argument("--default-malloc", action="store_true",
-                        help="leave glibc's allocator settings alone (see iam.allocator)")
+    parser.add_argument(
+        "--default-malloc", action="store_true", help="leave glibc's allocator settings alone (see iam.allocator)"
+    )
     args = parser.parse_args()
     retained = not args.default_malloc and retain_freed_memory()
     limit_threads(torch.get_num_threads())
@@ -181,13 +220,18 @@ def main() -> None:
     for image_id in read_split(voc, cfg["dataset"]["val_split"])[: args.images + 1]:
         image = cv2.resize(read_image(voc, image_id), (size, size), interpolation=cv2.INTER_LINEAR)
         rows.append(time_image(image, models, cfg, device, args.top_classes))
-    report = {"date": datetime.date.today().isoformat(), "device": _device_name(device),
-              "machine": f"{platform.node()} {platform.machine()}, {torch.get_num_threads()} torch threads, "
-                         f"torch {torch.__version__}",
-              "config": args.configfile, "prm_dtype": cfg["prm"]["dtype"], "retain_freed_memory": retained,
-              "size": size,
-              "top_classes": args.top_classes,
-              **summarise(rows[1:], conv_macs(models["backbone"], size, device))}  # first image: warm-up
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "device": _device_name(device),
+        "machine": f"{platform.node()} {platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"torch {torch.__version__}",
+        "config": args.configfile,
+        "prm_dtype": cfg["prm"]["dtype"],
+        "retain_freed_memory": retained,
+        "size": size,
+        "top_classes": args.top_classes,
+        **summarise(rows[1:], conv_macs(models["backbone"], size, device)),
+    }  # first image: warm-up
     write_json(args.out or RESULTS / f"table2-{device.type}-{size}.json", report)
     print(yaml.safe_dump(report, sort_keys=False))
 

@@ -25,5 +25,8 @@ def retain_freed_memory() -> bool:
     if name is None:
         return False
     mallopt = getattr(ctypes.CDLL(name), "mallopt", None)
-    return mallopt is not None and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) \
+    return (
+        mallopt is not None
+        and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
         and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    )

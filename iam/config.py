@@ -51,8 +51,15 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 def cross_key_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(key, problem) for every rule the schema cannot express, of a config that passed the schema."""
-    return [*_non_finite(config), *_missing_paths(config), *_run_name(config), *_even_windows(config),
-            *_transfer_k(config), *_instance_range(config), *_empty_transfer_splits(config)]
+    return [
+        *_non_finite(config),
+        *_missing_paths(config),
+        *_run_name(config),
+        *_even_windows(config),
+        *_transfer_k(config),
+        *_instance_range(config),
+        *_empty_transfer_splits(config),
+    ]
 
 
 def _non_finite(value: Any, key: str = "") -> list[tuple[str, str]]:
@@ -79,8 +86,11 @@ def _required_paths(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _missing_paths(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(f"dataset.{key}", f"required when {why}")
-            for key, why in _required_paths(config).items() if not config["dataset"][key]]
+    return [
+        (f"dataset.{key}", f"required when {why}")
+        for key, why in _required_paths(config).items()
+        if not config["dataset"][key]
+    ]
 
 
 def _run_name(config: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -90,8 +100,11 @@ def _run_name(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _even_windows(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     sizes = {"crf.filter_size": config["crf"]["filter_size"], "filler.radius": config["filler"]["radius"]}
-    return [(key, f"{size} is even; the window needs a centre pixel (use an odd value)")
-            for key, size in sizes.items() if size % 2 == 0]
+    return [
+        (key, f"{size} is even; the window needs a centre pixel (use an odd value)")
+        for key, size in sizes.items()
+        if size % 2 == 0
+    ]
 
 
 def _transfer_k(config: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -108,8 +121,11 @@ def _instance_range(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _empty_transfer_splits(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     data = config["dataset"]
     splits = data["transfer_splits"] if data["kind"] == "synthetic" else []
-    return [(f"synthetic.n_{split}", f"is 0, but dataset.transfer_splits includes {split}")
-            for split in splits if config["synthetic"][f"n_{split}"] == 0]
+    return [
+        (f"synthetic.n_{split}", f"is 0, but dataset.transfer_splits includes {split}")
+        for split in splits
+        if config["synthetic"][f"n_{split}"] == 0
+    ]
 
 
 def check_data_tree(config: Mapping[str, Any]) -> None:
@@ -136,8 +152,10 @@ def _check_files(key: str, folder: Path, suffix: str, ids: list[str], split: str
     present = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
     missing = [folder / f"{image_id}{suffix}" for image_id in ids if f"{image_id}{suffix}" not in present]
     if missing:
-        raise InputError(f"config key 'dataset.{key}'",
-                         f"{len(missing)} of the {len(ids)} images of split {split!r} have no file, e.g. {missing[0]}")
+        raise InputError(
+            f"config key 'dataset.{key}'",
+            f"{len(missing)} of the {len(ids)} images of split {split!r} have no file, e.g. {missing[0]}",
+        )
 
 
 def markdown_table(schema_path: str | Path = SCHEMA_PATH) -> str:
@@ -156,4 +174,3 @@ def markdown_table(schema_path: str | Path = SCHEMA_PATH) -> str:
 
     walk(load_schema(schema_path), "")
     return "\n".join(rows)
-

@@ -39,8 +39,10 @@ from iam.crf.convcrf import CRFParams, refine_foreground
 from iam.data.transforms import resize_stack, scale_to_max, to_tensor
 from iam.data.voc import read_image
 from iam.io.h5 import open_artifact, write_artifact
-from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
-from iam.io.prm import KIND as PRM, read_prm
+from iam.io.instances import KIND as INSTANCES
+from iam.io.instances import InstanceSet, set_classes, write_instances
+from iam.io.prm import KIND as PRM
+from iam.io.prm import read_prm
 from iam.masks import mask_nms
 from iam.models.filling import FillingModule
 
@@ -83,7 +85,11 @@ def synced_clock(device: torch.device) -> float:
 
 @torch.no_grad()
 def predict_iams(
-    image: np.ndarray, prms: np.ndarray, backbone: nn.Module, filler: FillingModule, input_size: int,
+    image: np.ndarray,
+    prms: np.ndarray,
+    backbone: nn.Module,
+    filler: FillingModule,
+    input_size: int,
     device: torch.device,
 ) -> np.ndarray:
     """(n, H, W) IAMs in [0, 1] at the image's size from its (n, H, W) PRMs (one backbone forward)."""
@@ -93,7 +99,10 @@ def predict_iams(
 
 @torch.no_grad()
 def fill_iams(
-    prms: np.ndarray, features: dict[str, torch.Tensor], filler: FillingModule, input_size: int,
+    prms: np.ndarray,
+    features: dict[str, torch.Tensor],
+    filler: FillingModule,
+    input_size: int,
     image_size: tuple[int, int],
 ) -> np.ndarray:
     """(n, H, W) IAMs in [0, 1] at ``image_size`` from (n, H, W) PRMs and the image's backbone
@@ -107,7 +116,11 @@ def fill_iams(
 
 @torch.no_grad()
 def image_filling_weights(
-    image: np.ndarray, backbone: nn.Module, filler: FillingModule, input_size: int, device: torch.device,
+    image: np.ndarray,
+    backbone: nn.Module,
+    filler: FillingModule,
+    input_size: int,
+    device: torch.device,
 ) -> np.ndarray:
     """W of one image: (C, r^2, N, N) with N = input_size / 4."""
     features = backbone.to(device).eval()(to_tensor(image, input_size)[None].to(device)).features
@@ -138,7 +151,11 @@ def calibrated(iams: np.ndarray, params: InferenceParams) -> np.ndarray:
 
 
 def instances(
-    probs: np.ndarray, iams: np.ndarray, classes: np.ndarray, peak_scores: np.ndarray, params: InferenceParams,
+    probs: np.ndarray,
+    iams: np.ndarray,
+    classes: np.ndarray,
+    peak_scores: np.ndarray,
+    params: InferenceParams,
 ) -> tuple[InstanceSet, np.ndarray]:
     """Threshold, score and NMS one image's per-peak probability maps: the kept instances and each
     one's index into ``probs`` (its peak)."""
@@ -153,8 +170,15 @@ def instances(
 
 
 def infer_image(
-    image: np.ndarray, peaks: np.ndarray, peak_scores: np.ndarray, prms: np.ndarray, backbone: nn.Module,
-    filler: FillingModule, input_size: int, params: InferenceParams, device: torch.device,
+    image: np.ndarray,
+    peaks: np.ndarray,
+    peak_scores: np.ndarray,
+    prms: np.ndarray,
+    backbone: nn.Module,
+    filler: FillingModule,
+    input_size: int,
+    params: InferenceParams,
+    device: torch.device,
 ) -> ImageResult:
     """IAMs and instances (with and without CRF) of one image; peaks with all-zero PRMs are dropped."""
     height, width = image.shape[:2]
@@ -180,21 +204,42 @@ def write_result(f: h5py.File, image_id: str, inst: InstanceSet, iams: np.ndarra
 
 
 def infer_split(
-    backbone: nn.Module, filler: FillingModule, input_size: int, prm_path: str | Path, voc_root: str | Path,
-    image_ids: list[str], out: str | Path, out_nocrf: str | Path, classes: list[str], params: InferenceParams,
-    device: torch.device, rule: str = "infer_iam", provenance: Mapping[str, Any] | None = None,
+    backbone: nn.Module,
+    filler: FillingModule,
+    input_size: int,
+    prm_path: str | Path,
+    voc_root: str | Path,
+    image_ids: list[str],
+    out: str | Path,
+    out_nocrf: str | Path,
+    classes: list[str],
+    params: InferenceParams,
+    device: torch.device,
+    rule: str = "infer_iam",
+    provenance: Mapping[str, Any] | None = None,
 ) -> None:
     """Write IAM instances of ``image_ids`` with CRF to ``out`` and without to ``out_nocrf``."""
     backbone, filler = backbone.to(device).eval(), filler.to(device).eval()
-    with open_artifact(prm_path, PRM) as prm_f, \
-            write_artifact(out, INSTANCES, rule, provenance) as f_crf, \
-            write_artifact(out_nocrf, INSTANCES, rule, {**(provenance or {}), "crf": None}) as f_raw:
+    with (
+        open_artifact(prm_path, PRM) as prm_f,
+        write_artifact(out, INSTANCES, rule, provenance) as f_crf,
+        write_artifact(out_nocrf, INSTANCES, rule, {**(provenance or {}), "crf": None}) as f_raw,
+    ):
         set_classes(f_crf, classes)
         set_classes(f_raw, classes)
         for image_id in image_ids:
             p = read_prm(prm_f, image_id)
-            res = infer_image(read_image(voc_root, image_id), p.peaks, p.peak_scores, p.prm,
-                              backbone, filler, input_size, params, device)
+            res = infer_image(
+                read_image(voc_root, image_id),
+                p.peaks,
+                p.peak_scores,
+                p.prm,
+                backbone,
+                filler,
+                input_size,
+                params,
+                device,
+            )
             if not len(res.iams):
                 log.warning("%s: no peaks with a non-zero PRM; no instances", image_id)
             times = {"time_fill": res.time_fill}

@@ -9,7 +9,8 @@ import numpy as np
 from iam.data.voc import read_image
 from iam.errors import InputError
 from iam.io.h5 import artifact_params, open_artifact
-from iam.io.instances import KIND as INSTANCES, read_instances, read_soft_maps
+from iam.io.instances import KIND as INSTANCES
+from iam.io.instances import read_instances, read_soft_maps
 from iam.prm.show import render_prm
 from iam.proposals.show import render_proposals
 from iam.visualise import heat, overlay_grid, write_png

@@ -55,7 +55,9 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
     if smk.log:
         handlers.append(logging.FileHandler(str(smk.log[0]), mode="w"))
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", handlers=handlers,
+        level=logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        handlers=handlers,
         force=True,
     )
     limit_threads(int(smk.threads))

@@ -63,7 +63,11 @@ def run_snakemake(
     captured as text (see :func:`snakemake_command` for the order of ``args``)."""
     return subprocess.run(
         snakemake_command(*args, configfile=configfile),
-        cwd=workdir, capture_output=True, text=True, timeout=timeout, env=single_thread_env(),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=single_thread_env(),
     )
 
 
@@ -72,8 +76,12 @@ def start_snakemake(workdir: Path, *args: str, output: Path, configfile: str = T
     ``os.killpg(proc.pid, ...)`` reaches every job it spawned), stdout and stderr going to `output`."""
     with open(output, "w") as sink:
         return subprocess.Popen(
-            snakemake_command(*args, configfile=configfile), cwd=workdir, env=single_thread_env(),
-            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+            snakemake_command(*args, configfile=configfile),
+            cwd=workdir,
+            env=single_thread_env(),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 

@@ -6,8 +6,10 @@ import pytest
 
 from iam.errors import ArtifactError
 from iam.io.h5 import open_artifact, write_artifact
-from iam.io.prm import KIND as PRM, PRMRecord, read_prm, write_prm
-from iam.io.pseudo_gt import KIND as PSEUDO_GT, PseudoGT, read_pseudo_gt, write_pseudo_gt
+from iam.io.prm import KIND as PRM
+from iam.io.prm import PRMRecord, read_prm, write_prm
+from iam.io.pseudo_gt import KIND as PSEUDO_GT
+from iam.io.pseudo_gt import PseudoGT, read_pseudo_gt, write_pseudo_gt
 
 
 def _record(rng: np.random.Generator) -> PRMRecord:
@@ -69,6 +71,6 @@ def test_missing_dataset_or_image_names_the_file_and_what_is_missing(tmp_path, o
         stored = read_prm(f, "img")
         assert stored.peaks.shape == (2, 3)  # the other datasets still read
         with pytest.raises(ArtifactError, match=r"p\.h5: group '/img' has no 'crm'"):
-            stored.crm
+            _ = stored.crm
         with pytest.raises(ArtifactError, match=r"p\.h5: the file has no 'other'"):
             read_prm(f, "other")

@@ -19,8 +19,16 @@ from iam.training.backbone import BackboneConfig, average_precision, train_backb
 from iam.workflow import seed_everything
 
 CLASSES = ["bird", "cat", "cow"]
-PARAMS = {"image_size": 48, "n_train": 6, "n_val": 3, "n_loc_test": 1, "n_saliency_test": 1,
-          "min_instances": 1, "max_instances": 2, "jpeg_quality": 92}
+PARAMS = {
+    "image_size": 48,
+    "n_train": 6,
+    "n_val": 3,
+    "n_loc_test": 1,
+    "n_saliency_test": 1,
+    "min_instances": 1,
+    "max_instances": 2,
+    "jpeg_quality": 92,
+}
 CFG = BackboneConfig(input_size=32, epochs=2, batch_size=4)
 
 
@@ -33,8 +41,7 @@ def voc(tmp_path_factory):
 
 def _train(voc, out, cfg=CFG):
     seed_everything(0)
-    return train_backbone(voc, read_split(voc, "train"), read_split(voc, "val"), CLASSES, cfg,
-                          torch.device("cpu"), out)
+    return train_backbone(voc, read_split(voc, "train"), read_split(voc, "val"), CLASSES, cfg, torch.device("cpu"), out)
 
 
 def _weights(path):
@@ -80,8 +87,11 @@ def test_resnet10_trunk_has_the_first_block_of_each_resnet18_stage():
 
 def test_dilation_matches_torchvision_for_bottlenecks():
     ours = [m for m in PeakBackbone("resnet50", 2).modules() if isinstance(m, nn.Conv2d)][:-1]
-    ref = [m for m in torchvision.models.resnet50(replace_stride_with_dilation=[False, True, True]).modules()
-           if isinstance(m, nn.Conv2d)]
+    ref = [
+        m
+        for m in torchvision.models.resnet50(replace_stride_with_dilation=[False, True, True]).modules()
+        if isinstance(m, nn.Conv2d)
+    ]
     assert [(m.stride, m.dilation, m.padding) for m in ours] == [(m.stride, m.dilation, m.padding) for m in ref]
 
 

@@ -43,7 +43,9 @@ def _default():
 def test_wrong_type_names_key_and_rule():
     config = _default()
     config["backbone"]["epochs"] = "many"
-    with pytest.raises(InputError, match=r"key 'backbone.epochs': 'many' is not of type 'integer' \(schema rule 'type'\)"):
+    with pytest.raises(
+        InputError, match=r"key 'backbone.epochs': 'many' is not of type 'integer' \(schema rule 'type'\)"
+    ):
         validate_config(config)
 
 

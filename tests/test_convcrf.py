@@ -6,8 +6,16 @@ import torch
 
 from iam.crf.convcrf import CRFParams, pairwise_kernel, refine, refine_foreground
 
-PARAMS = CRFParams(filter_size=5, iterations=3, pos_sdims=2.0, pos_compat=3.0, bil_sdims=4.0,
-                   bil_colour=20.0, bil_compat=10.0, message_weight=0.3)
+PARAMS = CRFParams(
+    filter_size=5,
+    iterations=3,
+    pos_sdims=2.0,
+    pos_compat=3.0,
+    bil_sdims=4.0,
+    bil_colour=20.0,
+    bil_compat=10.0,
+    message_weight=0.3,
+)
 
 
 def naive_mean_field(image: torch.Tensor, unary: torch.Tensor, p: CRFParams) -> torch.Tensor:
@@ -25,8 +33,9 @@ def naive_mean_field(image: torch.Tensor, unary: torch.Tensor, p: CRFParams) -> 
                             continue
                         d2 = (u - i) ** 2 + (v - j) ** 2
                         c2 = float(((image[:, u, v] - image[:, i, j]) ** 2).sum())
-                        k = p.pos_compat * math.exp(-d2 / (2 * p.pos_sdims ** 2)) + p.bil_compat * math.exp(
-                            -d2 / (2 * p.bil_sdims ** 2) - c2 / (2 * p.bil_colour ** 2))
+                        k = p.pos_compat * math.exp(-d2 / (2 * p.pos_sdims**2)) + p.bil_compat * math.exp(
+                            -d2 / (2 * p.bil_sdims**2) - c2 / (2 * p.bil_colour**2)
+                        )
                         message[:, :, i, j] += k * q[:, :, u, v]
         q = (unary + p.message_weight * message).softmax(1)
     return q
@@ -36,7 +45,9 @@ def test_convcrf_matches_naive_mean_field():
     g = torch.Generator().manual_seed(0)
     image = torch.rand(3, 7, 9, generator=g, dtype=torch.float64) * 255
     unary = torch.randn(2, 3, 7, 9, generator=g, dtype=torch.float64).log_softmax(1)
-    torch.testing.assert_close(refine(image, unary, PARAMS), naive_mean_field(image, unary, PARAMS), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        refine(image, unary, PARAMS), naive_mean_field(image, unary, PARAMS), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_two_label_crf_is_one_foreground_map():

@@ -8,13 +8,38 @@ import pytest
 
 from iam.data.sbd import read_sbd_instances
 from iam.data.voc import (
-    read_boxes, read_gt_instances, read_image, read_image_labels, read_objects, read_split,
+    read_boxes,
+    read_gt_instances,
+    read_image,
+    read_image_labels,
+    read_objects,
+    read_split,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VOC, SBD = FIXTURES / "VOC2012", FIXTURES / "SBD"
-CLASSES = ["aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
-           "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor"]
+CLASSES = [
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+]
 # Object rectangles drawn in the fixture masks, 0-based inclusive (x1, y1, x2, y2).
 RECTS = {"2007_000032": [(4, 3, 23, 14), (30, 10, 43, 29)], "2008_000002": [(8, 6, 39, 27)]}
 
@@ -67,4 +92,3 @@ def test_voc_and_sbd_instances(image_id):
         np.testing.assert_array_equal(gt.masks[k], _rect_mask(rect, shrink=1))  # inner border is void
         assert gt.void[_rect_mask(rect) & ~_rect_mask(rect, shrink=1)].all()
     assert not sbd.void.any() and gt.void.sum() < gt.void.size / 2
-

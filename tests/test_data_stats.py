@@ -10,11 +10,39 @@ from iam.data.benchmark import generate_benchmark
 from iam.data.stats import contact_sheet, dataset_stats
 
 CLASSES = ["bird", "cat", "cow"]
-PARAMS = {"image_size": 64, "n_train": 40, "n_val": 1, "n_loc_test": 1, "n_saliency_test": 1,
-          "min_instances": 2, "max_instances": 5, "jpeg_quality": 92}
+PARAMS = {
+    "image_size": 64,
+    "n_train": 40,
+    "n_val": 1,
+    "n_loc_test": 1,
+    "n_saliency_test": 1,
+    "min_instances": 2,
+    "max_instances": 5,
+    "jpeg_quality": 92,
+}
 FIXTURES = Path(__file__).parent / "fixtures" / "VOC2012"
-VOC_CLASSES = ["aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
-               "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor"]
+VOC_CLASSES = [
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+]
 
 
 @pytest.fixture(scope="module")

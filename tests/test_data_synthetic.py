@@ -13,15 +13,29 @@ from iam.data.benchmark import generate_benchmark
 from iam.data.sbd import read_sbd_instances
 from iam.data.synthetic import class_colour
 from iam.data.voc import (
-    read_boxes, read_gt_instances, read_image, read_image_labels, read_objects, read_part_masks,
-    read_saliency_mask, read_split,
+    read_boxes,
+    read_gt_instances,
+    read_image,
+    read_image_labels,
+    read_objects,
+    read_part_masks,
+    read_saliency_mask,
+    read_split,
 )
 from iam.errors import InputError
 from iam.names import SYNTHETIC_SPLITS
 
 CLASSES = ["bird", "cat", "cow"]
-PARAMS = {"image_size": 64, "n_train": 12, "n_val": 3, "n_loc_test": 3, "n_saliency_test": 3,
-          "min_instances": 1, "max_instances": 4, "jpeg_quality": 92}
+PARAMS = {
+    "image_size": 64,
+    "n_train": 12,
+    "n_val": 3,
+    "n_loc_test": 3,
+    "n_saliency_test": 3,
+    "min_instances": 1,
+    "max_instances": 4,
+    "jpeg_quality": 92,
+}
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +156,12 @@ def test_transfer_splits(tree):
 
 @pytest.mark.parametrize(
     ("classes", "change", "key"),
-    [(["bird"], {}, "dataset.classes"), ([f"c{i}" for i in range(21)], {}, "dataset.classes"),
-     (["bird", "unseen"], {}, "dataset.classes"), (CLASSES, {"min_instances": 5}, "synthetic.min_instances")],
+    [
+        (["bird"], {}, "dataset.classes"),
+        ([f"c{i}" for i in range(21)], {}, "dataset.classes"),
+        (["bird", "unseen"], {}, "dataset.classes"),
+        (CLASSES, {"min_instances": 5}, "synthetic.min_instances"),
+    ],
 )
 def test_bad_generator_config_names_the_key(tmp_path, classes, change, key):
     with pytest.raises(InputError, match=f"config key '{key}'"):

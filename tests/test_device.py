@@ -9,8 +9,10 @@ import torch
 from iam import device
 
 
-@pytest.mark.parametrize(("flags", "fast"), [("fpu avx2 fma", False), ("fpu avx2 avx512f avx512_bf16", True),
-                                             ("fpu avx2 amx_bf16 amx_tile", True)])
+@pytest.mark.parametrize(
+    ("flags", "fast"),
+    [("fpu avx2 fma", False), ("fpu avx2 avx512f avx512_bf16", True), ("fpu avx2 amx_bf16 amx_tile", True)],
+)
 def test_cpu_bfloat16_from_cpuinfo_flags(tmp_path: Path, monkeypatch, flags: str, fast: bool):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")

@@ -6,10 +6,10 @@ import ast
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -80,12 +80,19 @@ def test_pin_comparison_detects_a_change(tmp_path: Path) -> None:
 def lock_violations(lock_text: str) -> list[str]:
     """Requirements of pyproject.toml (dependencies and every extra) that the lock file does not pin
     to a version they accept."""
-    locked = {canonicalize_name(name): version for name, _, version in
-              (line.partition("==") for line in lock_text.splitlines() if line and not line.startswith("#"))}
+    locked = {
+        canonicalize_name(name): version
+        for name, _, version in (
+            line.partition("==") for line in lock_text.splitlines() if line and not line.startswith("#")
+        )
+    }
     extras = project()["optional-dependencies"].values()
     wanted = [Requirement(text) for group in [project()["dependencies"], *extras] for text in group]
-    return [str(req) for req in wanted
-            if canonicalize_name(req.name) not in locked or locked[canonicalize_name(req.name)] not in req.specifier]
+    return [
+        str(req)
+        for req in wanted
+        if canonicalize_name(req.name) not in locked or locked[canonicalize_name(req.name)] not in req.specifier
+    ]
 
 
 def test_lock_pins_every_requirement_within_its_range() -> None:
@@ -100,7 +107,7 @@ def rule_blocks(text: str) -> dict[str, str]:
     for match in RULE.finditer(text):
         indent = len(match.group(1))
         body = []
-        for line in text[match.end():].splitlines()[1:]:
+        for line in text[match.end() :].splitlines()[1:]:
             if line.strip() and len(line) - len(line.lstrip()) <= indent:
                 break
             body.append(line)
@@ -163,7 +170,12 @@ def test_core_env_rules_run_without_torch() -> None:
         script = re.search(r"^\s*script:\s*[\"']([^\"']+)[\"']", body, re.M)
         if script and conda_env_of(body) == "../envs/core.yaml":
             modules |= imported_modules((smk.parent / script.group(1)).resolve())
-    result = subprocess.run([sys.executable, "-c", IMPORT_WITHOUT_TORCH, *sorted(modules)],
-                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_WITHOUT_TORCH, *sorted(modules)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "", f"modules of core-env rules that need torch:\n{result.stdout}"

@@ -22,8 +22,10 @@ def rect(y0, y1, x0, x1):
     return m
 
 
-GT = {"a": SimpleNamespace(masks=np.stack([rect(0, 8, 0, 8)]), labels=np.array([0]), void=rect(8, 9, 0, 16)),
-      "b": SimpleNamespace(masks=np.stack([rect(8, 16, 8, 16)]), labels=np.array([1]), void=np.zeros(SHAPE, bool))}
+GT = {
+    "a": SimpleNamespace(masks=np.stack([rect(0, 8, 0, 8)]), labels=np.array([0]), void=rect(8, 9, 0, 16)),
+    "b": SimpleNamespace(masks=np.stack([rect(8, 16, 8, 16)]), labels=np.array([1]), void=np.zeros(SHAPE, bool)),
+}
 
 
 def write_preds(path, preds):
@@ -35,8 +37,13 @@ def write_preds(path, preds):
 
 def test_evaluate_instances_perfect_with_void_and_timing(tmp_path):
     grown = rect(0, 9, 0, 8)  # the extra row is void: still exact
-    write_preds(tmp_path / "p.h5", {"a": InstanceSet(grown[None], np.array([0]), np.array([0.9], np.float32)),
-                                    "b": InstanceSet(GT["b"].masks, np.array([1]), np.array([0.8], np.float32))})
+    write_preds(
+        tmp_path / "p.h5",
+        {
+            "a": InstanceSet(grown[None], np.array([0]), np.array([0.9], np.float32)),
+            "b": InstanceSet(GT["b"].masks, np.array([1]), np.array([0.8], np.float32)),
+        },
+    )
     m = evaluate_instances(tmp_path / "p.h5", ["a", "b"], GT.get, ["x", "y"], [0.5, 0.75])
     assert m["map"] == {"0.5": 1.0, "0.75": 1.0}
     assert m["coco_map_pycocotools"] == pytest.approx(m["coco_map"], abs=1e-9)

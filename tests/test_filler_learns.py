@@ -27,7 +27,10 @@ def toy_batch(rng: np.random.Generator, batch: int):
     for b in range(batch):
         cuts_y = np.sort(rng.choice(np.arange(4, SIZE - 4, 4), 2, replace=False))
         cuts_x = np.sort(rng.choice(np.arange(4, SIZE - 4, 4), 2, replace=False))
-        rows, cols = np.searchsorted(cuts_y, np.arange(SIZE), "right"), np.searchsorted(cuts_x, np.arange(SIZE), "right")
+        rows, cols = (
+            np.searchsorted(cuts_y, np.arange(SIZE), "right"),
+            np.searchsorted(cuts_x, np.arange(SIZE), "right"),
+        )
         regions[b] = rows[:, None] * 3 + cols[None, :]
     codes = torch.from_numpy(rng.standard_normal((batch, 9, 8)).astype(np.float32))
     feat = torch.stack([codes[b][torch.from_numpy(regions[b])] for b in range(batch)]).permute(0, 3, 1, 2)
@@ -35,7 +38,7 @@ def toy_batch(rng: np.random.Generator, batch: int):
     prms, targets = torch.zeros(batch, 1, SIZE, SIZE), torch.zeros(batch, 1, SIZE, SIZE)
     for b in range(batch):
         y, x = rng.integers(2, SIZE - 2, 2)
-        prms[b, 0, y - 1:y + 2, x - 1:x + 2] = 1
+        prms[b, 0, y - 1 : y + 2, x - 1 : x + 2] = 1
         targets[b, 0] = torch.from_numpy(regions[b] == regions[b, y, x]).float()
     return regions, features, prms, targets
 

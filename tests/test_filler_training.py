@@ -43,10 +43,10 @@ def square_samples(n: int, seed: int = 0) -> list[Sample]:
     for i in range(n):
         image = torch.full((3, SIZE, SIZE), -1.0)
         y, x, side = int(rng.integers(2, 14)), int(rng.integers(2, 14)), int(rng.integers(8, 16))
-        image[:, y:y + side, x:x + side] = 1.0
+        image[:, y : y + side, x : x + side] = 1.0
         mask = torch.zeros(2, SIZE, SIZE, dtype=torch.uint8)
-        mask[0, y:y + side, x:x + side] = 1
-        mask[1, y:y + side // 2, x:x + side] = 1
+        mask[0, y : y + side, x : x + side] = 1
+        mask[1, y : y + side // 2, x : x + side] = 1
         prm = torch.zeros(1, SIZE, SIZE, dtype=torch.float16)
         prm[0, y + side // 2, x + side // 2] = 1.0
         out.append(Sample(f"im{i}", image, prm, mask, np.array([[0, 1]])))
@@ -112,13 +112,16 @@ def test_nan_loss_names_epoch_and_batch_and_keeps_last_good_checkpoint(tmp_path,
     assert not (tmp_path / "model.pt").exists()
 
 
-def write_artifacts(tmp_path, images: dict[str, tuple[np.ndarray, ...]], k: int = 2,
-                    source: str = "generated") -> SampleSource:
+def write_artifacts(
+    tmp_path, images: dict[str, tuple[np.ndarray, ...]], k: int = 2, source: str = "generated"
+) -> SampleSource:
     """JPEGs, a ``prm`` and a ``pseudo_gt`` file holding ``images``: id -> (pixels, prms, masks, candidates)."""
     voc = tmp_path / "voc"
     (voc / "JPEGImages").mkdir(parents=True)
-    with write_artifact(tmp_path / "prm.h5", "prm", "test") as prm_f, \
-            write_artifact(tmp_path / "pgt.h5", "pseudo_gt", "test", {"k": k}) as pgt_f:
+    with (
+        write_artifact(tmp_path / "prm.h5", "prm", "test") as prm_f,
+        write_artifact(tmp_path / "pgt.h5", "pseudo_gt", "test", {"k": k}) as pgt_f,
+    ):
         pgt_f.attrs["k"], pgt_f.attrs["source"] = k, source
         for image_id, (pixels, prms, masks, candidates) in images.items():
             cv2.imwrite(str(voc / "JPEGImages" / f"{image_id}.jpg"), pixels)
@@ -134,8 +137,12 @@ def write_inputs(tmp_path) -> SampleSource:
     """One 40 x 48 image whose three PRMs are: usable, all zero, without a candidate."""
     prms = np.zeros((3, 40, 48), np.float32)
     prms[0, 10, 10] = prms[2, 20, 20] = 1.0  # prm 1 is all zero
-    image = (np.full((40, 48, 3), 128, np.uint8), prms, np.ones((1, 40, 48), np.uint8),
-             np.array([[0, -1], [0, -1], [-1, -1]]))
+    image = (
+        np.full((40, 48, 3), 128, np.uint8),
+        prms,
+        np.ones((1, 40, 48), np.uint8),
+        np.array([[0, -1], [0, -1], [-1, -1]]),
+    )
     return write_artifacts(tmp_path, {"a": image})
 
 
@@ -148,9 +155,18 @@ def test_load_samples_keeps_peaks_with_candidates_and_nonzero_prms(tmp_path):
 
 def write_square_artifacts(tmp_path, samples: list[Sample]) -> SampleSource:
     """``samples`` as the artifacts they come from."""
-    return write_artifacts(tmp_path, {
-        s.image_id: (((s.image.permute(1, 2, 0).numpy() + 1) * 127.5).astype(np.uint8), s.prms.float().numpy(),
-                     s.masks.numpy(), s.candidates) for s in samples})
+    return write_artifacts(
+        tmp_path,
+        {
+            s.image_id: (
+                ((s.image.permute(1, 2, 0).numpy() + 1) * 127.5).astype(np.uint8),
+                s.prms.float().numpy(),
+                s.masks.numpy(),
+                s.candidates,
+            )
+            for s in samples
+        },
+    )
 
 
 @pytest.mark.slow

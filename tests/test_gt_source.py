@@ -15,7 +15,8 @@ from iam.data.voc import read_gt_instances, read_split
 from iam.data.voc_writer import write_sbd
 from iam.io.h5 import put, write_artifact
 from iam.proposals.mcg import SuperpixelProposals
-from iam.proposals.store import KIND as PROPOSALS, write_proposals
+from iam.proposals.store import KIND as PROPOSALS
+from iam.proposals.store import write_proposals
 
 CLASSES = ["bird", "cat"]
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"

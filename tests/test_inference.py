@@ -3,7 +3,6 @@
 import cv2
 import numpy as np
 import torch
-from test_filler_training import SIZE, TinyBackbone
 
 from iam.crf.convcrf import CRFParams
 from iam.inference import InferenceParams, fill_iams, foreground, infer_split, instances, predict_iams
@@ -13,6 +12,7 @@ from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
 from iam.prm.backprop import probabilistic
 from iam.prm.extract import PeakRule, image_prm
+from test_filler_training import SIZE, TinyBackbone
 
 PARAMS = InferenceParams(mask_threshold=0.5, nms_iou=0.5, crf=CRFParams(filter_size=5, iterations=2))
 
@@ -68,8 +68,19 @@ def test_infer_split_writes_crf_and_nocrf_files_at_image_size(tmp_path):
     filler = FillingModule({"res2": 6, "res3": 8, "res4": 10}, channels=4, pyramid_channels=8)
     with torch.no_grad():
         filler.decoder[-1].bias.fill_(3.0)  # confident IAMs, so masks are non-empty
-    infer_split(TinyBackbone(), filler, SIZE, tmp_path / "prm.h5", voc, ["a", "b"], tmp_path / "val.h5",
-                tmp_path / "val.nocrf.h5", ["x", "y", "z"], PARAMS, torch.device("cpu"))
+    infer_split(
+        TinyBackbone(),
+        filler,
+        SIZE,
+        tmp_path / "prm.h5",
+        voc,
+        ["a", "b"],
+        tmp_path / "val.h5",
+        tmp_path / "val.nocrf.h5",
+        ["x", "y", "z"],
+        PARAMS,
+        torch.device("cpu"),
+    )
     for name, crf in (("val.h5", True), ("val.nocrf.h5", False)):
         with open_artifact(tmp_path / name, "instances") as f:
             assert get_classes(f) == ["x", "y", "z"] and list(f) == ["a", "b"]

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from conftest import TINY, copy_workflow, run_differences, run_snakemake, start_snakemake, tiny_results
 
+from conftest import TINY, copy_workflow, run_differences, run_snakemake, start_snakemake, tiny_results
 from iam.io.h5 import open_artifact
 
 pytestmark = pytest.mark.e2e
@@ -36,14 +36,16 @@ def _half_written(pattern: str) -> Callable[[Path], bool]:
 def _between_epochs(pattern: str) -> Callable[[Path], bool]:
     """A trainer writing into a directory matching ``pattern`` has checkpointed epoch 1 of 2 but
     not written its model."""
-    return lambda out: any((d / "checkpoints" / "epoch0001.pt").exists() and not (d / "model.pt").exists()
-                           for d in out.glob(pattern))
+    return lambda out: any(
+        (d / "checkpoints" / "epoch0001.pt").exists() and not (d / "model.pt").exists() for d in out.glob(pattern)
+    )
 
 
 def _partial_proposal_dir(out: Path) -> bool:
     """A generate_proposals shard directory holds some .mat files but not yet its timing.json."""
-    return any(any(d.glob("*.mat")) and not (d / "timing.json").exists()
-               for d in out.glob("proposals/generated/mat/*/shard*"))
+    return any(
+        any(d.glob("*.mat")) and not (d / "timing.json").exists() for d in out.glob("proposals/generated/mat/*/shard*")
+    )
 
 
 # The long rules of the tiny config in DAG order, each with the state of results/tiny in which one
@@ -124,8 +126,10 @@ def test_every_long_rule_killed_mid_run_resumes_to_the_same_artifacts(tiny_run, 
 
     ref = tiny_run.results
     assert re.search(r"resumed from \S+ after epoch 1", (out / "logs/train_backbone/train_backbone.log").read_text())
-    assert any(re.search(r"resumed from \S+ after epoch 1", log.read_text())
-               for log in (out / "logs/train_filler").glob("*.log"))
+    assert any(
+        re.search(r"resumed from \S+ after epoch 1", log.read_text())
+        for log in (out / "logs/train_filler").glob("*.log")
+    )
     for model in [Path("backbone/model.pt"), *sorted(p.relative_to(ref) for p in ref.glob("filler/*/k*/model.pt"))]:
         ours, theirs = state_dict(out / model), state_dict(ref / model)
         assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in theirs), model

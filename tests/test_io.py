@@ -170,8 +170,12 @@ def test_cli_show_finds_the_runs_images_and_draws_each_instance(tmp_path):
     path = tmp_path / "results" / "r" / "iam" / "val.h5"
     with write_artifact(path, "instances", "infer_iam") as f:
         set_classes(f, ["a", "b"])
-        write_instances(f, "img", InstanceSet(masks, np.array([0, 1]), np.array([0.2, 0.9], np.float32)),
-                        soft=masks.astype(np.float32))
+        write_instances(
+            f,
+            "img",
+            InstanceSet(masks, np.array([0, 1]), np.array([0.2, 0.9], np.float32)),
+            soft=masks.astype(np.float32),
+        )
     assert cli_main(["show", str(path), "img", "-o", str(tmp_path / "out.png")]) == 0
     assert Image.open(tmp_path / "out.png").size == (12, 10)  # 2 instances side by side, soft maps below
     assert cli_main(["show", str(path), "nope", "-o", str(tmp_path / "x.png")]) == 2

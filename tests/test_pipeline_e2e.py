@@ -10,8 +10,8 @@ import shutil
 import h5py
 import pytest
 import yaml
-from conftest import copy_workflow, planned_jobs, run_snakemake
 
+from conftest import copy_workflow, planned_jobs, run_snakemake
 from iam.evaluation.ceiling import SOURCE as CEILING_SOURCE
 from iam.io.compare import artifact_differences
 from iam.io.schema import LAYOUTS
@@ -68,12 +68,21 @@ def _add_k(config: dict) -> None:
     config["pseudo_gt"]["k"].append(3)
 
 
-@pytest.mark.parametrize("change, must_run, must_not_run", [
-    (_more_crf_iterations, {"infer_iam", "report"},
-     {"make_dataset", "train_backbone", "extract_prm", "generate_proposals", "make_pseudo_gt", "train_filler"}),
-    (_add_k, {"make_pseudo_gt", "train_filler", "infer_iam", "report"},
-     {"make_dataset", "train_backbone", "extract_prm", "generate_proposals", "retrieve_prm"}),
-])
+@pytest.mark.parametrize(
+    "change, must_run, must_not_run",
+    [
+        (
+            _more_crf_iterations,
+            {"infer_iam", "report"},
+            {"make_dataset", "train_backbone", "extract_prm", "generate_proposals", "make_pseudo_gt", "train_filler"},
+        ),
+        (
+            _add_k,
+            {"make_pseudo_gt", "train_filler", "infer_iam", "report"},
+            {"make_dataset", "train_backbone", "extract_prm", "generate_proposals", "retrieve_prm"},
+        ),
+    ],
+)
 def test_config_change_reruns_only_downstream(tiny_run, change, must_run, must_not_run):
     config = yaml.safe_load((tiny_run.workdir / "config" / "tiny.yaml").read_text())
     change(config)
@@ -104,11 +113,13 @@ def test_upstream_never_reads_ground_truth_and_is_deterministic(tiny_run, tmp_pa
     shutil.rmtree(data / "SBD")
     for xml in (data / "VOC2012" / "Annotations").glob("*.xml"):
         xml.write_text(re.sub(r"<bndbox>.*?</bndbox>", "", xml.read_text(), flags=re.S))
-    targets = [str(p.relative_to(tiny_run.workdir)) for stage in UPSTREAM
-               for p in (tiny_run.results / stage).rglob("*.h5")
-               if "shard" not in p.name and CEILING_SOURCE not in p.parts]  # the ceiling reads GT by design
+    targets = [
+        str(p.relative_to(tiny_run.workdir))
+        for stage in UPSTREAM
+        for p in (tiny_run.results / stage).rglob("*.h5")
+        if "shard" not in p.name and CEILING_SOURCE not in p.parts
+    ]  # the ceiling reads GT by design
     result = run_snakemake(work, *targets)
     assert result.returncode == 0, result.stderr[-3000:]
     for target in targets:
         assert artifact_differences(tiny_run.workdir / target, work / target) == [], target
-

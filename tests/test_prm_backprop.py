@@ -18,11 +18,11 @@ def eq1_conv(u: np.ndarray, w: np.ndarray, p_out: np.ndarray, stride: int, pad: 
     up = np.pad(u, ((0, 0), (pad, pad), (pad, pad)))
     p_in = np.zeros_like(up)
     for c, i, j in np.ndindex(p_out.shape):
-        window = up[:, i * stride:i * stride + kh, j * stride:j * stride + kw]
+        window = up[:, i * stride : i * stride + kh, j * stride : j * stride + kw]
         t = window * w[c]
         if p_out[c, i, j] and t.sum() > 0:
-            p_in[:, i * stride:i * stride + kh, j * stride:j * stride + kw] += p_out[c, i, j] * t / t.sum()
-    return p_in[:, pad:pad + u.shape[1], pad:pad + u.shape[2]]
+            p_in[:, i * stride : i * stride + kh, j * stride : j * stride + kw] += p_out[c, i, j] * t / t.sum()
+    return p_in[:, pad : pad + u.shape[1], pad : pad + u.shape[2]]
 
 
 @pytest.fixture

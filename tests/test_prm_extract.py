@@ -18,8 +18,16 @@ from iam.prm.show import render_prm
 from iam.workflow import shard_ids
 
 CLASSES = ["bird", "cat", "cow"]
-PARAMS = {"image_size": 48, "n_train": 4, "n_val": 3, "n_loc_test": 1, "n_saliency_test": 1,
-          "min_instances": 1, "max_instances": 3, "jpeg_quality": 92}
+PARAMS = {
+    "image_size": 48,
+    "n_train": 4,
+    "n_val": 3,
+    "n_loc_test": 1,
+    "n_saliency_test": 1,
+    "min_instances": 1,
+    "max_instances": 3,
+    "jpeg_quality": 92,
+}
 SIZE = 32
 
 

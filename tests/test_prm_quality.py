@@ -40,8 +40,16 @@ def test_masses_split_part_body_outside_and_skip_absent_classes():
 @pytest.fixture(scope="module")
 def voc(tmp_path_factory):
     out = tmp_path_factory.mktemp("quality")
-    params = {"image_size": 40, "n_train": 1, "n_val": 3, "n_loc_test": 1, "n_saliency_test": 1,
-              "min_instances": 1, "max_instances": 2, "jpeg_quality": 92}
+    params = {
+        "image_size": 40,
+        "n_train": 1,
+        "n_val": 3,
+        "n_loc_test": 1,
+        "n_saliency_test": 1,
+        "min_instances": 1,
+        "max_instances": 2,
+        "jpeg_quality": 92,
+    }
     generate_benchmark(out, CLASSES, params, seed=2)
     return out / "VOC2012"
 

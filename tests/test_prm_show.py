@@ -17,9 +17,21 @@ CLASSES = ["bird", "cat", "cow"]
 
 
 def test_render_prm_writes_png_and_names_missing_image(tmp_path):
-    generate_benchmark(tmp_path, CLASSES, {"image_size": 32, "n_train": 1, "n_val": 1, "n_loc_test": 1,
-                                           "n_saliency_test": 1, "min_instances": 1, "max_instances": 1,
-                                           "jpeg_quality": 92}, seed=0)
+    generate_benchmark(
+        tmp_path,
+        CLASSES,
+        {
+            "image_size": 32,
+            "n_train": 1,
+            "n_val": 1,
+            "n_loc_test": 1,
+            "n_saliency_test": 1,
+            "min_instances": 1,
+            "max_instances": 1,
+            "jpeg_quality": 92,
+        },
+        seed=0,
+    )
     voc, path = tmp_path / "VOC2012", tmp_path / "val.h5"
     image_id = read_split(voc, "val")[0]
     with write_artifact(path, "prm", "test") as f:

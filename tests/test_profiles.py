@@ -8,11 +8,11 @@ import shutil
 import socket
 import subprocess
 import time
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 from conftest import ROOT, SNAKEMAKE
@@ -47,7 +47,10 @@ def dry_run(workdir: Path, name: str, *args: str, env: dict[str, str] | None = N
     (workdir / "Snakefile").write_text(TOY)
     result = subprocess.run(
         [str(SNAKEMAKE), "-n", "--workflow-profile", str(PROFILES / name), *args],
-        cwd=workdir, capture_output=True, text=True, timeout=120,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})},
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -103,8 +106,13 @@ def s3_endpoint() -> Iterator[str]:
     process = subprocess.Popen([server, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="key", aws_secret_access_key="secret")
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="key",
+            aws_secret_access_key="secret",
+        )
         for _ in range(100):
             try:
                 client.create_bucket(Bucket="bucket")
@@ -122,8 +130,17 @@ def test_kubernetes_profile_dry_run_keeps_artifacts_in_s3(tmp_path: Path, s3_end
     settings = profile("kubernetes")
     assert settings["executor"] == "kubernetes" and settings["default-storage-provider"] == "s3"
     env = {"IAM_IMAGE": "registry.example/iam-pipeline:0.1.0", "IAM_S3_PREFIX": "s3://bucket/iam"}
-    output = dry_run(tmp_path, "kubernetes", "--storage-s3-endpoint-url", s3_endpoint,
-                     "--storage-s3-access-key", "key", "--storage-s3-secret-key", "secret", env=env)
+    output = dry_run(
+        tmp_path,
+        "kubernetes",
+        "--storage-s3-endpoint-url",
+        s3_endpoint,
+        "--storage-s3-access-key",
+        "key",
+        "--storage-s3-secret-key",
+        "secret",
+        env=env,
+    )
     assert "output: s3://bucket/iam/b.txt" in output
     assert "gpu_manufacturer=nvidia" in job_resources(output, "infer_iam")
 

@@ -29,8 +29,12 @@ def _cells(labels):
 
 
 def _mcg_fields(labels=LABELS, scores=SCORES, superpixels=SUPERPIXELS):
-    return {"superpixels": superpixels, "labels": _cells(labels), "scores": np.array(scores)[:, None],
-            "bboxes": np.ones((len(labels), 4))}
+    return {
+        "superpixels": superpixels,
+        "labels": _cells(labels),
+        "scores": np.array(scores)[:, None],
+        "bboxes": np.ones((len(labels), 4)),
+    }
 
 
 def write_v5(path, cob=False, **kw):
@@ -53,8 +57,10 @@ def write_v73(path, cob=False, labels=LABELS, scores=SCORES, superpixels=SUPERPI
         _matlab_array(root, "superpixels", superpixels, "uint16")
         _matlab_array(root, "scores", np.array(scores)[:, None], "double")
         refs_group = f.create_group("#refs#")
-        refs = [refs_group.create_dataset(f"r{j}", data=np.array(lab, np.double)[None, :].T).ref
-                for j, lab in enumerate(labels)]
+        refs = [
+            refs_group.create_dataset(f"r{j}", data=np.array(lab, np.double)[None, :].T).ref
+            for j, lab in enumerate(labels)
+        ]
         cells = root.create_dataset("labels", data=np.array(refs, dtype=h5py.ref_dtype)[None, :])
         cells.attrs["MATLAB_class"] = np.bytes_("cell")
     with open(path, "r+b") as fh:

@@ -23,7 +23,9 @@ def test_matching_score_equals_brute_force_on_random_maps():
         m = prms[i] / prms[i].sum()
         for j in range(7):
             s = masks[j]
-            grad = ndimage.binary_dilation(s, np.ones((3, 3))) & ~ndimage.binary_erosion(s, np.ones((3, 3)), border_value=1)
+            grad = ndimage.binary_dilation(s, np.ones((3, 3))) & ~ndimage.binary_erosion(
+                s, np.ones((3, 3)), border_value=1
+            )
             assert overlap[i, j] == pytest.approx((m * s).sum(), rel=1e-4)
             assert f[i, j] == pytest.approx(alpha * (m * s).sum() + (m * grad).sum(), rel=1e-4)
 
@@ -31,7 +33,9 @@ def test_matching_score_equals_brute_force_on_random_maps():
 def test_scores_do_not_depend_on_prm_scale():
     rng = np.random.default_rng(1)
     prms, masks = rng.random((2, 8, 8)), rng.random((3, 8, 8)) > 0.5
-    np.testing.assert_allclose(matching_scores(prms, masks, 1.0, 3)[0], matching_scores(prms * 50, masks, 1.0, 3)[0], rtol=1e-5)
+    np.testing.assert_allclose(
+        matching_scores(prms, masks, 1.0, 3)[0], matching_scores(prms * 50, masks, 1.0, 3)[0], rtol=1e-5
+    )
 
 
 def test_top_k_then_overlap_filter_by_hand():
@@ -60,8 +64,17 @@ def test_image_pseudo_gt_picks_the_proposal_around_each_peak():
     prms = np.zeros((2, h, w), np.float32)
     prms[0, 2:4, 2:4] = 1  # inside proposal 0
     prms[1, 10:14, 10:14] = 1  # inside proposal 1
-    pgt = image_pseudo_gt(np.array([[0, 3, 3], [1, 12, 12]]), prms, np.zeros((2, 4, 4)), proposals, k=1,
-                          alpha=1.0, beta=0.0, contour_width=3, min_overlap=0.2)
+    pgt = image_pseudo_gt(
+        np.array([[0, 3, 3], [1, 12, 12]]),
+        prms,
+        np.zeros((2, 4, 4)),
+        proposals,
+        k=1,
+        alpha=1.0,
+        beta=0.0,
+        contour_width=3,
+        min_overlap=0.2,
+    )
     np.testing.assert_array_equal(pgt.masks[pgt.candidates[0, 0]], proposals[0])
     np.testing.assert_array_equal(pgt.masks[pgt.candidates[1, 0]], proposals[1])
     assert len(pgt.masks) == 2  # only proposals that are some peak's candidate are stored
@@ -98,8 +111,19 @@ def test_build_writes_a_self_contained_artifact(tmp_path):
     with write_artifact(prop_path, "proposals", "ingest_proposals") as f:
         for image_id in ("a", "b"):
             write_proposals(f, image_id, from_lists(sp, [np.array([0]), np.array([0, 1]), np.array([3])], np.ones(3)))
-    counts = build(prm_path, prop_path, ["a", "b"], out, k=2, alpha=1.0, beta=0.5, contour_width=3, min_overlap=0.2,
-                   source="generated", params={"k": 2})
+    counts = build(
+        prm_path,
+        prop_path,
+        ["a", "b"],
+        out,
+        k=2,
+        alpha=1.0,
+        beta=0.5,
+        contour_width=3,
+        min_overlap=0.2,
+        source="generated",
+        params={"k": 2},
+    )
     assert counts == {"peaks": 1, "without_candidates": 0}
     with open_artifact(out, "pseudo_gt", expect={"k": 2}) as f:
         assert f.attrs["k"] == 2 and f.attrs["source"] == "generated"

@@ -19,9 +19,11 @@ def metrics(m50, timing):
 
 
 def test_verdict_and_table2_from_numbers():
-    loaded = {"iam_s5": metrics(0.4, {"time_prm": 0.2, "time_fill": 0.1, "time_crf": 0.05}),
-              "iam_s5_nocrf": metrics(0.9, {"time_prm": 0.2, "time_fill": 0.1}),
-              "prm_retrieval": metrics(0.3, {"time_prm": 0.2, "time_retrieval": 2.0, "time_proposals": 1.0})}
+    loaded = {
+        "iam_s5": metrics(0.4, {"time_prm": 0.2, "time_fill": 0.1, "time_crf": 0.05}),
+        "iam_s5_nocrf": metrics(0.9, {"time_prm": 0.2, "time_fill": 0.1}),
+        "prm_retrieval": metrics(0.3, {"time_prm": 0.2, "time_retrieval": 2.0, "time_proposals": 1.0}),
+    }
     assert tables.verdict(loaded) == "IAM-S5 beats PRM retrieval at mAP^r@0.5: 40.0% vs 30.0%."
     loaded["prm_retrieval"]["map"]["0.5"] = 0.5
     assert "does not beat" in tables.verdict(loaded)
@@ -36,13 +38,20 @@ def test_build_report_writes_every_output(tmp_path):
         paths[name] = tmp_path / f"{name}.json"
         paths[name].write_text(json.dumps(m))
     (tmp_path / "rec.json").write_text(json.dumps({"abo": 0.5}))
-    (tmp_path / "loc.json").write_text(json.dumps({"iam": {"top1_loc_error": 0.2, "gt_known_loc_error": 0.1,
-                                                            "top1_cls_error": 0.1}, "k": 5}))
+    (tmp_path / "loc.json").write_text(
+        json.dumps({"iam": {"top1_loc_error": 0.2, "gt_known_loc_error": 0.1, "top1_cls_error": 0.1}, "k": 5})
+    )
     pd.DataFrame({"method": ["PRM", "IAM"], "class": ["a", "a"], "iou": [0.2, 0.8], "size": [0.1, 0.3]}).to_csv(
-        tmp_path / "soft.csv", index=False)
+        tmp_path / "soft.csv", index=False
+    )
     pd.DataFrame({"epoch": [0, 1], "loss": [1.0, 0.5]}).to_csv(tmp_path / "curve.csv", index=False)
-    row = {"image": np.zeros((4, 4, 3), np.uint8), "PRM": np.zeros((4, 4)), "IAM": np.ones((4, 4)),
-           "IAM + CRF": np.zeros((4, 4), int), "GT": np.ones((4, 4), int)}
+    row = {
+        "image": np.zeros((4, 4, 3), np.uint8),
+        "PRM": np.zeros((4, 4)),
+        "IAM": np.ones((4, 4)),
+        "IAM + CRF": np.zeros((4, 4), int),
+        "GT": np.ones((4, 4), int),
+    }
     out = tmp_path / "report"
     (tmp_path / "prm.json").write_text(json.dumps({"peak_precision": 0.85, "on_object_own_mass": 0.5}))
     (tmp_path / "pgt.json").write_text(json.dumps({"top1_iou": 0.23, "best_in_top5": 0.24}))
@@ -50,10 +59,25 @@ def test_build_report_writes_every_output(tmp_path):
     fig5 = out / "figures" / "filling_weights_k5.png"
     fig5.parent.mkdir(parents=True)
     fig5.write_bytes(b"png")
-    diagnostics = {"prm": {"val": tmp_path / "prm.json"}, "pseudo_gt": {"k=5": tmp_path / "pgt.json"},
-                   "filler": {"k=5": tmp_path / "fill.json"}}
-    build_report(out, paths, paths, tmp_path / "rec.json", tmp_path / "soft.csv", {"loc_test": tmp_path / "loc.json"},
-                 {"backbone": tmp_path / "curve.csv"}, ["a"], [row], "t", diagnostics, {"k=5": fig5})
+    diagnostics = {
+        "prm": {"val": tmp_path / "prm.json"},
+        "pseudo_gt": {"k=5": tmp_path / "pgt.json"},
+        "filler": {"k=5": tmp_path / "fill.json"},
+    }
+    build_report(
+        out,
+        paths,
+        paths,
+        tmp_path / "rec.json",
+        tmp_path / "soft.csv",
+        {"loc_test": tmp_path / "loc.json"},
+        {"backbone": tmp_path / "curve.csv"},
+        ["a"],
+        [row],
+        "t",
+        diagnostics,
+        {"k=5": fig5},
+    )
     md = (out / "tables.md").read_text()
     assert "| peaks + PRMs | val | stored peaks inside an instance of their class | 0.850 |" in md
     assert "| filler | k=5 | filling weights: across / within GT regions (1 = blind) | 0.140 |" in md

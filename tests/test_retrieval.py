@@ -60,8 +60,18 @@ def test_retrieve_split_records_timings(tmp_path):
         write_proposals(f, "a", props)
     (tmp_path / "timing.json").write_text(json.dumps({"a": 0.25}))
     out = tmp_path / "ret.h5"
-    retrieve_split(tmp_path / "prm.h5", tmp_path / "prop.h5", ["a"], out, ["c0", "c1"], 1.0, 0.5, 3, 0.5,
-                   timing_path=tmp_path / "timing.json")
+    retrieve_split(
+        tmp_path / "prm.h5",
+        tmp_path / "prop.h5",
+        ["a"],
+        out,
+        ["c0", "c1"],
+        1.0,
+        0.5,
+        3,
+        0.5,
+        timing_path=tmp_path / "timing.json",
+    )
     with open_artifact(out, "instances") as f:
         assert len(read_instances(f, "a")) == 2
         assert f["a"].attrs["time_proposals"] == 0.25 and f["a"].attrs["time_retrieval"] > 0

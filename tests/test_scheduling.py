@@ -36,7 +36,9 @@ CHAIN = re.compile(
 def test_training_chain_is_scheduled_before_evaluation_split_work(tmp_path: Path) -> None:
     priorities = job_priorities(tmp_path)
     raised = {path for path, value in priorities.items() if value > 0}
-    assert raised and all(CHAIN.search(path) for path in raised), sorted(raised - {p for p in raised if CHAIN.search(p)})
+    assert raised and all(CHAIN.search(path) for path in raised), sorted(
+        raised - {p for p in raised if CHAIN.search(p)}
+    )
     assert {path for path in priorities if CHAIN.search(path)} == raised  # every job on the chain, merges included
     assert any("/prm/val/" in path for path in priorities) and not any("/prm/val/" in path for path in raised)
     assert sum("/prm/train/" in path for path in raised) == 2  # both shards of config.yaml

@@ -15,6 +15,7 @@ from pathlib import Path
 import h5py
 import pytest
 import yaml
+
 from conftest import TINY, TinyRun, planned_jobs, run_differences, run_snakemake, tiny_results
 
 pytestmark = pytest.mark.e2e
@@ -64,8 +65,9 @@ def test_shard_count_change_reruns_only_shard_jobs_and_their_downstream(tiny_run
     planned = dry_run(work)
     assert old != 3 and downstream["extract_prm"] > 0
     assert not planned.keys() & set(SHARD_FREE)
-    assert {r: n for r, n in planned.items() if r not in SHARD_RULES} == \
-        {r: n for r, n in downstream.items() if r not in SHARD_RULES}
+    assert {r: n for r, n in planned.items() if r not in SHARD_RULES} == {
+        r: n for r, n in downstream.items() if r not in SHARD_RULES
+    }
     assert {r: planned[r] for r in SHARD_RULES} == {r: downstream[r] // old * 3 for r in SHARD_RULES}
 
 
@@ -83,7 +85,10 @@ def test_sharded_rerun_reproduces_the_unsharded_artifacts(tiny_run, tmp_path):
     merged = [p for p in results.rglob("*.h5") if not p.name.startswith("shard") and shard_file(p, 1).exists()]
     assert len(merged) >= 10
     for artifact in merged:  # ids are dealt round-robin to the shards; the merge restores split order
-        with h5py.File(artifact, "r") as whole, h5py.File(shard_file(artifact, 0), "r") as first, \
-                h5py.File(shard_file(artifact, 1), "r") as second:
+        with (
+            h5py.File(artifact, "r") as whole,
+            h5py.File(shard_file(artifact, 0), "r") as first,
+            h5py.File(shard_file(artifact, 1), "r") as second,
+        ):
             assert (list(first), list(second)) == (list(whole)[0::2], list(whole)[1::2]), artifact
     assert run_differences(tiny_run.results, results) == {}

@@ -12,8 +12,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import (ROOT, SLURM_CONF, SNAKEMAKE, TEARDOWN, TINY, copy_workflow, run_differences, run_snakemake,
-                      single_thread_env, tiny_results)
+from conftest import (
+    ROOT,
+    SLURM_CONF,
+    SNAKEMAKE,
+    TEARDOWN,
+    TINY,
+    copy_workflow,
+    run_differences,
+    run_snakemake,
+    single_thread_env,
+    tiny_results,
+)
 
 pytestmark = pytest.mark.slurm
 
@@ -73,8 +83,9 @@ def slurm_cluster() -> Iterator[None]:
         return
     if shutil.which("slurmctld") is None and not can_install():
         pytest.skip("SLURM binaries absent and scripts/slurm/setup.sh cannot install them (needs root + apt-get)")
-    result = subprocess.run(["bash", str(ROOT / "scripts/slurm/setup.sh"), str(STATE)],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts/slurm/setup.sh"), str(STATE)], capture_output=True, text=True, timeout=600
+    )
     if result.returncode != 0 and shutil.which("slurmctld") is None:
         pytest.skip(f"apt-get could not install SLURM: {result.stderr[-500:]}")
     assert result.returncode == 0, f"scripts/slurm/setup.sh failed:\n{result.stdout}\n{result.stderr}"
@@ -98,8 +109,9 @@ def node_profile(dest: Path) -> Path:
 
 def snakemake(workdir: Path, *args: str, timeout: float = 600) -> None:
     """Run the venv's snakemake in `workdir`; fail the test with its log tail when it fails."""
-    result = subprocess.run([str(SNAKEMAKE), *args], cwd=workdir, capture_output=True, text=True,
-                            timeout=timeout, env=single_thread_env())
+    result = subprocess.run(
+        [str(SNAKEMAKE), *args], cwd=workdir, capture_output=True, text=True, timeout=timeout, env=single_thread_env()
+    )
     assert result.returncode == 0, result.stderr[-4000:]
 
 
@@ -132,8 +144,18 @@ def test_tiny_config_through_slurm_equals_local_run(slurm_cluster, request, tmp_
         pytest.skip(f"`snakemake -n --configfile {TINY}` does not resolve yet: {problem}")
     local = request.getfixturevalue("tiny_run").results
     profile = node_profile(tmp_path / "profile")
-    snakemake(workdir, "--configfile", TINY, "--workflow-profile", str(profile), "--executor", "slurm",
-              "--until", UNTIL, timeout=1800)
+    snakemake(
+        workdir,
+        "--configfile",
+        TINY,
+        "--workflow-profile",
+        str(profile),
+        "--executor",
+        "slurm",
+        "--until",
+        UNTIL,
+        timeout=1800,
+    )
     cluster = tiny_results(workdir)
     assert {p.parent.name for p in cluster.rglob("model.pt")} >= {"backbone", "k1"}  # both trainers ran there
     assert run_differences(cluster, local, finished=False) == {}

@@ -11,8 +11,7 @@ from iam.workflow import run
 def main(smk) -> None:
     p = smk.params
     read_gt = instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes)
-    metrics = evaluate_instances(smk.input.pred, read_split(p.voc_root, p.split), read_gt, p.classes,
-                                 p.iou_thresholds)
+    metrics = evaluate_instances(smk.input.pred, read_split(p.voc_root, p.split), read_gt, p.classes, p.iou_thresholds)
     timing = metrics.pop("seconds_per_image")
     header = {"method": smk.wildcards.method, "split": p.split}
     write_json(smk.output.metrics, {**header, **metrics})

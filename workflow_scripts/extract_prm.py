@@ -13,11 +13,25 @@ def main(smk) -> None:
     p, split = smk.params, smk.wildcards.split
     ids = shard_ids(read_split(p.voc_root, split), int(smk.wildcards.i), p.shards)
     backbone = load_backbone(smk.input.backbone, resolve_device(p.device), num_classes=len(p.classes))
-    peak_rule = PeakRule(split == p.train_split, p.prm["class_threshold"], p.prm["peak_threshold"],
-                         p.prm["max_peaks"], p.prm["refine_peaks"])
-    extract_split(backbone, p.voc_root, ids, list(p.classes), p.input_size, peak_rule, smk.output[0],
-                  smk.rule, {**p.prm, "input_size": p.input_size, "split": split, "voc_root": p.voc_root},
-                  getattr(torch, p.prm["dtype"]))
+    peak_rule = PeakRule(
+        split == p.train_split,
+        p.prm["class_threshold"],
+        p.prm["peak_threshold"],
+        p.prm["max_peaks"],
+        p.prm["refine_peaks"],
+    )
+    extract_split(
+        backbone,
+        p.voc_root,
+        ids,
+        list(p.classes),
+        p.input_size,
+        peak_rule,
+        smk.output[0],
+        smk.rule,
+        {**p.prm, "input_size": p.input_size, "split": split, "voc_root": p.voc_root},
+        getattr(torch, p.prm["dtype"]),
+    )
 
 
 run(snakemake, main)  # noqa: F821

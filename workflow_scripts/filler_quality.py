@@ -22,9 +22,13 @@ def main(smk) -> None:
     gt = instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes)
     write_json(smk.output.metrics, filler_quality(ids, image, gt, backbone, filler, size, device))
     weights = image_filling_weights(image(ids[0]), backbone, filler, size, device)
-    taps = filler.weights.radius ** 2  # the dilation-1 block, the paper's r x r neighbourhood
-    render_filling_weights(image(ids[0]), weights[:, :taps], smk.output.figure,
-                           f"Fig. 5: filling weights of {ids[0]} (k = {smk.wildcards.k}, adjacent taps)")
+    taps = filler.weights.radius**2  # the dilation-1 block, the paper's r x r neighbourhood
+    render_filling_weights(
+        image(ids[0]),
+        weights[:, :taps],
+        smk.output.figure,
+        f"Fig. 5: filling weights of {ids[0]} (k = {smk.wildcards.k}, adjacent taps)",
+    )
 
 
 run(snakemake, main)  # noqa: F821

@@ -13,9 +13,21 @@ def main(smk) -> None:
     filler, input_size = load_filler(smk.input.filler, device)
     ids = shard_ids(read_split(p.voc_root, smk.wildcards.split), int(smk.wildcards.i), p.shards)
     provenance = {"k": p.k, "source": p.source, "inference": dict(p.inference), "crf": dict(p.crf)}
-    infer_split(load_feature_backbone(smk.input.filler, smk.input.backbone, device), filler, input_size, smk.input.prm, p.voc_root, ids,
-                smk.output.crf, smk.output.nocrf, list(p.classes), InferenceParams.from_config(p.inference, p.crf),
-                device, rule=smk.rule, provenance=provenance)
+    infer_split(
+        load_feature_backbone(smk.input.filler, smk.input.backbone, device),
+        filler,
+        input_size,
+        smk.input.prm,
+        p.voc_root,
+        ids,
+        smk.output.crf,
+        smk.output.nocrf,
+        list(p.classes),
+        InferenceParams.from_config(p.inference, p.crf),
+        device,
+        rule=smk.rule,
+        provenance=provenance,
+    )
 
 
 run(snakemake, main)  # noqa: F821

@@ -8,8 +8,15 @@ from iam.workflow import run, shard_ids
 def main(smk) -> None:
     p = smk.params
     ids = shard_ids(read_split(p.voc_root, smk.wildcards.split), int(smk.wildcards.i), p.shards)
-    ingest(smk.input.mat, ids, lambda image_id: read_image(p.voc_root, image_id).shape[:2], smk.output[0],
-           p.max_per_image, rule=smk.rule, params={"max_per_image": p.max_per_image})
+    ingest(
+        smk.input.mat,
+        ids,
+        lambda image_id: read_image(p.voc_root, image_id).shape[:2],
+        smk.output[0],
+        p.max_per_image,
+        rule=smk.rule,
+        params={"max_per_image": p.max_per_image},
+    )
 
 
 run(snakemake, main)  # noqa: F821

@@ -17,8 +17,16 @@ def main(smk) -> None:
         return boxes, labels, [1.0] * len(labels), read_image(p.voc_root, image_id).shape[:2]
 
     def write(boxes_of):
-        write_box_baseline(smk.output[0], ids, list(p.classes), boxes_of, p.fill,
-                           smk.input.proposals or None, rule=smk.rule, params=params)
+        write_box_baseline(
+            smk.output[0],
+            ids,
+            list(p.classes),
+            boxes_of,
+            p.fill,
+            smk.input.proposals or None,
+            rule=smk.rule,
+            params=params,
+        )
 
     if p.box_source == "gt_box":
         write(gt_boxes)

@@ -9,8 +9,14 @@ from iam.workflow import run
 def main(smk) -> None:
     p = smk.params
     read_gt = instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes)
-    write_gt_targets(smk.input.prm, read_split(p.voc_root, p.split), read_gt, smk.output[0], smk.rule,
-                     {"gt_source": p.gt_source, "split": p.split})
+    write_gt_targets(
+        smk.input.prm,
+        read_split(p.voc_root, p.split),
+        read_gt,
+        smk.output[0],
+        smk.rule,
+        {"gt_source": p.gt_source, "split": p.split},
+    )
 
 
 run(snakemake, main)  # noqa: F821

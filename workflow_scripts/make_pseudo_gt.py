@@ -9,8 +9,16 @@ def main(smk) -> None:
     p = smk.params
     ids = shard_ids(read_split(p.voc_root, p.train_split), int(smk.wildcards.i), p.shards)
     params = dict(p.match)
-    build(smk.input.prm, smk.input.proposals, ids, smk.output[0], source=smk.wildcards.source,
-          rule=smk.rule, params=params, **params)
+    build(
+        smk.input.prm,
+        smk.input.proposals,
+        ids,
+        smk.output[0],
+        source=smk.wildcards.source,
+        rule=smk.rule,
+        params=params,
+        **params,
+    )
 
 
 run(snakemake, main)  # noqa: F821

@@ -11,19 +11,37 @@ from iam.workflow import run
 def main(smk) -> None:
     p, inputs = smk.params, smk.input
     ids = read_split(p.voc_root, p.split)[: p.gallery_images]
-    rows = gallery_rows(ids, inputs.prm, inputs.iam, inputs.iam_nocrf,
-                        lambda image_id: read_image(p.voc_root, image_id),
-                        instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes))
+    rows = gallery_rows(
+        ids,
+        inputs.prm,
+        inputs.iam,
+        inputs.iam_nocrf,
+        lambda image_id: read_image(p.voc_root, image_id),
+        instance_reader(p.gt_source, p.voc_root, p.sbd_root, p.classes),
+    )
     metrics = {Path(f).stem: f for f in inputs.metrics}
     transfer = {Path(f).stem.removeprefix("transfer_"): f for f in inputs.transfer}
     curves = {"backbone": inputs.backbone_curve, **{f"filler k={k}": f for k, f in zip(p.ks, inputs.filler_curves)}}
     timings = {Path(f).stem: f for f in inputs.timings}
-    diagnostics = {"prm": {Path(f).stem.removeprefix("prm_quality_"): f for f in inputs.prm_quality},
-                   "pseudo_gt": {f"k={k}": f for k, f in zip(p.ks, inputs.pseudo_gt_quality)},
-                   "filler": {f"k={k}": f for k, f in zip(p.ks, inputs.filler_quality)}}
-    build_report(Path(smk.output.index).parent, metrics, timings, inputs.proposal_recall, inputs.soft_maps, transfer,
-                 curves, p.classes, rows, p.run, diagnostics,
-                 {f"k={k}": f for k, f in zip(p.ks, inputs.filling_figures)})
+    diagnostics = {
+        "prm": {Path(f).stem.removeprefix("prm_quality_"): f for f in inputs.prm_quality},
+        "pseudo_gt": {f"k={k}": f for k, f in zip(p.ks, inputs.pseudo_gt_quality)},
+        "filler": {f"k={k}": f for k, f in zip(p.ks, inputs.filler_quality)},
+    }
+    build_report(
+        Path(smk.output.index).parent,
+        metrics,
+        timings,
+        inputs.proposal_recall,
+        inputs.soft_maps,
+        transfer,
+        curves,
+        p.classes,
+        rows,
+        p.run,
+        diagnostics,
+        {f"k={k}": f for k, f in zip(p.ks, inputs.filling_figures)},
+    )
 
 
 run(snakemake, main)  # noqa: F821

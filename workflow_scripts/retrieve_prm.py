@@ -9,8 +9,17 @@ def main(smk) -> None:
     p = smk.params
     ids = shard_ids(read_split(p.voc_root, smk.wildcards.split), int(smk.wildcards.i), p.shards)
     params = dict(p.retrieval)
-    retrieve_split(smk.input.prm, smk.input.proposals, ids, smk.output[0], list(p.classes),
-                   timing_path=p.timing or None, rule=smk.rule, params=params, **params)
+    retrieve_split(
+        smk.input.prm,
+        smk.input.proposals,
+        ids,
+        smk.output[0],
+        list(p.classes),
+        timing_path=p.timing or None,
+        rule=smk.rule,
+        params=params,
+        **params,
+    )
 
 
 run(snakemake, main)  # noqa: F821

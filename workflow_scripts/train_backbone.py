@@ -15,9 +15,16 @@ def main(smk) -> None:
     cfg, classes = BackboneConfig(**p.backbone), list(p.classes)
     if cfg.weights == "pretrain":  # the trunk of rule pretrain_backbone
         cfg = replace(cfg, weights=smk.input.pretrained)
-    train_backbone(p.voc_root, read_split(p.voc_root, p.train_split), read_split(p.voc_root, p.val_split),
-                   classes, cfg, resolve_device(p.device), Path(smk.output.model).parent,
-                   fingerprint=train_fingerprint(cfg, classes, p.seed, list(smk.input)))
+    train_backbone(
+        p.voc_root,
+        read_split(p.voc_root, p.train_split),
+        read_split(p.voc_root, p.val_split),
+        classes,
+        cfg,
+        resolve_device(p.device),
+        Path(smk.output.model).parent,
+        fingerprint=train_fingerprint(cfg, classes, p.seed, list(smk.input)),
+    )
 
 
 run(snakemake, main)  # noqa: F821

@@ -20,8 +20,14 @@ def main(smk) -> None:
     where = SampleSource(Path(p.voc_root), Path(smk.input.prm), Path(smk.input.pseudo_gt), p.input_size)
     ids = read_split(p.voc_root, p.train_split)
     samples = training_samples(where, ids, p.k, p.source, cfg, feature_bytes(backbone, p.input_size, device))
-    train(backbone, samples, cfg, device, Path(smk.output.model).parent,
-          fingerprint=run_fingerprint(dict(p.items()), smk.input))
+    train(
+        backbone,
+        samples,
+        cfg,
+        device,
+        Path(smk.output.model).parent,
+        fingerprint=run_fingerprint(dict(p.items()), smk.input),
+    )
 
 
 run(snakemake, main)  # noqa: F821

@@ -17,7 +17,8 @@ import numpy as np
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND, InstanceSet, set_classes, write_instances
 from iam.masks import iou_matrix
-from iam.proposals.store import KIND as PROPOSALS, read_proposals
+from iam.proposals.store import KIND as PROPOSALS
+from iam.proposals.store import read_proposals
 
 FILLS = ("rect", "ellipse", "proposal")
 BoxSource = Callable[[str], tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]]
@@ -27,8 +28,12 @@ def rect_masks(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(n, H, W) filled rectangles."""
     ys, xs = np.arange(shape[0])[:, None], np.arange(shape[1])[None, :]
     b = np.rint(np.asarray(boxes, np.float64).reshape(-1, 4)).astype(np.int64)
-    return ((xs >= b[:, 0, None, None]) & (xs < b[:, 2, None, None])
-            & (ys >= b[:, 1, None, None]) & (ys < b[:, 3, None, None]))
+    return (
+        (xs >= b[:, 0, None, None])
+        & (xs < b[:, 2, None, None])
+        & (ys >= b[:, 1, None, None])
+        & (ys < b[:, 3, None, None])
+    )
 
 
 def ellipse_masks(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -64,8 +69,14 @@ def fill_boxes(boxes: np.ndarray, shape: tuple[int, int], fill: str, proposals: 
 
 
 def write_box_baseline(
-    out: str | Path, image_ids: Sequence[str], classes: Sequence[str], boxes_of: BoxSource, fill: str,
-    proposals_path: str | Path | None = None, rule: str = "make_baselines", params: Mapping[str, Any] | None = None,
+    out: str | Path,
+    image_ids: Sequence[str],
+    classes: Sequence[str],
+    boxes_of: BoxSource,
+    fill: str,
+    proposals_path: str | Path | None = None,
+    rule: str = "make_baselines",
+    params: Mapping[str, Any] | None = None,
 ) -> None:
     """Instance set of a box baseline; ``boxes_of(id) -> (boxes, labels, scores, (H, W))``."""
     props = None
@@ -80,8 +91,9 @@ def write_box_baseline(
                 boxes, labels, scores, shape = boxes_of(image_id)
                 proposals = read_proposals(props, image_id)[0] if props is not None else None
                 masks = fill_boxes(boxes, shape, fill, proposals)
-                write_instances(f, image_id, InstanceSet(masks, np.asarray(labels, np.int64),
-                                                         np.asarray(scores, np.float32)))
+                write_instances(
+                    f, image_id, InstanceSet(masks, np.asarray(labels, np.int64), np.asarray(scores, np.float32))
+                )
     finally:
         if props is not None:
             props.close()

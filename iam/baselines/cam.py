@@ -17,7 +17,11 @@ from iam.io.prm import read_prm
 
 
 def cam_boxes(
-    crm: np.ndarray, class_scores: np.ndarray, shape: tuple[int, int], cam_threshold: float, class_threshold: float,
+    crm: np.ndarray,
+    class_scores: np.ndarray,
+    shape: tuple[int, int],
+    cam_threshold: float,
+    class_threshold: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(boxes (n, 4), labels (n,), scores (n,))`` from the CRMs of one image."""
     boxes, labels, scores = [], [], []
@@ -36,7 +40,10 @@ def cam_boxes(
 
 
 def prm_cam_boxes(
-    prm_file: h5py.File, image_id: str, cam_threshold: float, class_threshold: float,
+    prm_file: h5py.File,
+    image_id: str,
+    cam_threshold: float,
+    class_threshold: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
     """CAM boxes of one image of an open ``prm`` artifact, with the image shape."""
     stored = read_prm(prm_file, image_id)

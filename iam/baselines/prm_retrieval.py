@@ -3,8 +3,9 @@
 score_j = alpha * sum(M * S_j) + sum(M * contour(S_j)) - beta * sum(B * S_j) / sum(B)
 
 The score is :func:`iam.pseudo_gt.matching.matching_scores` (M the peak's PRM rescaled to sum 1,
-B the background map of the image's peak classes), the pseudo-GT matching with its background term. The best proposal per peak becomes an
-instance (class = peak class, score = peak score); duplicates are suppressed by class-wise NMS.
+B the background map of the image's peak classes), the pseudo-GT matching with its background term.
+The best proposal per peak becomes an instance (class = peak class, score = peak score);
+duplicates are suppressed by class-wise NMS.
 """
 
 from __future__ import annotations
@@ -18,16 +19,26 @@ from typing import Any
 import numpy as np
 
 from iam.io.h5 import open_artifact, write_artifact
-from iam.io.instances import KIND as INSTANCES, InstanceSet, set_classes, write_instances
-from iam.io.prm import KIND as PRM, read_prm
+from iam.io.instances import KIND as INSTANCES
+from iam.io.instances import InstanceSet, set_classes, write_instances
+from iam.io.prm import KIND as PRM
+from iam.io.prm import read_prm
 from iam.masks import mask_nms
-from iam.proposals.store import KIND as PROPOSALS, read_proposals
+from iam.proposals.store import KIND as PROPOSALS
+from iam.proposals.store import read_proposals
 from iam.pseudo_gt.scoring import MatchParams, score_proposals
 
 
 def retrieve(
-    peaks: np.ndarray, peak_scores: np.ndarray, prms: np.ndarray, crm: np.ndarray,
-    proposals: np.ndarray, alpha: float, beta: float, contour_width: int, nms_iou: float,
+    peaks: np.ndarray,
+    peak_scores: np.ndarray,
+    prms: np.ndarray,
+    crm: np.ndarray,
+    proposals: np.ndarray,
+    alpha: float,
+    beta: float,
+    contour_width: int,
+    nms_iou: float,
 ) -> InstanceSet:
     """One image's PRM-retrieval instances."""
     height, width = proposals.shape[1:]
@@ -41,9 +52,18 @@ def retrieve(
 
 
 def retrieve_split(
-    prm_path: str | Path, proposals_path: str | Path, image_ids: list[str], out: str | Path,
-    classes: list[str], alpha: float, beta: float, contour_width: int, nms_iou: float,
-    timing_path: str | Path | None = None, rule: str = "retrieve_prm", params: Mapping[str, Any] | None = None,
+    prm_path: str | Path,
+    proposals_path: str | Path,
+    image_ids: list[str],
+    out: str | Path,
+    classes: list[str],
+    alpha: float,
+    beta: float,
+    contour_width: int,
+    nms_iou: float,
+    timing_path: str | Path | None = None,
+    rule: str = "retrieve_prm",
+    params: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the baseline's instances for ``image_ids``; per-image attrs ``time_prm`` (from the
     PRM artifact), ``time_retrieval``

@@ -63,9 +63,9 @@ def flat_kernel(image: torch.Tensor, params: CRFParams) -> torch.Tensor:
     valid.mul_(win.shifted(inside, 0))[r * r // 2] = 0
     step = torch.arange(r * r, device=image.device)
     dist2 = ((step // r - r // 2) ** 2 + (step % r - r // 2) ** 2).float()[:, None]
-    bilateral = colour2.mul_(-1 / (2 * params.bil_colour ** 2)).sub_(dist2 / (2 * params.bil_sdims ** 2))
+    bilateral = colour2.mul_(-1 / (2 * params.bil_colour**2)).sub_(dist2 / (2 * params.bil_sdims**2))
     bilateral = bilateral.clamp_(min=EXP_FLOOR).exp_()
-    spatial = params.pos_compat * torch.exp(-dist2 / (2 * params.pos_sdims ** 2))
+    spatial = params.pos_compat * torch.exp(-dist2 / (2 * params.pos_sdims**2))
     return bilateral.mul_(params.bil_compat).add_(spatial).mul_(valid)
 
 

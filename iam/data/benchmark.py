@@ -12,14 +12,28 @@ from PIL import Image
 
 from iam.data.synthetic import Scene, load_textures, multi_object_scene, single_object_scene
 from iam.data.voc_writer import (
-    annotation_xml, boxes_of, class_map, with_void, write_jpeg, write_palette_png, write_sbd,
+    annotation_xml,
+    boxes_of,
+    class_map,
+    with_void,
+    write_jpeg,
+    write_palette_png,
+    write_sbd,
 )
 from iam.errors import InputError
 from iam.io.atomic import write_json, write_text
 from iam.names import SALIENCY, SYNTHETIC_SPLITS, TRANSFER_SPLITS
 
-FOLDERS = ("JPEGImages", "Annotations", "SegmentationClass", "SegmentationObject", "SegmentationPart",
-           "SaliencyMasks", "ImageSets/Segmentation", "ImageSets/Main")
+FOLDERS = (
+    "JPEGImages",
+    "Annotations",
+    "SegmentationClass",
+    "SegmentationObject",
+    "SegmentationPart",
+    "SaliencyMasks",
+    "ImageSets/Segmentation",
+    "ImageSets/Main",
+)
 UNSEEN_CLASS_NAME = "unseen"
 MAX_CLASSES = 20  # beyond this the part hues of neighbouring classes become hard to tell apart
 
@@ -42,7 +56,11 @@ def _write_scene(voc: Path, sbd: Path, image_id: str, scene: Scene, classes: Seq
 
 
 def _scene(
-    rng: np.random.Generator, split: str, params: dict[str, Any], n_classes: int, textures: list[np.ndarray],
+    rng: np.random.Generator,
+    split: str,
+    params: dict[str, Any],
+    n_classes: int,
+    textures: list[np.ndarray],
 ) -> Scene:
     size = params["image_size"]
     if split in TRANSFER_SPLITS:
@@ -95,7 +113,12 @@ def generate_benchmark(out: str | Path, classes: Sequence[str], params: dict[str
             labels.append(scene.labels)
         _write_lists(voc, split, ids, labels, classes)
         counts[split] = {"images": len(ids), "instances": int(sum(len(lab) for lab in labels))}
-    summary = {"classes": list(classes), "params": params, "seed": seed, "splits": counts,
-               "seconds": round(time.perf_counter() - start, 2)}
+    summary = {
+        "classes": list(classes),
+        "params": params,
+        "seed": seed,
+        "splits": counts,
+        "seconds": round(time.perf_counter() - start, 2),
+    }
     write_json(out / "dataset.json", summary)
     return summary

@@ -19,9 +19,7 @@ class ImageLabelDataset(Dataset):
     augmentation is fixed by the seed and restored with the RNG state on resume).
     """
 
-    def __init__(
-        self, voc_root: str | Path, ids: list[str], classes: list[str], size: int, flip: bool = False
-    ) -> None:
+    def __init__(self, voc_root: str | Path, ids: list[str], classes: list[str], size: int, flip: bool = False) -> None:
         self.ids = list(ids)
         self.images = np.stack([resize(read_image(voc_root, i), size) for i in self.ids])
         self.labels = torch.from_numpy(np.stack([read_image_labels(voc_root, i, classes) for i in self.ids]))

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iam.data.synthetic import TEXTURE_NAMES, fill_polygon, jitter_colours, muted_colour, texture_patch, textured
 from iam.data.shapes import polar, transform
+from iam.data.synthetic import TEXTURE_NAMES, fill_polygon, jitter_colours, muted_colour, texture_patch, textured
 
 SHAPES = ("ellipse", "rounded_box", "diamond", "trefoil", "flower", "egg", "bean", "boomerang")
 STREAM = 7919  # keeps this set's random streams apart from the benchmark's (seed, split, i)
@@ -79,6 +79,7 @@ def generate(n_images: int, size: int, seed: int, textures: list[np.ndarray]) ->
     """``(images (n, size, size, 3) uint8, labels (n,) int64)``, classes balanced (image i has
     class i mod C), image i drawn from its own generator so the set does not depend on order."""
     labels = np.arange(n_images, dtype=np.int64) % n_classes()
-    images = np.stack([scene(np.random.default_rng([seed, STREAM, i]), size, int(lab), textures)
-                       for i, lab in enumerate(labels)])
+    images = np.stack(
+        [scene(np.random.default_rng([seed, STREAM, i]), size, int(lab), textures) for i, lab in enumerate(labels)]
+    )
     return images, labels

@@ -39,8 +39,9 @@ def part_outline(shape: str) -> np.ndarray:
         return np.concatenate([outer, inner])
     if shape == "cross":
         a, b = 1.0, 0.35
-        return np.array([[-b, -a], [b, -a], [b, -b], [a, -b], [a, b], [b, b], [b, a], [-b, a], [-b, b],
-                         [-a, b], [-a, -b], [-b, -b]])
+        return np.array(
+            [[-b, -a], [b, -a], [b, -b], [a, -b], [a, b], [b, b], [b, a], [-b, a], [-b, b], [-a, b], [-a, -b], [-b, -b]]
+        )
     raise ValueError(f"unknown part shape {shape!r}")
 
 

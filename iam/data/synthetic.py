@@ -131,8 +131,13 @@ def _radius(rng: np.random.Generator, size: int, low: float, high: float) -> flo
 
 
 def _spec(
-    rng: np.random.Generator, size: int, label: int, n_classes: int, radius: float,
-    unseen_body: bool = False, unseen_part: bool = False,
+    rng: np.random.Generator,
+    size: int,
+    label: int,
+    n_classes: int,
+    radius: float,
+    unseen_body: bool = False,
+    unseen_part: bool = False,
 ) -> ObjectSpec:
     margin = 0.6 * radius
     centre = (rng.uniform(margin, size - margin), rng.uniform(margin, size - margin))
@@ -142,8 +147,13 @@ def _spec(
         else class_colour(label, n_classes)
     )
     return ObjectSpec(
-        label, centre, radius, rng.uniform(0, 2 * np.pi), body_outline(rng, unseen_body),
-        UNSEEN_PART_SHAPE if unseen_part else part_shape(label), colour,
+        label,
+        centre,
+        radius,
+        rng.uniform(0, 2 * np.pi),
+        body_outline(rng, unseen_body),
+        UNSEEN_PART_SHAPE if unseen_part else part_shape(label),
+        colour,
     )
 
 
@@ -152,8 +162,15 @@ def _neighbour(rng: np.random.Generator, obj: ObjectSpec) -> ObjectSpec:
     normal = obj.angle + np.pi / 2
     gap = 1.35 * obj.radius * rng.uniform(0.9, 1.1)
     centre = (obj.centre[0] + gap * np.cos(normal), obj.centre[1] + gap * np.sin(normal))
-    return ObjectSpec(obj.label, centre, obj.radius, obj.angle + rng.uniform(-0.3, 0.3),
-                      body_outline(rng), obj.part_shape, obj.part_colour)
+    return ObjectSpec(
+        obj.label,
+        centre,
+        obj.radius,
+        obj.angle + rng.uniform(-0.3, 0.3),
+        body_outline(rng),
+        obj.part_shape,
+        obj.part_colour,
+    )
 
 
 def multi_object_scene(

@@ -35,8 +35,11 @@ def hflip(x: torch.Tensor) -> torch.Tensor:
 
 def resize_stack(maps: np.ndarray, size: int, interpolation: int) -> np.ndarray:
     """(n, H, W) -> (n, size, size) with OpenCV."""
-    return np.stack([cv2.resize(m, (size, size), interpolation=interpolation) for m in maps]) if len(maps) else (
-        np.zeros((0, size, size), maps.dtype))
+    return (
+        np.stack([cv2.resize(m, (size, size), interpolation=interpolation) for m in maps])
+        if len(maps)
+        else (np.zeros((0, size, size), maps.dtype))
+    )
 
 
 def scale_to_max(prms: np.ndarray) -> np.ndarray:

@@ -17,7 +17,8 @@ import numpy as np
 from iam.data.voc import GTInstances
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import open_artifact, write_artifact
-from iam.io.prm import KIND as PRM, read_prm
+from iam.io.prm import KIND as PRM
+from iam.io.prm import read_prm
 from iam.io.pseudo_gt import KIND, PseudoGT, write_pseudo_gt
 
 SOURCE = "gtmask"
@@ -32,8 +33,12 @@ def image_targets(peaks: np.ndarray, prms: np.ndarray, gt: GTInstances) -> Pseud
 
 
 def write_gt_targets(
-    prm_path: str | Path, image_ids: Sequence[str], read_gt: Callable[[str], GTInstances], out: str | Path,
-    rule: str = "make_ceiling_targets", params: Mapping[str, Any] | None = None,
+    prm_path: str | Path,
+    image_ids: Sequence[str],
+    read_gt: Callable[[str], GTInstances],
+    out: str | Path,
+    rule: str = "make_ceiling_targets",
+    params: Mapping[str, Any] | None = None,
 ) -> None:
     """The ceiling's training targets of ``image_ids`` from the training PRMs and the GT."""
     with open_artifact(prm_path, PRM) as prm_f, write_artifact(out, KIND, rule, params) as f:

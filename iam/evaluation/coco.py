@@ -41,15 +41,22 @@ class CocoCollector:
     def add_gt(self, name: str, masks: np.ndarray, labels: np.ndarray) -> int:
         """Register an image with its (g, H, W) GT masks and (g,) labels; returns its COCO id."""
         index = len(self.images)
-        self.images.append({"id": index, "file_name": str(name), "height": int(masks.shape[1]),
-                            "width": int(masks.shape[2])})
+        self.images.append(
+            {"id": index, "file_name": str(name), "height": int(masks.shape[1]), "width": int(masks.shape[2])}
+        )
         for mask, label in zip(masks, labels):
             rle = encode(mask)
-            self.annotations.append({
-                "id": len(self.annotations) + 1, "image_id": index, "category_id": int(label) + 1,
-                "segmentation": rle, "area": float(mask_utils.area(rle)),
-                "bbox": [float(v) for v in mask_utils.toBbox(rle)], "iscrowd": 0,
-            })
+            self.annotations.append(
+                {
+                    "id": len(self.annotations) + 1,
+                    "image_id": index,
+                    "category_id": int(label) + 1,
+                    "segmentation": rle,
+                    "area": float(mask_utils.area(rle)),
+                    "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+                    "iscrowd": 0,
+                }
+            )
         return index
 
     def add_predictions(self, index: int, masks: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> None:

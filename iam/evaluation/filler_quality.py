@@ -13,7 +13,6 @@ left out), over every location, channel and in-map neighbour of the val images:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import cast
 
 import cv2
@@ -40,8 +39,13 @@ def neighbour_regions(regions: np.ndarray, r: int, dilation: int = 1) -> np.ndar
     map), window in raster order."""
     pad, n = dilation * (r // 2), regions.shape[0]
     padded = np.pad(regions, pad, constant_values=-1)
-    return np.stack([padded[dy:dy + n, dx:dx + n] for dy in range(0, 2 * pad + 1, dilation)
-                     for dx in range(0, 2 * pad + 1, dilation)])
+    return np.stack(
+        [
+            padded[dy : dy + n, dx : dx + n]
+            for dy in range(0, 2 * pad + 1, dilation)
+            for dx in range(0, 2 * pad + 1, dilation)
+        ]
+    )
 
 
 def weight_sums(weights: np.ndarray, regions: np.ndarray, dilations: tuple[int, ...] = (1,)) -> np.ndarray:
@@ -49,7 +53,7 @@ def weight_sums(weights: np.ndarray, regions: np.ndarray, dilations: tuple[int, 
 
     ``weights`` (C, D r^2, n, n): one r x r block per dilation; ``regions`` (n, n)."""
     taps = weights.shape[1] // len(dilations)
-    blocks = [_block_sums(weights[:, b * taps:(b + 1) * taps], regions, d) for b, d in enumerate(dilations)]
+    blocks = [_block_sums(weights[:, b * taps : (b + 1) * taps], regions, d) for b, d in enumerate(dilations)]
     return cast(np.ndarray, sum(blocks))  # dilations is not empty: an array, never the start value 0
 
 
@@ -64,13 +68,19 @@ def _block_sums(weights: np.ndarray, regions: np.ndarray, dilation: int) -> np.n
     known[centre] = False
     across, within = known & (neigh != regions[None]), known & (neigh == regions[None])
     w = weights.mean(0)
-    return np.array([entropy.sum(), entropy.size, w[across].sum(), w[within].sum(), across.sum(), within.sum()],
-                    np.float64)
+    return np.array(
+        [entropy.sum(), entropy.size, w[across].sum(), w[within].sum(), across.sum(), within.sum()], np.float64
+    )
 
 
 def filler_quality(
-    ids: Sequence[str], read_image: Callable[[str], np.ndarray], read_gt: Callable[[str], GTInstances],
-    backbone: nn.Module, filler: FillingModule, input_size: int, device: torch.device,
+    ids: Sequence[str],
+    read_image: Callable[[str], np.ndarray],
+    read_gt: Callable[[str], GTInstances],
+    backbone: nn.Module,
+    filler: FillingModule,
+    input_size: int,
+    device: torch.device,
 ) -> dict[str, float]:
     """The diagnostics of the module docstring over the images ``ids``."""
     total = np.zeros(6, np.float64)
@@ -80,4 +90,3 @@ def filler_quality(
     entropy, locations, w_across, w_within, n_across, n_within = total
     ratio = (w_across / max(n_across, 1)) / max(w_within / max(n_within, 1), 1e-12)
     return {"images": len(ids), "weight_entropy": float(entropy / max(locations, 1)), "boundary_ratio": float(ratio)}
-

@@ -34,8 +34,11 @@ class GroundTruth(Protocol):
 
 
 def evaluate_instances(
-    path: str | Path, image_ids: Sequence[str], read_gt: Callable[[str], GroundTruth],
-    classes: Sequence[str], thresholds: Sequence[float],
+    path: str | Path,
+    image_ids: Sequence[str],
+    read_gt: Callable[[str], GroundTruth],
+    classes: Sequence[str],
+    thresholds: Sequence[float],
 ) -> dict[str, Any]:
     """All instance metrics of the artifact at ``path`` over ``image_ids``."""
     acc = APAccumulator(len(classes), thresholds)
@@ -61,8 +64,12 @@ def evaluate_instances(
 
 
 def _summary(
-    acc: APAccumulator, coco: CocoCollector, per_image_ious: list[np.ndarray], times: dict[str, list[float]],
-    classes: Sequence[str], thresholds: Sequence[float],
+    acc: APAccumulator,
+    coco: CocoCollector,
+    per_image_ious: list[np.ndarray],
+    times: dict[str, list[float]],
+    classes: Sequence[str],
+    thresholds: Sequence[float],
 ) -> dict[str, Any]:
     voc = acc.average_precisions("voc")
     keys = [f"{t:g}" for t in thresholds]

@@ -69,5 +69,9 @@ def localization_errors(samples: Iterable[LocalizationSample]) -> dict[str, floa
         top1.append(correct_class and _localised(s, predicted))
         known.append(_localised(s, int(s.gt_labels[0])) if len(s.gt_labels) else False)
     mean_error = lambda ok: float(1 - np.mean(ok)) if ok else 0.0  # noqa: E731
-    return {"top1_loc_error": mean_error(top1), "gt_known_loc_error": mean_error(known),
-            "top1_cls_error": mean_error(cls), "n_images": len(top1)}
+    return {
+        "top1_loc_error": mean_error(top1),
+        "gt_known_loc_error": mean_error(known),
+        "top1_cls_error": mean_error(cls),
+        "n_images": len(top1),
+    }

@@ -99,8 +99,11 @@ def prm_quality(
             masses.append(prm_masses(peaks, prm, gt, parts))
     hit, mass = np.concatenate(hits) if hits else np.zeros(0), np.concatenate(masses) if masses else np.zeros((0, 4))
     result: dict[str, float | int | None] = {
-        "n_images": len(ids), "n_peaks": int(hit.size), "n_instances": n_instances,
-        "peak_precision": _mean(hit), "instance_recall": recalled / n_instances if n_instances else None,
+        "n_images": len(ids),
+        "n_peaks": int(hit.size),
+        "n_instances": n_instances,
+        "peak_precision": _mean(hit),
+        "instance_recall": recalled / n_instances if n_instances else None,
         "prm_max_precision": _mean(np.concatenate(max_hits) if max_hits else np.zeros(0)),
         "prm_max_recall": max_recalled / n_instances if n_instances else None,
     }

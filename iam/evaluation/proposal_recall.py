@@ -22,6 +22,7 @@ def recall_metrics(
     ious: Sequence[np.ndarray], counts: Sequence[int] = (100, 500), thresholds: Sequence[float] = (0.5, 0.7)
 ) -> dict[str, float]:
     """Aggregate per-image (g, n) IoU matrices into recall@N@t and ABO."""
+
     def best(m: np.ndarray, n: int | None) -> np.ndarray:
         sub = m[:, :n]
         return sub.max(1) if sub.shape[1] else np.zeros(len(m))
@@ -38,7 +39,8 @@ def recall_metrics(
 
 
 def evaluate_proposals(
-    proposals_path: str | Path, image_ids: list[str],
+    proposals_path: str | Path,
+    image_ids: list[str],
     read_gt: Callable[[str], GTInstances],
 ) -> dict[str, float]:
     """Recall/ABO of a proposals artifact against ``read_gt``'s instances

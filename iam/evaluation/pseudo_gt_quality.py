@@ -24,16 +24,25 @@ import numpy as np
 from iam.data.voc import GTInstances
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import image_ids, open_artifact
-from iam.io.prm import KIND as PRM, read_prm
-from iam.io.pseudo_gt import KIND as PSEUDO_GT, read_pseudo_gt
+from iam.io.prm import KIND as PRM
+from iam.io.prm import read_prm
+from iam.io.pseudo_gt import KIND as PSEUDO_GT
+from iam.io.pseudo_gt import read_pseudo_gt
 from iam.masks import iou_matrix
-from iam.proposals.store import KIND as PROPOSALS, read_proposals
+from iam.proposals.store import KIND as PROPOSALS
+from iam.proposals.store import read_proposals
 from iam.pseudo_gt.scoring import MatchParams, score_proposals
 
 
 def image_rows(
-    peaks: np.ndarray, prms: np.ndarray, crm: np.ndarray, candidates: np.ndarray, masks: np.ndarray,
-    proposals: np.ndarray, gt: GTInstances, match: MatchParams,
+    peaks: np.ndarray,
+    prms: np.ndarray,
+    crm: np.ndarray,
+    candidates: np.ndarray,
+    masks: np.ndarray,
+    proposals: np.ndarray,
+    gt: GTInstances,
+    match: MatchParams,
 ) -> list[tuple[float, float, float, int, float]]:
     """(top1, best_of_k, best_proposal, rank, area ratio) of each peak whose class is in the image."""
     scores, _ = score_proposals(peaks, prms, crm, proposals, match)
@@ -55,15 +64,21 @@ def image_rows(
 
 
 def pseudo_gt_quality(
-    prm_path: str | Path, proposals_path: str | Path, pseudo_gt_path: str | Path,
-    read_gt: Callable[[str], GTInstances], match: Mapping[str, Any],
+    prm_path: str | Path,
+    proposals_path: str | Path,
+    pseudo_gt_path: str | Path,
+    read_gt: Callable[[str], GTInstances],
+    match: Mapping[str, Any],
 ) -> dict[str, float | int | None]:
     """The diagnostics of the module docstring over every image of the pseudo-GT artifact; GT
     instances from ``read_gt`` (:func:`iam.evaluation.gt.instance_reader`)."""
     params = MatchParams.from_config(match)
     rows, n_peaks, n_without = [], 0, 0
-    with open_artifact(prm_path, PRM) as prm_f, open_artifact(proposals_path, PROPOSALS) as prop_f, \
-            open_artifact(pseudo_gt_path, PSEUDO_GT) as pgt_f:
+    with (
+        open_artifact(prm_path, PRM) as prm_f,
+        open_artifact(proposals_path, PROPOSALS) as prop_f,
+        open_artifact(pseudo_gt_path, PSEUDO_GT) as pgt_f,
+    ):
         for image_id in image_ids(pgt_f):
             g, p = read_pseudo_gt(pgt_f, image_id), read_prm(prm_f, image_id)
             candidates = g.candidates
@@ -77,8 +92,14 @@ def pseudo_gt_quality(
     mean = lambda v: float(np.nanmean(v)) if v.size else None  # noqa: E731
     median = lambda v: float(np.nanmedian(v)) if v.size else None  # noqa: E731
     return {
-        "n_peaks": n_peaks, "n_scored": len(r),
-        "top1_iou": mean(r[:, 0]), "top1_iou_ge_50": mean(r[:, 0] >= 0.5), "best_of_k_iou": mean(r[:, 1]),
-        "best_proposal_iou": mean(r[:, 2]), "best_in_top5": mean(r[:, 3] <= 5), "best_rank_median": median(r[:, 3]),
-        "area_ratio_median": median(r[:, 4]), "without_candidate": n_without / n_peaks if n_peaks else None,
+        "n_peaks": n_peaks,
+        "n_scored": len(r),
+        "top1_iou": mean(r[:, 0]),
+        "top1_iou_ge_50": mean(r[:, 0] >= 0.5),
+        "best_of_k_iou": mean(r[:, 1]),
+        "best_proposal_iou": mean(r[:, 2]),
+        "best_in_top5": mean(r[:, 3] <= 5),
+        "best_rank_median": median(r[:, 3]),
+        "area_ratio_median": median(r[:, 4]),
+        "without_candidate": n_without / n_peaks if n_peaks else None,
     }

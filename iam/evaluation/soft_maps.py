@@ -18,7 +18,8 @@ import pandas as pd
 
 from iam.io.h5 import open_artifact
 from iam.io.instances import KIND, read_soft_maps
-from iam.io.prm import KIND as PRM, read_prm
+from iam.io.prm import KIND as PRM
+from iam.io.prm import read_prm
 from iam.masks import iou_matrix
 
 THETAS = np.linspace(0.05, 0.95, 19)
@@ -40,7 +41,11 @@ class SoftMapSamples:
 
 
 def best_iou_samples(
-    soft: np.ndarray, labels: np.ndarray, gt_masks: np.ndarray, gt_labels: np.ndarray, void: np.ndarray | None,
+    soft: np.ndarray,
+    labels: np.ndarray,
+    gt_masks: np.ndarray,
+    gt_labels: np.ndarray,
+    void: np.ndarray | None,
 ) -> SoftMapSamples:
     """Samples of one image: ``soft`` (n, H, W) maps with (n,) classes against its GT instances."""
     keep = np.isin(labels, gt_labels)
@@ -71,7 +76,11 @@ def _prm_maps(f: h5py.File, image_id: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def soft_map_table(
-    prm_path: str | Path, iam_path: str | Path, image_ids: Sequence[str], read_gt: Callable, classes: Sequence[str],
+    prm_path: str | Path,
+    iam_path: str | Path,
+    image_ids: Sequence[str],
+    read_gt: Callable,
+    classes: Sequence[str],
 ) -> pd.DataFrame:
     """One row (method, class, iou, size) per PRM (``prm`` of a prm artifact, class = peak class)
     and per IAM (``soft`` of an instance set) of ``image_ids``."""
@@ -84,6 +93,7 @@ def soft_map_table(
                 if maps is not None:
                     parts.append(best_iou_samples(*maps, gt.masks, gt.labels, gt.void))
             s = SoftMapSamples.concat(parts)
-            frames.append(pd.DataFrame({"method": method, "class": np.asarray(classes)[s.labels],
-                                        "iou": s.ious, "size": s.sizes}))
+            frames.append(
+                pd.DataFrame({"method": method, "class": np.asarray(classes)[s.labels], "iou": s.ious, "size": s.sizes})
+            )
     return pd.concat(frames, ignore_index=True)

@@ -16,7 +16,8 @@ from iam.evaluation.localization import LocalizationSample, localization_errors
 from iam.evaluation.saliency import merge_maps, saliency_scores
 from iam.io.h5 import open_artifact
 from iam.io.instances import KIND, read_soft_maps
-from iam.io.prm import KIND as PRM, StoredPRM, read_prm
+from iam.io.prm import KIND as PRM
+from iam.io.prm import StoredPRM, read_prm
 
 
 def _iam_class_map(f: h5py.File, image_id: str, c: int) -> np.ndarray | None:
@@ -34,7 +35,9 @@ def _cams(stored: StoredPRM) -> np.ndarray:
 
 
 def evaluate_localization(
-    prm_path: str | Path, iam_path: str | Path, image_ids: Sequence[str],
+    prm_path: str | Path,
+    iam_path: str | Path,
+    image_ids: Sequence[str],
     read_boxes: Callable[[str], tuple[np.ndarray, np.ndarray]],
 ) -> dict[str, Any]:
     """Top-1 / GT-known localization errors of IAM and CAM boxes (class = backbone argmax)."""
@@ -42,8 +45,9 @@ def evaluate_localization(
         gts = {i: read_boxes(i) for i in image_ids}
 
         def samples(class_map: Callable[[str, int], np.ndarray | None]) -> list[LocalizationSample]:
-            return [LocalizationSample(read_prm(prm, i).class_scores, *gts[i], partial(class_map, i))
-                    for i in image_ids]
+            return [
+                LocalizationSample(read_prm(prm, i).class_scores, *gts[i], partial(class_map, i)) for i in image_ids
+            ]
 
         def cam(i: str, c: int) -> np.ndarray:
             stored = read_prm(prm, i)
@@ -56,7 +60,9 @@ def evaluate_localization(
 
 
 def evaluate_saliency(
-    prm_path: str | Path, iam_path: str | Path, image_ids: Sequence[str],
+    prm_path: str | Path,
+    iam_path: str | Path,
+    image_ids: Sequence[str],
     read_mask: Callable[[str], np.ndarray],
 ) -> dict[str, Any]:
     """F_β of saliency maps merged from IAMs, CAMs (classes above 0) and PRMs."""
@@ -72,5 +78,7 @@ def evaluate_saliency(
             "cam": lambda i: _cams(read_prm(prm, i)),
             "prm": lambda i: read_prm(prm, i).prm,
         }
-        return {name: saliency_scores((merge_maps(get(i), gts[i].shape), gts[i]) for i in image_ids)
-                for name, get in maps.items()}
+        return {
+            name: saliency_scores((merge_maps(get(i), gts[i].shape), gts[i]) for i in image_ids)
+            for name, get in maps.items()
+        }

@@ -94,8 +94,9 @@ class APAccumulator:
     def average_precisions(self, mode: str = "voc") -> np.ndarray:
         """(T, C) AP per threshold and class; NaN for classes without GT."""
         ap_of = {"voc": voc_average_precision, "coco": coco_average_precision}[mode]
-        labels, scores, ranks = (np.concatenate(x) if x else np.zeros(0) for x in
-                                 (self._labels, self._scores, self._ranks))
+        labels, scores, ranks = (
+            np.concatenate(x) if x else np.zeros(0) for x in (self._labels, self._scores, self._ranks)
+        )
         tp = np.concatenate(self._tp) if self._tp else np.zeros((0, len(self.thresholds)), bool)
         keep = ranks < COCO_MAX_DETS if mode == "coco" else np.ones(len(labels), bool)
         out = np.full((len(self.thresholds), self.n_classes), np.nan)

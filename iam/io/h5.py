@@ -70,9 +70,7 @@ def write_artifact(
             yield f
 
 
-def open_artifact(
-    path: str | Path, kind: str | None = None, expect: Mapping[str, Any] | None = None
-) -> h5py.File:
+def open_artifact(path: str | Path, kind: str | None = None, expect: Mapping[str, Any] | None = None) -> h5py.File:
     """Open an artifact read-only, checking it is readable, of ``kind`` and of this schema.
 
     ``expect`` maps parameter names to the values the caller requires of the producing
@@ -172,9 +170,7 @@ def _check_attrs(f: h5py.File, path: Path, kind: str | None, expect: Mapping[str
     params = json.loads(f.attrs.get("params", "{}"))
     for key, want in expect.items():
         if key not in params or params[key] != want:
-            raise ArtifactError(
-                path, f"was produced with {key}={params.get(key)!r}, this step expects {want!r}"
-            )
+            raise ArtifactError(path, f"was produced with {key}={params.get(key)!r}, this step expects {want!r}")
 
 
 def artifact_params(f: h5py.File) -> dict[str, Any]:
@@ -196,14 +192,17 @@ def put(group: h5py.Group, name: str, data: Any, half: bool = False) -> h5py.Dat
         return group.create_dataset(name, data=arr, track_times=False)
     chunks = (1, *arr.shape[1:]) if arr.ndim == 3 else True
     return group.create_dataset(
-        name, data=arr, compression="gzip", compression_opts=4, shuffle=True,
-        chunks=chunks, track_times=False,
+        name,
+        data=arr,
+        compression="gzip",
+        compression_opts=4,
+        shuffle=True,
+        chunks=chunks,
+        track_times=False,
     )
 
 
-def merge_shards(
-    shards: Iterable[str | Path], out: str | Path, kind: str, order: list[str] | None = None
-) -> None:
+def merge_shards(shards: Iterable[str | Path], out: str | Path, kind: str, order: list[str] | None = None) -> None:
     """Merge per-shard artifacts (same kind and params) into one split file, atomically.
 
     Image groups are written in ``order`` (the split file's order) when given, so a sharded run

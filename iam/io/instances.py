@@ -28,14 +28,10 @@ class InstanceSet:
 
     @classmethod
     def empty(cls, height: int, width: int) -> InstanceSet:
-        return cls(
-            np.zeros((0, height, width), bool), np.zeros(0, np.int64), np.zeros(0, np.float32)
-        )
+        return cls(np.zeros((0, height, width), bool), np.zeros(0, np.int64), np.zeros(0, np.float32))
 
 
-def write_instances(
-    f: h5py.File, image_id: str, inst: InstanceSet, soft: np.ndarray | None = None
-) -> h5py.Group:
+def write_instances(f: h5py.File, image_id: str, inst: InstanceSet, soft: np.ndarray | None = None) -> h5py.Group:
     """Write one image's instances (and optionally their soft maps) as group ``image_id``."""
     g = f.create_group(image_id)
     put(g, "masks", np.asarray(inst.masks, dtype=np.uint8))

@@ -64,4 +64,3 @@ def markdown_table() -> str:
         rows += [f"| {kind} | `{name}` | {doc} |" for name, doc in datasets.items()]
     rows += [f"| (attrs) | `{names}` | {doc} |" for names, doc in FILE_ATTRS.items()]
     return "\n".join(rows)
-

@@ -45,7 +45,11 @@ class PeakBackbone(nn.Module):
     """ResNet trunk + 1x1 conv classifier + peak stimulation."""
 
     def __init__(
-        self, arch: str, num_classes: int, dilate_layer3: bool = True, dilate_layer4: bool = True,
+        self,
+        arch: str,
+        num_classes: int,
+        dilate_layer3: bool = True,
+        dilate_layer4: bool = True,
         weights: str = "none",
     ) -> None:
         super().__init__()
@@ -66,8 +70,12 @@ class PeakBackbone(nn.Module):
         self.stem = nn.Sequential(trunk.conv1, trunk.bn1, trunk.relu, trunk.maxpool)
         self.layer1, self.layer2, self.layer3, self.layer4 = trunk.layer1, trunk.layer2, trunk.layer3, trunk.layer4
         self.classifier = nn.Conv2d(trunk.channels, num_classes, 1)
-        self.arch = {"arch": arch, "num_classes": num_classes, "dilate_layer3": dilate_layer3,
-                     "dilate_layer4": dilate_layer4}
+        self.arch = {
+            "arch": arch,
+            "num_classes": num_classes,
+            "dilate_layer3": dilate_layer3,
+            "dilate_layer4": dilate_layer4,
+        }
 
     def trunk_parameters(self) -> list[nn.Parameter]:
         """Parameters of the ResNet trunk (everything but the classifier)."""
@@ -120,7 +128,9 @@ def save_backbone(model: PeakBackbone, classes: list[str], path: Path) -> None:
 
 
 def load_backbone(
-    path: str | Path, device: torch.device | str = "cpu", arch: str | None = None,
+    path: str | Path,
+    device: torch.device | str = "cpu",
+    arch: str | None = None,
     num_classes: int | None = None,
 ) -> PeakBackbone:
     """A trained backbone in eval mode; ``arch``/``num_classes``, when given, must match the file."""

@@ -39,8 +39,10 @@ class Decoder(nn.Sequential):
     def __init__(self, channels: int) -> None:
         half = max(1, channels // 2)
         super().__init__(
-            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), *conv_bn_relu(channels, half),
-            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), nn.Conv2d(half, 1, 3, padding=1),
+            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+            *conv_bn_relu(channels, half),
+            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+            nn.Conv2d(half, 1, 3, padding=1),
         )
 
 
@@ -57,31 +59,52 @@ class FillingWeights(nn.Module):
     are >= 0 and sum to 1 (Eq. 3's normaliser Y).
     """
 
-    def __init__(self, in_channels: dict[str, int], channels: int, radius: int, pyramid_channels: int,
-                 affinity: int = 0, image_channels: int = 0, dilations: tuple[int, ...] = (1,)) -> None:
+    def __init__(
+        self,
+        in_channels: dict[str, int],
+        channels: int,
+        radius: int,
+        pyramid_channels: int,
+        affinity: int = 0,
+        image_channels: int = 0,
+        dilations: tuple[int, ...] = (1,),
+    ) -> None:
         super().__init__()
         if radius % 2 == 0:
             raise ValueError(f"filling radius must be odd, got {radius}")
         self.channels, self.radius, self.dilations = channels, radius, tuple(dilations)
-        self.image = nn.Sequential(
-            nn.Conv2d(3, image_channels, 3, 2, 1), nn.ReLU(inplace=True), nn.Conv2d(image_channels, image_channels, 3, 2, 1),
-        ) if image_channels else None
+        self.image = (
+            nn.Sequential(
+                nn.Conv2d(3, image_channels, 3, 2, 1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(image_channels, image_channels, 3, 2, 1),
+            )
+            if image_channels
+            else None
+        )
         width = pyramid_channels + image_channels
         self.embed = nn.Conv2d(width, affinity, 1) if affinity else None
-        self.lateral = nn.ModuleDict({
-            level: nn.Sequential(
-                nn.Conv2d(in_channels[level], pyramid_channels, 1), nn.ReLU(inplace=True),
-                nn.Conv2d(pyramid_channels, pyramid_channels, 1),
-            )
-            for level in LEVELS
-        })
+        self.lateral = nn.ModuleDict(
+            {
+                level: nn.Sequential(
+                    nn.Conv2d(in_channels[level], pyramid_channels, 1),
+                    nn.ReLU(inplace=True),
+                    nn.Conv2d(pyramid_channels, pyramid_channels, 1),
+                )
+                for level in LEVELS
+            }
+        )
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(width, channels * len(self.dilations) * radius * radius, 1))
 
     def forward(self, features: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
         top: torch.Tensor | None = None
         for level in reversed(LEVELS):
             lat = self.lateral[level](features[level])
-            top = lat if top is None else lat + F.interpolate(top, size=lat.shape[-2:], mode="bilinear", align_corners=False)
+            top = (
+                lat
+                if top is None
+                else lat + F.interpolate(top, size=lat.shape[-2:], mode="bilinear", align_corners=False)
+            )
         assert top is not None  # LEVELS is not empty
         top = F.interpolate(top, size=size, mode="bilinear", align_corners=False)
         if self.image is not None:
@@ -112,8 +135,9 @@ class _Fill(torch.autograd.Function):
     the memory of one state, no recomputation)."""
 
     @staticmethod
-    def forward(ctx: Any, gf: torch.Tensor, wf: torch.Tensor, wins: tuple[Window, ...], steps: int,
-                recompute: bool) -> torch.Tensor:
+    def forward(
+        ctx: Any, gf: torch.Tensor, wf: torch.Tensor, wins: tuple[Window, ...], steps: int, recompute: bool
+    ) -> torch.Tensor:
         ctx.save_for_backward(gf, wf)
         ctx.wins, ctx.steps, ctx.states = wins, steps, None
         if recompute:
@@ -167,8 +191,9 @@ def windows(height: int, width: int, radius: int, dilations: tuple[int, ...]) ->
     return tuple(Window(height, width, radius, d, margin) for d in dilations)
 
 
-def fill(g0: torch.Tensor, weights: torch.Tensor, steps: int, recompute: bool = True,
-         dilations: tuple[int, ...] = (1,)) -> torch.Tensor:
+def fill(
+    g0: torch.Tensor, weights: torch.Tensor, steps: int, recompute: bool = True, dilations: tuple[int, ...] = (1,)
+) -> torch.Tensor:
     """Eq. 2-3: ``steps`` times G^k_ij = sum_{uv in N_ij} W_{c;ij;uv} G^{k-1}_uv, the neighbourhood
     of step k having its taps ``dilations[k mod D]`` apart.
 
@@ -189,14 +214,22 @@ class FillingModule(nn.Module):
     """Fig. 3: PRM -> E -> N filling steps with W = R(backbone features) -> D -> IAM logits."""
 
     def __init__(
-        self, in_channels: dict[str, int], channels: int = 32, radius: int = 3,
-        pyramid_channels: int = 64, recompute: bool = True, channels_last: bool = True, affinity: int = 0,
-        image_channels: int = 0, dilations: tuple[int, ...] = (1,),
+        self,
+        in_channels: dict[str, int],
+        channels: int = 32,
+        radius: int = 3,
+        pyramid_channels: int = 64,
+        recompute: bool = True,
+        channels_last: bool = True,
+        affinity: int = 0,
+        image_channels: int = 0,
+        dilations: tuple[int, ...] = (1,),
     ) -> None:
         super().__init__()
         self.encoder = Encoder(channels)
-        self.weights = FillingWeights(in_channels, channels, radius, pyramid_channels, affinity, image_channels,
-                                      dilations)
+        self.weights = FillingWeights(
+            in_channels, channels, radius, pyramid_channels, affinity, image_channels, dilations
+        )
         self.decoder = Decoder(channels)
         self.recompute = recompute
         self.layout = torch.channels_last if channels_last else torch.contiguous_format

@@ -60,8 +60,8 @@ class Window:
 
     def from_flat(self, xf: torch.Tensor) -> torch.Tensor:
         """(..., L) flat padded -> (..., H, W)."""
-        rows = xf[..., self.base:self.base + self.span].unflatten(-1, (self.height, self.stride))
-        return rows[..., self.pad:self.pad + self.width]
+        rows = xf[..., self.base : self.base + self.span].unflatten(-1, (self.height, self.stride))
+        return rows[..., self.pad : self.pad + self.width]
 
     def weights_to_flat(self, w: torch.Tensor) -> torch.Tensor:
         """(..., r^2, H, W) -> (..., r^2, span), zero on the pad columns."""
@@ -69,18 +69,18 @@ class Window:
 
     def weights_from_flat(self, wf: torch.Tensor) -> torch.Tensor:
         """(..., r^2, span) -> (..., r^2, H, W)."""
-        return wf.unflatten(-1, (self.height, self.stride))[..., self.pad:self.pad + self.width]
+        return wf.unflatten(-1, (self.height, self.stride))[..., self.pad : self.pad + self.width]
 
     def shifted(self, xf: torch.Tensor, offset: int) -> torch.Tensor:
         """The interior rows of ``xf`` moved by a flat offset (a view)."""
         start = self.base + offset
-        return xf[..., start:start + self.span]
+        return xf[..., start : start + self.span]
 
     def sum(self, xf: torch.Tensor, wf: torch.Tensor) -> torch.Tensor:
         """One windowed sum in flat layout; ``wf`` (..., r^2, span) broadcasts against ``xf`` (..., L)."""
         shape = torch.broadcast_shapes(xf.shape[:-1], wf.shape[:-2]) + xf.shape[-1:]
         out = xf.new_zeros(shape)
-        mid = out[..., self.base:self.base + self.span]
+        mid = out[..., self.base : self.base + self.span]
         for s, off in enumerate(self.offsets()):
             mid.addcmul_(wf[..., s, :], self.shifted(xf, off))
         return out
@@ -88,14 +88,14 @@ class Window:
     def adjoint(self, gf: torch.Tensor, wf: torch.Tensor) -> torch.Tensor:
         """The adjoint of :meth:`sum` in ``xf`` (for equal shapes): scatter ``w * g`` to the neighbours."""
         out = torch.zeros_like(gf)
-        gmid = gf[..., self.base:self.base + self.span]
+        gmid = gf[..., self.base : self.base + self.span]
         for s, off in enumerate(self.offsets()):
             self.shifted(out, off).addcmul_(wf[..., s, :], gmid)
         return out
 
     def accumulate_weight_grad(self, acc: torch.Tensor, gf: torch.Tensor, xf: torch.Tensor) -> None:
         """``acc`` (..., r^2, span) += the gradient of :meth:`sum` in ``wf`` given output gradient ``gf``."""
-        gmid = gf[..., self.base:self.base + self.span]
+        gmid = gf[..., self.base : self.base + self.span]
         for s, off in enumerate(self.offsets()):
             acc[..., s, :].addcmul_(gmid, self.shifted(xf, off))
 
@@ -107,7 +107,11 @@ def window_sum(x: torch.Tensor, weights: torch.Tensor, radius: int) -> torch.Ten
 
 
 def valid_neighbours(
-    height: int, width: int, radius: int, device: torch.device | None = None, dilation: int = 1,
+    height: int,
+    width: int,
+    radius: int,
+    device: torch.device | None = None,
+    dilation: int = 1,
 ) -> torch.Tensor:
     """(r^2, H, W) bool: which window entries (taps ``dilation`` apart) fall inside the map."""
     win = Window(height, width, radius, dilation)

@@ -50,8 +50,13 @@ class ProbConv(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        x: torch.Tensor, weight: torch.Tensor, stride: tuple[int, ...], padding: str | tuple[int, ...],
-        dilation: tuple[int, ...], groups: int, dtype: torch.dtype,
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        stride: tuple[int, ...],
+        padding: str | tuple[int, ...],
+        dilation: tuple[int, ...],
+        groups: int,
+        dtype: torch.dtype,
     ) -> torch.Tensor:
         return F.conv2d(x, weight, None, stride, padding, dilation, groups)
 
@@ -78,8 +83,7 @@ class ProbConv2d(nn.Conv2d):
     top_down_dtype = torch.float32
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = ProbConv.apply(x, self.weight, self.stride, self.padding, self.dilation, self.groups,
-                             self.top_down_dtype)
+        out = ProbConv.apply(x, self.weight, self.stride, self.padding, self.dilation, self.groups, self.top_down_dtype)
         return out if self.bias is None else out + self.bias[:, None, None]
 
 
@@ -165,6 +169,7 @@ Pullback = Callable[[torch.Tensor], tuple[torch.Tensor]]
 def top_down(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, Pullback, BackboneOutput]:
     """Forward of a :func:`probabilistic` network on ``x`` (1, 3, H, W): the CRMs bilinearly upsampled to
     H x W (1, C, H, W), the pullback of probabilities from that response to ``x``, and the network's output."""
+
     def response(inputs: torch.Tensor) -> tuple[torch.Tensor, BackboneOutput]:
         out = net(inputs)
         return F.interpolate(out.crm, size=inputs.shape[-2:], mode="bilinear", align_corners=False), out

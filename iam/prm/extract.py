@@ -3,10 +3,10 @@
 Writes ``prm/{split}.h5`` (kind ``prm``, :mod:`iam.io.prm`; file attrs ``classes``, ``input_size``).
 
 Classes considered: on the training split the image's labels (weak labels are allowed); on other
-splits the classes whose score exceeds ``class_threshold`` (the top-scoring class when none does). Per class, the ``max_peaks`` highest
-peaks with a value above ``peak_threshold`` are kept (on the training split the strongest peak of
-a labelled class is kept even below it: the label says the class is there); peaks are grouped by
-class, highest first within a class.
+splits the classes whose score exceeds ``class_threshold`` (the top-scoring class when none does).
+Per class, the ``max_peaks`` highest peaks with a value above ``peak_threshold`` are kept (on the
+training split the strongest peak of a labelled class is kept even below it: the label says the
+class is there); peaks are grouped by class, highest first within a class.
 """
 
 from __future__ import annotations
@@ -93,13 +93,21 @@ def refine_peaks(peaks: np.ndarray, prms: np.ndarray, sigma: float) -> np.ndarra
 
 def resize_maps(maps: np.ndarray, height: int, width: int) -> np.ndarray:
     """(n, s, s) -> (n, H, W) bilinear, each renormalised to sum 1."""
-    out = np.stack([cv2.resize(m, (width, height), interpolation=cv2.INTER_LINEAR) for m in maps]) \
-        if len(maps) else np.zeros((0, height, width), np.float32)
+    out = (
+        np.stack([cv2.resize(m, (width, height), interpolation=cv2.INTER_LINEAR) for m in maps])
+        if len(maps)
+        else np.zeros((0, height, width), np.float32)
+    )
     return out / np.maximum(out.sum(axis=(1, 2), keepdims=True), 1e-12)
 
 
 def image_prm(
-    net: nn.Module, image: np.ndarray, labels: np.ndarray | None, size: int, peak_rule: PeakRule, batched: bool = True,
+    net: nn.Module,
+    image: np.ndarray,
+    labels: np.ndarray | None,
+    size: int,
+    peak_rule: PeakRule,
+    batched: bool = True,
 ) -> ImagePRM:
     """Peaks and PRMs of one image with a :func:`probabilistic` backbone (``batched=False``: per-peak loop)."""
     height, width = image.shape[:2]
@@ -129,16 +137,24 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
 
 
 def extract_split(
-    backbone: nn.Module, voc_root: str | Path, ids: list[str], classes: list[str], size: int, peak_rule: PeakRule,
-    out_path: str | Path, rule: str = "extract_prm", params: dict | None = None,
+    backbone: nn.Module,
+    voc_root: str | Path,
+    ids: list[str],
+    classes: list[str],
+    size: int,
+    peak_rule: PeakRule,
+    out_path: str | Path,
+    rule: str = "extract_prm",
+    params: dict | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> None:
     """Write the ``prm`` artifact of ``ids``, streaming one image at a time, atomically (``dtype``: of
     the top-down pass's convolutions, see :func:`probabilistic`)."""
     device = next(backbone.parameters()).device
     if dtype == torch.bfloat16 and not has_fast_bfloat16(device):
-        log.warning("prm.dtype bfloat16 on %s without native bfloat16 arithmetic: expect it to be slower "
-                    "than float32", device)
+        log.warning(
+            "prm.dtype bfloat16 on %s without native bfloat16 arithmetic: expect it to be slower than float32", device
+        )
     net = probabilistic(backbone, dtype)
     with write_artifact(out_path, KIND, rule, params) as f:
         f.attrs["classes"] = json.dumps(list(classes))

@@ -41,8 +41,10 @@ def render_prm(prm_h5: str | Path, voc_root: str | Path, image_id: str, out_png:
     height, width = image.shape[:2]
     shown = sorted(set(peaks[:, 0].tolist()))
     top = [image] + [
-        mark(overlay(image, cv2.resize(crm[c], (width, height), interpolation=cv2.INTER_LINEAR)),
-             peaks[peaks[:, 0] == c, 1:])
+        mark(
+            overlay(image, cv2.resize(crm[c], (width, height), interpolation=cv2.INTER_LINEAR)),
+            peaks[peaks[:, 0] == c, 1:],
+        )
         for c in shown
     ]
     bottom = [mark(overlay(image, m), p[None, 1:]) for m, p in zip(prms, peaks)]

@@ -192,8 +192,11 @@ def _deduplicate(
 
 
 def generate_dir(
-    image_ids: list[str], read_image: Callable[[str], np.ndarray], out_dir: str | Path,
-    cfg: GeneratorConfig, max_proposals: int,
+    image_ids: list[str],
+    read_image: Callable[[str], np.ndarray],
+    out_dir: str | Path,
+    cfg: GeneratorConfig,
+    max_proposals: int,
 ) -> dict[str, float]:
     """Write ``{out_dir}/{id}.mat`` (MCG format) per image and ``timing.json`` (seconds per image)."""
     out_dir = Path(out_dir)

@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from iam.io.h5 import write_artifact
 from iam.proposals.mcg import read_mcg
 from iam.proposals.store import KIND, write_proposals
-from iam.io.h5 import write_artifact
 
 log = logging.getLogger(__name__)
 

@@ -60,9 +60,7 @@ def from_lists(superpixels: np.ndarray, labels: list[np.ndarray], scores: np.nda
     lengths = [len(lab) for lab in labels]
     ids = np.concatenate(labels).astype(np.int32) if labels else np.zeros(0, np.int32)
     ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    return SuperpixelProposals(
-        np.asarray(superpixels, np.int32), ids, ptr, np.asarray(scores, np.float32).ravel()
-    )
+    return SuperpixelProposals(np.asarray(superpixels, np.int32), ids, ptr, np.asarray(scores, np.float32).ravel())
 
 
 def read_mcg(
@@ -84,7 +82,7 @@ def read_mcg(
 def top_by_score(props: SuperpixelProposals, keep: int | None) -> SuperpixelProposals:
     """The ``keep`` highest-scoring proposals, best first (stable for ties)."""
     order = np.argsort(-props.scores, kind="stable")[:keep]
-    labels = [props.ids[props.ptr[j]:props.ptr[j + 1]] for j in order]
+    labels = [props.ids[props.ptr[j] : props.ptr[j + 1]] for j in order]
     return from_lists(props.superpixels, labels, props.scores[order])
 
 
@@ -160,7 +158,7 @@ def write_mcg(path: str | Path, props: SuperpixelProposals) -> None:
     """Write MCG-format MATLAB v5: 1-based ``superpixels``, ``labels`` cell array, ``scores``."""
     cells = np.empty((len(props), 1), dtype=object)
     for j in range(len(props)):
-        cells[j, 0] = (props.ids[props.ptr[j]:props.ptr[j + 1]] + 1).astype(np.double)[None, :]
+        cells[j, 0] = (props.ids[props.ptr[j] : props.ptr[j + 1]] + 1).astype(np.double)[None, :]
     with atomic_path(path) as tmp:
         scipy.io.savemat(tmp, _mcg_fields(props, cells), do_compression=True, appendmat=False)
 

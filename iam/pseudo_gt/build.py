@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 
 from iam.io.h5 import open_artifact, write_artifact
-from iam.io.prm import KIND as PRM, read_prm
+from iam.io.prm import KIND as PRM
+from iam.io.prm import read_prm
 from iam.io.pseudo_gt import KIND, PseudoGT, write_pseudo_gt
-from iam.proposals.store import KIND as PROPOSALS, read_proposals
+from iam.proposals.store import KIND as PROPOSALS
+from iam.proposals.store import read_proposals
 from iam.pseudo_gt.matching import select_candidates
 from iam.pseudo_gt.scoring import MatchParams, score_proposals
 
@@ -21,8 +23,15 @@ log = logging.getLogger(__name__)
 
 
 def image_pseudo_gt(
-    peaks: np.ndarray, prms: np.ndarray, crm: np.ndarray, proposals: np.ndarray, k: int, alpha: float,
-    beta: float, contour_width: int, min_overlap: float,
+    peaks: np.ndarray,
+    prms: np.ndarray,
+    crm: np.ndarray,
+    proposals: np.ndarray,
+    k: int,
+    alpha: float,
+    beta: float,
+    contour_width: int,
+    min_overlap: float,
 ) -> PseudoGT:
     """Match one image's PRMs to its proposals and keep each peak's surviving top-k (``crm``: the
     image's class response maps, for the background term)."""
@@ -35,9 +44,18 @@ def image_pseudo_gt(
 
 
 def build(
-    prm_path: str | Path, proposals_path: str | Path, image_ids: list[str], out: str | Path,
-    k: int, alpha: float, beta: float, contour_width: int, min_overlap: float, source: str,
-    rule: str = "make_pseudo_gt", params: Mapping[str, Any] | None = None,
+    prm_path: str | Path,
+    proposals_path: str | Path,
+    image_ids: list[str],
+    out: str | Path,
+    k: int,
+    alpha: float,
+    beta: float,
+    contour_width: int,
+    min_overlap: float,
+    source: str,
+    rule: str = "make_pseudo_gt",
+    params: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """Write pseudo GT for ``image_ids``; return peak counts (total, without candidates)."""
     counts = {"peaks": 0, "without_candidates": 0}

@@ -48,8 +48,13 @@ def background_map(crm: np.ndarray, classes: np.ndarray, shape: tuple[int, int])
 
 
 def matching_scores(
-    prms: np.ndarray, masks: np.ndarray, alpha: float, contour_width: int,
-    beta: float = 0.0, background: np.ndarray | None = None, chunk: int = 64,
+    prms: np.ndarray,
+    masks: np.ndarray,
+    alpha: float,
+    contour_width: int,
+    beta: float = 0.0,
+    background: np.ndarray | None = None,
+    chunk: int = 64,
 ) -> tuple[np.ndarray, np.ndarray]:
     """All PRMs x all proposals as matrix products: ``(f (m, n), overlap (m, n))`` with overlap =
     sum(M * S); ``background`` (H, W) is needed when ``beta`` > 0. Proposals are converted to
@@ -64,13 +69,15 @@ def matching_scores(
     queries = p if bg is None else np.vstack([p, bg[None]])
     inside, on_contour = np.zeros((len(queries), len(masks)), np.float32), np.zeros((len(p), len(masks)), np.float32)
     for start in range(0, len(masks), chunk):
-        part = masks[start:start + chunk]
-        inside[:, start:start + chunk] = queries @ part.reshape(len(part), pixels).T.astype(np.float32)
-        on_contour[:, start:start + chunk] = p @ contours(part, contour_width).reshape(len(part), pixels).T.astype(np.float32)
+        part = masks[start : start + chunk]
+        inside[:, start : start + chunk] = queries @ part.reshape(len(part), pixels).T.astype(np.float32)
+        on_contour[:, start : start + chunk] = p @ contours(part, contour_width).reshape(len(part), pixels).T.astype(
+            np.float32
+        )
     overlap = inside[: len(p)]
     score = alpha * overlap + on_contour
     if bg is not None:
-        score -= beta * inside[len(p):]
+        score -= beta * inside[len(p) :]
     return score, overlap
 
 

@@ -27,7 +27,11 @@ class MatchParams:
 
 
 def score_proposals(
-    peaks: np.ndarray, prms: np.ndarray, crm: np.ndarray, proposals: np.ndarray, params: MatchParams,
+    peaks: np.ndarray,
+    prms: np.ndarray,
+    crm: np.ndarray,
+    proposals: np.ndarray,
+    params: MatchParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(f (m, n), overlap (m, n))`` of an image's m peaks against its n proposals."""
     background = background_map(crm, peaks[:, 0], proposals.shape[1:]) if params.beta else None

@@ -41,8 +41,18 @@ def render_filling_weights(image: np.ndarray, weights: np.ndarray, out: str | Pa
         if dy == 0 and dx == 0:
             continue
         length = np.clip(value, 0, None) * scale / np.hypot(dy, dx)
-        ax.quiver(xs, ys, dx * length, dy * length, angles="xy", scale_units="xy", scale=1,
-                  color="yellow", width=0.002, headwidth=3)
+        ax.quiver(
+            xs,
+            ys,
+            dx * length,
+            dy * length,
+            angles="xy",
+            scale_units="xy",
+            scale=1,
+            color="yellow",
+            width=0.002,
+            headwidth=3,
+        )
     ax.set_axis_off()
     ax.set_title(title or "filling weights: channel mean minus window mean")
     with atomic_path(out) as tmp:

@@ -53,8 +53,13 @@ def table1(metrics: Mapping[str, dict[str, Any]]) -> pd.DataFrame:
 
 def table2(metrics: Mapping[str, dict[str, Any]]) -> pd.DataFrame:
     """Mean seconds per image of each timed stage and their total, for PRM retrieval and IAM."""
-    parts = {"forward + peak backprop": "time_prm", "filling": "time_fill", "proposals": "time_proposals",
-             "retrieval": "time_retrieval", "CRF": "time_crf"}
+    parts = {
+        "forward + peak backprop": "time_prm",
+        "filling": "time_fill",
+        "proposals": "time_proposals",
+        "retrieval": "time_retrieval",
+        "CRF": "time_crf",
+    }
     rows = []
     for method, m in metrics.items():
         timed = m.get("seconds_per_image", {})
@@ -66,19 +71,28 @@ def table2(metrics: Mapping[str, dict[str, Any]]) -> pd.DataFrame:
 
 def table3(loc: dict[str, Any]) -> pd.DataFrame:
     """Localization errors (percent) of IAM and CAM boxes on loc_test."""
-    return pd.DataFrame({
-        name.upper(): {"top-1 loc. error": 100 * r["top1_loc_error"], "GT-known loc. error": 100 * r["gt_known_loc_error"],
-                       "top-1 cls. error": 100 * r["top1_cls_error"]}
-        for name, r in loc.items() if isinstance(r, dict)
-    }).T
+    return pd.DataFrame(
+        {
+            name.upper(): {
+                "top-1 loc. error": 100 * r["top1_loc_error"],
+                "GT-known loc. error": 100 * r["gt_known_loc_error"],
+                "top-1 cls. error": 100 * r["top1_cls_error"],
+            }
+            for name, r in loc.items()
+            if isinstance(r, dict)
+        }
+    ).T
 
 
 def table4(sal: dict[str, Any]) -> pd.DataFrame:
     """F_β (adaptive threshold, max over thresholds) of IAM, CAM and PRM saliency on saliency_test."""
-    return pd.DataFrame({
-        name.upper(): {"F_beta (adaptive)": r["adaptive_f"], "max F_beta": r["max_f"]}
-        for name, r in sal.items() if isinstance(r, dict)
-    }).T
+    return pd.DataFrame(
+        {
+            name.upper(): {"F_beta (adaptive)": r["adaptive_f"], "max F_beta": r["max_f"]}
+            for name, r in sal.items()
+            if isinstance(r, dict)
+        }
+    ).T
 
 
 PRM_ROWS = {
@@ -99,21 +113,29 @@ PSEUDO_GT_ROWS = {
     "area_ratio_median": "top-1 candidate area / instance area (median)",
     "without_candidate": "training peaks without a candidate",
 }
-FILLER_ROWS = {"weight_entropy": "filling weights: normalised entropy (1 = uniform)",
-               "boundary_ratio": "filling weights: across / within GT regions (1 = blind)"}
+FILLER_ROWS = {
+    "weight_entropy": "filling weights: normalised entropy (1 = uniform)",
+    "boundary_ratio": "filling weights: across / within GT regions (1 = blind)",
+}
 
 
 def stage_chain(
-    prm: Mapping[str, dict[str, Any]], pseudo_gt: Mapping[str, dict[str, Any]], filler: Mapping[str, dict[str, Any]],
-    metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5",
+    prm: Mapping[str, dict[str, Any]],
+    pseudo_gt: Mapping[str, dict[str, Any]],
+    filler: Mapping[str, dict[str, Any]],
+    metrics: Mapping[str, dict[str, Any]],
+    threshold: str = "0.5",
 ) -> pd.DataFrame:
     """Where quality is lost, stage by stage: peaks and PRMs per split, pseudo GT and filling weights
     per k, then the masks' mAP^r (diagnostics read GT; the stages they describe do not)."""
     rows = [("peaks + PRMs", split, label, m.get(key)) for split, m in prm.items() for key, label in PRM_ROWS.items()]
     rows += [("pseudo GT", k, label, m.get(key)) for k, m in pseudo_gt.items() for key, label in PSEUDO_GT_ROWS.items()]
     rows += [("filler", k, label, m.get(key)) for k, m in filler.items() for key, label in FILLER_ROWS.items()]
-    rows += [("masks", method_label(name), f"mAP^r@{threshold} (%)", 100 * m["map"][threshold])
-             for name, m in metrics.items() if name.startswith(("iam_", "prm_retrieval"))]
+    rows += [
+        ("masks", method_label(name), f"mAP^r@{threshold} (%)", 100 * m["map"][threshold])
+        for name, m in metrics.items()
+        if name.startswith(("iam_", "prm_retrieval"))
+    ]
     frame = pd.DataFrame(rows, columns=["stage", "where", "measure", "value"])
     return frame.set_index(["stage", "where", "measure"])
 
@@ -131,8 +153,9 @@ def verdict(metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5") -> st
     best = max(iams, key=iams.__getitem__)
     prm = metrics["prm_retrieval"]["map"][threshold]
     word = "beats" if iams[best] > prm else "does not beat"
-    return (f"{method_label(best)} {word} PRM retrieval at mAP^r@{threshold}: "
-            f"{100 * iams[best]:.1f}% vs {100 * prm:.1f}%.")
+    return (
+        f"{method_label(best)} {word} PRM retrieval at mAP^r@{threshold}: {100 * iams[best]:.1f}% vs {100 * prm:.1f}%."
+    )
 
 
 def machine() -> str:
@@ -150,8 +173,9 @@ def _gpu_names() -> str:
     if shutil.which("nvidia-smi") is None:
         return ""
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=10
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
     return ", ".join(line.strip() for line in out.splitlines() if line.strip())
@@ -159,6 +183,7 @@ def _gpu_names() -> str:
 
 def to_markdown(df: pd.DataFrame) -> str:
     """A DataFrame as a Markdown table, floats to one decimal (three below 1)."""
+
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return "n/a" if np.isnan(v) else (f"{v:.3f}" if abs(v) < 1 else f"{v:.1f}")
@@ -168,6 +193,8 @@ def to_markdown(df: pd.DataFrame) -> str:
     header = [*names, *map(str, df.columns)]
     keys = df.index if len(names) > 1 else [(i,) for i in df.index]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += ["| " + " | ".join([*map(str, key), *(fmt(v) for v in row)]) + " |"
-              for key, row in zip(keys, df.itertuples(index=False))]
+    lines += [
+        "| " + " | ".join([*map(str, key), *(fmt(v) for v in row)]) + " |"
+        for key, row in zip(keys, df.itertuples(index=False))
+    ]
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from iam.models.backbone import PeakBackbone, save_backbone
 from iam.training.checkpoint import run_fingerprint
 from iam.training.loop import run_epochs, step
 
+
 @dataclass(frozen=True)
 class BackboneConfig:
     """The ``backbone`` config section."""
@@ -58,13 +59,16 @@ def classification_map(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def build_optimizer(model: PeakBackbone, cfg: BackboneConfig) -> torch.optim.SGD:
     """SGD: ``lr`` for the classifier, ``trunk_lr`` for the trunk."""
-    groups = [{"params": list(model.classifier.parameters()), "lr": cfg.lr},
-              {"params": model.trunk_parameters(), "lr": cfg.trunk_lr}]
+    groups = [
+        {"params": list(model.classifier.parameters()), "lr": cfg.lr},
+        {"params": model.trunk_parameters(), "lr": cfg.trunk_lr},
+    ]
     return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
 
-def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, epoch: int,
-                device: torch.device) -> float:
+def train_epoch(
+    model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, epoch: int, device: torch.device
+) -> float:
     """One pass over ``loader`` in (0-based) ``epoch``; mean loss."""
     model.train()
     criterion, total, count = nn.MultiLabelSoftMarginLoss(), 0.0, 0
@@ -83,7 +87,10 @@ def evaluate(model: nn.Module, data: ImageLabelDataset, device: torch.device, ba
 
 
 def train_fingerprint(
-    cfg: BackboneConfig, classes: list[str], seed: int | None = None, inputs: Sequence[str | Path] = (),
+    cfg: BackboneConfig,
+    classes: list[str],
+    seed: int | None = None,
+    inputs: Sequence[str | Path] = (),
 ) -> str:
     """The run identity checkpoints must match to be resumed: config but ``epochs`` (which may grow),
     classes, seed, and the input files' size + mtime."""
@@ -91,8 +98,14 @@ def train_fingerprint(
 
 
 def train_backbone(
-    voc_root: str | Path, train_ids: list[str], val_ids: list[str], classes: list[str], cfg: BackboneConfig,
-    device: torch.device, out_dir: str | Path, fingerprint: str | None = None,
+    voc_root: str | Path,
+    train_ids: list[str],
+    val_ids: list[str],
+    classes: list[str],
+    cfg: BackboneConfig,
+    device: torch.device,
+    out_dir: str | Path,
+    fingerprint: str | None = None,
 ) -> list[dict]:
     """Train the backbone, resuming from checkpoints of the same run (``fingerprint``, by default
     :func:`train_fingerprint` of the config); the caller seeds the RNGs. Returns the per-epoch metrics."""

@@ -58,13 +58,22 @@ def _epoch(path: Path) -> int:
 
 
 def save_checkpoint(
-    directory: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer, epoch: int,
-    extra: dict[str, Any] | None = None, keep: int = 2,
+    directory: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    epoch: int,
+    extra: dict[str, Any] | None = None,
+    keep: int = 2,
 ) -> Path:
     """Save the state after ``epoch`` completed epochs; drop all but the newest ``keep`` files."""
     path = Path(directory) / f"epoch{epoch:04d}.pt"
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-             "rng": rng_state(), "extra": extra or {}}
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": epoch,
+        "rng": rng_state(),
+        "extra": extra or {},
+    }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
     for old in checkpoints(directory)[:-keep]:

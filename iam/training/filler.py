@@ -65,7 +65,12 @@ class FillerConfig:
 
 
 def training_samples(
-    where: SampleSource, image_ids: list[str], k: int, source: str, cfg: FillerConfig, feature_bytes: int,
+    where: SampleSource,
+    image_ids: list[str],
+    k: int,
+    source: str,
+    cfg: FillerConfig,
+    feature_bytes: int,
 ) -> Samples:
     """The samples of proposal ``source``'s pseudo GT in memory (a list) when they and the feature cache
     fit ``cfg.memory_mb``, else streamed."""
@@ -78,18 +83,22 @@ def training_samples(
     return streamed.load_all()
 
 
-def cache_features(backbone: nn.Module, images: list[torch.Tensor], device: torch.device, batch: int = 32) -> list[dict[str, torch.Tensor]]:
+def cache_features(
+    backbone: nn.Module, images: list[torch.Tensor], device: torch.device, batch: int = 32
+) -> list[dict[str, torch.Tensor]]:
     """res2/res3/res4 of every image, computed once with the frozen backbone (float16, on ``device``)."""
     cached = []
     with torch.no_grad():
         for start in range(0, len(images), batch):
-            feats = backbone(torch.stack(images[start:start + batch]).to(device)).features
+            feats = backbone(torch.stack(images[start : start + batch]).to(device)).features
             for i in range(len(feats[LEVELS[0]])):
                 cached.append({level: feats[level][i].half() for level in FEATURES})
     return cached
 
 
-def draw_batch(samples: list[Sample], rng: np.random.Generator, peaks_per_image: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def draw_batch(
+    samples: list[Sample], rng: np.random.Generator, peaks_per_image: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(P, 1, S, S) PRMs, (P,) owner index within the batch, (P, 1, S, S) sampled pseudo-GT masks."""
     prms, owner, targets = [], [], []
     for b, s in enumerate(samples):
@@ -114,7 +123,9 @@ class Trainer:
     cfg: FillerConfig
     device: torch.device
 
-    def features(self, batch: list[Sample], cache: list[dict[str, torch.Tensor]] | None, idx: np.ndarray) -> dict[str, torch.Tensor]:
+    def features(
+        self, batch: list[Sample], cache: list[dict[str, torch.Tensor]] | None, idx: np.ndarray
+    ) -> dict[str, torch.Tensor]:
         if cache is not None:
             return {level: torch.stack([cache[i][level] for i in idx]).float() for level in FEATURES}
         images = torch.stack([s.image for s in batch]).to(self.device)
@@ -127,15 +138,19 @@ class Trainer:
         """One pass over ``samples`` in (0-based) ``epoch``; returns the mean loss."""
         rng = np.random.default_rng((self.cfg.seed, epoch))
         order = rng.permutation(len(samples))
-        batches = [order[i:i + self.cfg.batch_size] for i in range(0, len(order), self.cfg.batch_size)]
+        batches = [order[i : i + self.cfg.batch_size] for i in range(0, len(order), self.cfg.batch_size)]
         workers = 0 if isinstance(samples, list) else self.cfg.workers
         # the stub wants a Dataset and lists of indices; a list and index arrays work as well (map-style)
         loader: DataLoader[Sample] = DataLoader(
-            samples, batch_sampler=batches, collate_fn=list, num_workers=workers,  # type: ignore[arg-type]
+            samples,  # type: ignore[arg-type]
+            batch_sampler=batches,  # type: ignore[arg-type]
+            collate_fn=list,
+            num_workers=workers,
         )
         total, count = 0.0, 0
-        for b, (idx, batch) in enumerate(tqdm(zip(batches, loader), total=len(batches), desc=f"filler epoch {epoch}",
-                                              leave=False, mininterval=10)):
+        for b, (idx, batch) in enumerate(
+            tqdm(zip(batches, loader), total=len(batches), desc=f"filler epoch {epoch}", leave=False, mininterval=10)
+        ):
             prms, owner, target = draw_batch(batch, rng, self.cfg.peaks_per_image)
             with self.autocast():
                 logits = self.model(prms.to(self.device), self.features(batch, cache, idx), owner.to(self.device))
@@ -157,8 +172,16 @@ def build_optimizer(params: list[nn.Parameter], cfg: FillerConfig) -> torch.opti
 
 
 def build_model(in_channels: dict[str, int], cfg: FillerConfig) -> FillingModule:
-    return FillingModule(in_channels, cfg.channels, cfg.radius, cfg.pyramid_channels, cfg.recompute,
-                         affinity=cfg.affinity, image_channels=cfg.image_channels, dilations=tuple(cfg.dilations))
+    return FillingModule(
+        in_channels,
+        cfg.channels,
+        cfg.radius,
+        cfg.pyramid_channels,
+        cfg.recompute,
+        affinity=cfg.affinity,
+        image_channels=cfg.image_channels,
+        dilations=tuple(cfg.dilations),
+    )
 
 
 def feature_shapes(backbone: nn.Module, input_size: int, device: torch.device) -> dict[str, tuple[int, ...]]:
@@ -174,8 +197,12 @@ def feature_bytes(backbone: nn.Module, input_size: int, device: torch.device) ->
 
 
 def train(
-    backbone: nn.Module, samples: Samples, cfg: FillerConfig, device: torch.device,
-    out_dir: str | Path, fingerprint: str | None = None,
+    backbone: nn.Module,
+    samples: Samples,
+    cfg: FillerConfig,
+    device: torch.device,
+    out_dir: str | Path,
+    fingerprint: str | None = None,
 ) -> FillingModule:
     """Train (resuming from ``out_dir/checkpoints/`` when it holds a checkpoint of the run
     ``fingerprint`` and this config); write ``model.pt`` and ``metrics.{json,csv}`` (``epoch``, ``loss``,
@@ -203,8 +230,16 @@ def train(
         seconds = time.perf_counter() - tic
         return {"loss": loss, "seconds": seconds, "images_per_s": len(samples) / seconds}
 
-    run_epochs(out_dir, trained_modules(trainer), optimizer, cfg.epochs, epoch_metrics, fingerprint,
-               lr=lambda epoch: cfg.lr * lr_factor(cfg.schedule, epoch, cfg.epochs), same={"config": asdict(cfg)})
+    run_epochs(
+        out_dir,
+        trained_modules(trainer),
+        optimizer,
+        cfg.epochs,
+        epoch_metrics,
+        fingerprint,
+        lr=lambda epoch: cfg.lr * lr_factor(cfg.schedule, epoch, cfg.epochs),
+        same={"config": asdict(cfg)},
+    )
     save_model(out_dir / "model.pt", model, cfg, input_size, backbone if cfg.finetune_backbone else None)
     return model.eval()
 
@@ -217,12 +252,16 @@ def trained_modules(trainer: Trainer) -> nn.ModuleDict:
     return nn.ModuleDict(modules)
 
 
-def save_model(path: Path, model: FillingModule, cfg: FillerConfig, input_size: int,
-               backbone: nn.Module | None = None) -> None:
+def save_model(
+    path: Path, model: FillingModule, cfg: FillerConfig, input_size: int, backbone: nn.Module | None = None
+) -> None:
     """The filler's weights and config; with ``backbone`` (fine-tuned with the filler) its weights too."""
-    state = {"state_dict": model.state_dict(), "config": asdict(cfg), "input_size": input_size,
-             "in_channels": {level: cast(nn.Sequential, model.weights.lateral[level])[0].in_channels
-                             for level in LEVELS}}
+    state = {
+        "state_dict": model.state_dict(),
+        "config": asdict(cfg),
+        "input_size": input_size,
+        "in_channels": {level: cast(nn.Sequential, model.weights.lateral[level])[0].in_channels for level in LEVELS},
+    }
     if backbone is not None:
         state["backbone"] = backbone.state_dict()
     with atomic_path(path) as tmp:

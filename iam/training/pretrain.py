@@ -67,33 +67,39 @@ def accuracy(model: Classifier, x: torch.Tensor, y: torch.Tensor, batch: int) ->
     model.eval()
     device = next(model.parameters()).device
     with torch.no_grad():
-        pred = torch.cat([model(x[i:i + batch].to(device)).argmax(1).cpu() for i in range(0, len(x), batch)])
+        pred = torch.cat([model(x[i : i + batch].to(device)).argmax(1).cpu() for i in range(0, len(x), batch)])
     return float((pred == y).float().mean())
 
 
-def train_epoch(model: Classifier, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
-                batch: int, epoch: int) -> float:
+def train_epoch(
+    model: Classifier, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer, batch: int, epoch: int
+) -> float:
     """One shuffled pass in (0-based) ``epoch`` with random flips (torch's global RNG); the mean loss."""
     model.train()
     device = next(model.parameters()).device
     order, total = torch.randperm(len(x)), 0.0
     for b, start in enumerate(range(0, len(x), batch)):
-        idx = order[start:start + batch]
+        idx = order[start : start + batch]
         xb = torch.where(torch.rand(len(idx), 1, 1, 1) < 0.5, x[idx].flip(-1), x[idx])
         loss = F.cross_entropy(model(xb.to(device)), y[idx].to(device))
         total += step(optimizer, loss, epoch, b) * len(idx)
     return total / len(x)
 
 
-def pretrain(cfg: PretrainConfig, seed: int, out_dir: str | Path, device: torch.device = torch.device("cpu")) -> list[dict]:
+def pretrain(cfg: PretrainConfig, seed: int, out_dir: str | Path, device: torch.device | None = None) -> list[dict]:
     """Generate the set, train, write ``model.pth`` (torchvision layout) and ``metrics.{json,csv}``;
     the caller seeds the RNGs. Returns the per-epoch rows."""
     out_dir = Path(out_dir)
     textures = load_textures()
     train_images, train_labels = generate(cfg.images, cfg.image_size, seed, textures)
     val_images, val_labels = generate(cfg.val_images, cfg.image_size, seed + 1, textures)
-    x, y, vx, vy = _tensors(train_images), torch.from_numpy(train_labels), _tensors(val_images), torch.from_numpy(val_labels)
-    model = Classifier(cfg.arch, n_classes()).to(device)
+    x, y, vx, vy = (
+        _tensors(train_images),
+        torch.from_numpy(train_labels),
+        _tensors(val_images),
+        torch.from_numpy(val_labels),
+    )
+    model = Classifier(cfg.arch, n_classes()).to(device or torch.device("cpu"))
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     fingerprint = run_fingerprint({**asdict(cfg), "epochs": None, "seed": seed}, [])
 
@@ -101,8 +107,15 @@ def pretrain(cfg: PretrainConfig, seed: int, out_dir: str | Path, device: torch.
         loss = train_epoch(model, x, y, optimizer, cfg.batch_size, epoch)
         return {"loss": loss, "val_accuracy": accuracy(model, vx, vy, 128)}
 
-    rows = run_epochs(out_dir, model, optimizer, cfg.epochs, epoch_metrics, fingerprint,
-                      lr=lambda epoch: cfg.lr * lr_factor("cosine", epoch, cfg.epochs))
+    rows = run_epochs(
+        out_dir,
+        model,
+        optimizer,
+        cfg.epochs,
+        epoch_metrics,
+        fingerprint,
+        lr=lambda epoch: cfg.lr * lr_factor("cosine", epoch, cfg.epochs),
+    )
     with atomic_path(out_dir / "model.pth") as tmp:
         torch.save({k: v.cpu() for k, v in model.torchvision_state().items()}, tmp)
     return rows

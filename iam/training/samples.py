@@ -25,8 +25,10 @@ from iam.data.transforms import resize_stack, scale_to_max, to_tensor
 from iam.data.voc import read_image
 from iam.errors import ArtifactError
 from iam.io.h5 import open_artifact
-from iam.io.prm import KIND as PRM, read_prm
-from iam.io.pseudo_gt import KIND as PSEUDO_GT, StoredPseudoGT, read_pseudo_gt
+from iam.io.prm import KIND as PRM
+from iam.io.prm import read_prm
+from iam.io.pseudo_gt import KIND as PSEUDO_GT
+from iam.io.pseudo_gt import StoredPseudoGT, read_pseudo_gt
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,9 @@ def check_pseudo_gt(f: h5py.File, path: str | Path, k: int, source: str) -> None
     """The pseudo-GT file must be the one for this ``k`` and proposal ``source``."""
     found = (int(f.attrs.get("k", -1)), str(f.attrs.get("source", "")))
     if found != (k, source):
-        raise ArtifactError(path, f"pseudo GT is for k={found[0]}, source={found[1]!r}; expected k={k}, source={source!r}")
+        raise ArtifactError(
+            path, f"pseudo GT is for k={found[0]}, source={found[1]!r}; expected k={k}, source={source!r}"
+        )
 
 
 def _image_prms(prm_f: h5py.File, pgt: StoredPseudoGT, image_id: str) -> np.ndarray:
@@ -98,8 +102,7 @@ def read_sample(where: SampleSource, prm_f: h5py.File, pgt_f: h5py.File, row: In
     prms = scale_to_max(resize_stack(_image_prms(prm_f, g, row.image_id)[row.keep], size, cv2.INTER_AREA))
     masks = resize_stack(g.masks, size, cv2.INTER_NEAREST)
     image = to_tensor(read_image(where.voc_root, row.image_id), size)
-    return Sample(row.image_id, image, torch.from_numpy(prms).half(), torch.from_numpy(masks),
-                  g.candidates[row.keep])
+    return Sample(row.image_id, image, torch.from_numpy(prms).half(), torch.from_numpy(masks), g.candidates[row.keep])
 
 
 class StreamedSamples(torch.utils.data.Dataset):
@@ -142,8 +145,13 @@ Samples: TypeAlias = list[Sample] | StreamedSamples  # held in memory, or read o
 
 
 def load_samples(
-    voc_root: str | Path, prm_path: str | Path, pseudo_gt_path: str | Path, image_ids: list[str],
-    input_size: int, k: int, source: str,
+    voc_root: str | Path,
+    prm_path: str | Path,
+    pseudo_gt_path: str | Path,
+    image_ids: list[str],
+    input_size: int,
+    k: int,
+    source: str,
 ) -> list[Sample]:
     """All training samples of ``image_ids`` in memory: peaks with a candidate and a non-zero PRM only."""
     where = SampleSource(Path(voc_root), Path(prm_path), Path(pseudo_gt_path), input_size)
