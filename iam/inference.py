@@ -36,7 +36,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from iam.crf.convcrf import CRFParams, refine_foreground
-from iam.data.transforms import resize_stack, scale_to_max, to_tensor
+from iam.data.maps import resize_stack, scale_to_max
+from iam.data.transforms import to_tensor
 from iam.data.voc import read_image
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND as INSTANCES

@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 from scipy import ndimage
 
-from iam.data.transforms import upsample_cam
+from iam.data.maps import upsample_cam
 from iam.io.prm import read_prm
 
 

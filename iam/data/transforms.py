@@ -1,5 +1,6 @@
-"""Image -> network input: resize to a fixed square size, ImageNet normalisation, flips; response
-maps (PRMs, CAMs) resized and rescaled to max 1."""
+"""Image -> network input: resize to a fixed square size, ImageNet normalisation, flips.
+
+Response maps (PRMs, CAMs) are resized in :mod:`iam.data.maps`, which needs no torch."""
 
 from __future__ import annotations
 
@@ -31,25 +32,3 @@ def to_tensor(image: np.ndarray, size: int) -> torch.Tensor:
 def hflip(x: torch.Tensor) -> torch.Tensor:
     """Mirror a (..., H, W) tensor left-right."""
     return x.flip(-1)
-
-
-def resize_stack(maps: np.ndarray, size: int, interpolation: int) -> np.ndarray:
-    """(n, H, W) -> (n, size, size) with OpenCV."""
-    return (
-        np.stack([cv2.resize(m, (size, size), interpolation=interpolation) for m in maps])
-        if len(maps)
-        else (np.zeros((0, size, size), maps.dtype))
-    )
-
-
-def scale_to_max(prms: np.ndarray) -> np.ndarray:
-    """Rescale each (non-zero) map to max 1, the filler's PRM input convention."""
-    peak = prms.reshape(len(prms), -1).max(1) if len(prms) else np.zeros(0, prms.dtype)
-    return prms / np.where(peak > 0, peak, 1)[:, None, None]
-
-
-def upsample_cam(crm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) ReLU'd class response map bilinearly resized to ``shape`` and rescaled to max 1."""
-    cam = cv2.resize(np.clip(crm.astype(np.float32), 0, None), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-    peak = float(cam.max())
-    return cam / peak if peak > 0 else cam

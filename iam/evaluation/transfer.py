@@ -11,7 +11,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from iam.data.transforms import upsample_cam
+from iam.data.maps import upsample_cam
 from iam.evaluation.localization import LocalizationSample, localization_errors
 from iam.evaluation.saliency import merge_maps, saliency_scores
 from iam.io.h5 import open_artifact

@@ -21,7 +21,8 @@ import h5py
 import numpy as np
 import torch
 
-from iam.data.transforms import resize_stack, scale_to_max, to_tensor
+from iam.data.maps import resize_stack, scale_to_max
+from iam.data.transforms import to_tensor
 from iam.data.voc import read_image
 from iam.errors import ArtifactError
 from iam.io.h5 import open_artifact

@@ -1,0 +1,29 @@
+"""Response maps (PRMs, CAMs) resized and rescaled to max 1: NumPy and OpenCV only, so the rules of
+the torch-free core env (baselines, transfer evaluation) can use them."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def resize_stack(maps: np.ndarray, size: int, interpolation: int) -> np.ndarray:
+    """(n, H, W) -> (n, size, size) with OpenCV."""
+    return (
+        np.stack([cv2.resize(m, (size, size), interpolation=interpolation) for m in maps])
+        if len(maps)
+        else (np.zeros((0, size, size), maps.dtype))
+    )
+
+
+def scale_to_max(prms: np.ndarray) -> np.ndarray:
+    """Rescale each (non-zero) map to max 1, the filler's PRM input convention."""
+    peak = prms.reshape(len(prms), -1).max(1) if len(prms) else np.zeros(0, prms.dtype)
+    return prms / np.where(peak > 0, peak, 1)[:, None, None]
+
+
+def upsample_cam(crm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) ReLU'd class response map bilinearly resized to ``shape`` and rescaled to max 1."""
+    cam = cv2.resize(np.clip(crm.astype(np.float32), 0, None), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    peak = float(cam.max())
+    return cam / peak if peak > 0 else cam
