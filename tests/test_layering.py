@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "iam"
 
 # Pipeline order, earliest first; the names of one stage may import each other.
 STAGES: tuple[tuple[str, ...], ...] = (
-    ("iam", "errors", "allocator", "device"),  # the package root (__version__) and process-wide helpers
+    ("iam", "errors", "allocator", "device", "names"),  # package root, process-wide helpers, method and split names
     ("io",),  # artifact files
     ("masks", "visualise"),  # mask IoU/NMS; drawing and PNG output
     ("data",),  # datasets, image and response-map transforms
