@@ -1,6 +1,8 @@
 """The generated tables of README.md and benchmarks/README.md are what scripts/generated_docs.py writes."""
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,14 @@ def test_a_stale_region_is_rewritten_and_the_prose_kept():
     assert docs.render(text) == (
         f"before\n<!-- generated: config-keys -->\n{docs.config.markdown_table()}\n<!-- end generated -->\nafter\n"
     )
+
+
+def test_the_stage_table_names_every_rule():
+    """The README's stage table is a newcomer's map of the DAG: every rule of the workflow is in it."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--list-rules"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## What the pipeline does") : readme.index("![rule graph]")]
+    assert len(listed) > 20
+    assert [rule for rule in listed if rule != "all" and f"`{rule}`" not in table] == []
