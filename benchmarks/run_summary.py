@@ -87,6 +87,7 @@ def main() -> None:
     )
     report = {
         "date": datetime.date.today().isoformat(),
+        "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
         "commit": commit,
         "results": str(args.results),

@@ -35,9 +35,10 @@ def number(value: float | None, digits: int = 1) -> str:
 
 
 def _results(pattern: str) -> list[tuple[str, dict[str, Any]]]:
-    """(file name, contents) of the result files matching ``pattern``, by date, then name."""
+    """(file name, contents) of the result files matching ``pattern``, oldest first: by date, then the
+    time they were recorded (files from before ``recorded`` existed come first), then name."""
     found = [(path.name, json.loads(path.read_text())) for path in RESULTS.glob(pattern)]
-    return sorted(found, key=lambda item: (item[1].get("date", ""), item[0]))
+    return sorted(found, key=lambda item: (item[1].get("date", ""), item[1].get("recorded", ""), item[0]))
 
 
 def _map_r(headline: dict[str, dict[str, float]], method: str) -> str:
@@ -76,6 +77,62 @@ def default_runs() -> str:
             _map_r(run["headline"], "prm_retrieval"),
         ]
         for name, run in _results("default-run*.json")
+    ]
+    return markdown(header, rows)
+
+
+# Table 1's rows in the paper's order, then the upper bounds; names as in metrics/{method}.json.
+TABLE1 = {
+    "cam_rect": "CAM box → Rect",
+    "cam_ellipse": "CAM box → Ellipse",
+    "cam_proposal": "CAM box → best proposal",
+    "prm_retrieval": "PRM retrieval",
+    "iam_s1": "IAM-S1",
+    "iam_s5_nocrf": "IAM-S5, no CRF",
+    "iam_s5": "IAM-S5",
+    "iam_s9": "IAM-S9",
+    "iam_ceiling": "filler trained on GT masks (upper bound, uses GT masks)",
+    "gt_box_rect": "GT box → Rect (upper bound)",
+    "gt_box_ellipse": "GT box → Ellipse (upper bound)",
+    "gt_box_proposal": "GT box → best proposal (upper bound)",
+}
+
+
+def latest_table1() -> str:
+    """Table 1 (val mAP^r in %, ABO) of the newest recorded default run, and where it comes from."""
+    name, run = _results("default-run*.json")[-1]
+    header = ["method", "mAP^r@0.25", "mAP^r@0.5", "mAP^r@0.75", "ABO"]
+    rows = [
+        [
+            label,
+            *(number(run["headline"][m][f"map@{t}"], 2) for t in ("0.25", "0.5", "0.75")),
+            number(run["headline"][m]["abo"], 3),
+        ]
+        for m, label in TABLE1.items()
+        if m in run["headline"]
+    ]
+    source = (
+        f"`benchmarks/results/{name}`: commit {run['commit']}, {run['date']}, {run['machine']}; "
+        f"DAG {number(run.get('wall_s'), 0)} s wall, no-op rerun {number(run.get('noop_rerun_s'))} s."
+    )
+    return f"{source}\n\n{markdown(header, rows)}"
+
+
+def test_runs() -> str:
+    """One row per recorded run of the README's test command (``results/test-runs.json``, oldest first)."""
+    header = ["commit", "date", "machine", "tests", "make test s", "with install s", "note"]
+    runs = json.loads((RESULTS / "test-runs.json").read_text())
+    rows = [
+        [
+            r["commit"],
+            r["date"],
+            r["machine"],
+            str(r["tests"]),
+            number(r["test_s"], 0),
+            number(r.get("with_install_s"), 0),
+            r.get("note", ""),
+        ]
+        for r in runs
     ]
     return markdown(header, rows)
 
@@ -130,6 +187,8 @@ TABLES: dict[str, Callable[[], str]] = {
     "config-keys": config.markdown_table,
     "default-runs": default_runs,
     "table2-runs": table2_runs,
+    "latest-table1": latest_table1,
+    "test-runs": test_runs,
 }
 
 
