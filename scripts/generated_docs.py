@@ -20,7 +20,7 @@ from iam.io import schema
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 DOCS = (ROOT / "README.md", ROOT / "benchmarks" / "README.md")
-REGION = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?:.*?\n)?(<!-- end generated -->)", re.S)
+REGION = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n).*?(<!-- end generated -->)", re.S)
 
 
 def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -40,3 +40,13 @@ def test_the_stage_table_names_every_rule():
     table = readme[readme.index("## What the pipeline does") : readme.index("![rule graph]")]
     assert len(listed) > 20
     assert [rule for rule in listed if rule != "all" and f"`{rule}`" not in table] == []
+
+
+def test_an_empty_region_is_filled_without_swallowing_the_next():
+    text = (
+        "<!-- generated: test-runs -->\n<!-- end generated -->\nprose\n"
+        "<!-- generated: config-keys -->\n| old |\n<!-- end generated -->\n"
+    )
+    rendered = docs.render(text)
+    assert "prose\n<!-- generated: config-keys -->\n" in rendered
+    assert rendered.count("<!-- end generated -->") == 2
