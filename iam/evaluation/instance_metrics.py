@@ -2,7 +2,8 @@
 
 ``mAP^r`` in VOC mode (:mod:`iam.evaluation.voc_ap`), ABO (:mod:`iam.evaluation.abo`), and next
 to them the COCO-mode numbers twice: from our matcher with COCO's interpolation and from
-pycocotools' COCOeval (the two must agree; the tests hold them to 1e-9). Per-image timing attrs
+pycocotools' COCOeval (the two must agree; the tests hold them to 1e-9). ``extent`` says why masks fail
+(too big, too small, off-object: :mod:`iam.evaluation.extent`). Per-image timing attrs
 (``time_*``, seconds) of the artifact are averaged over the images that carry them.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 from iam.errors import InputError
 from iam.evaluation.abo import average_best_overlap
 from iam.evaluation.coco import CocoCollector, coco_average_precisions
+from iam.evaluation.extent import extent_rows, extent_summary
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
 from iam.io.h5 import open_artifact
 from iam.io.instances import KIND, read_instances
@@ -44,6 +46,7 @@ def evaluate_instances(
     acc = APAccumulator(len(classes), thresholds)
     coco = CocoCollector(classes)
     per_image_ious: list[np.ndarray] = []
+    extents: list[np.ndarray] = []
     times: dict[str, list[float]] = {name: [] for name in TIMING_ATTRS}
     with open_artifact(path, KIND) as f:
         for image_id in image_ids:
@@ -55,12 +58,13 @@ def evaluate_instances(
             ious = iou_matrix(pred.masks, gt.masks, gt.void)
             acc.add(pred.labels, pred.scores, gt.labels, ious)
             per_image_ious.append(ious)
+            extents.append(extent_rows(pred.masks, pred.labels, gt.masks, gt.labels, gt.void))
             index = coco.add_gt(image_id, gt.masks & ~gt.void, gt.labels)
             coco.add_predictions(index, pred.masks & ~gt.void, pred.labels, pred.scores)
             for name in TIMING_ATTRS:
                 if name in f[image_id].attrs:
                     times[name].append(float(f[image_id].attrs[name]))
-    return _summary(acc, coco, per_image_ious, times, classes, thresholds)
+    return {**_summary(acc, coco, per_image_ious, times, classes, thresholds), "extent": extent_summary(extents)}
 
 
 def _summary(

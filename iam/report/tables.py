@@ -119,6 +119,15 @@ FILLER_ROWS = {
 }
 
 
+EXTENT_ROWS = {
+    "area_ratio_median": "mask area / its GT instance's (median)",
+    "share_correct": "share IoU >= 0.5",
+    "share_too_big": "share too big (IoU < 0.5, larger than the instance)",
+    "share_too_small": "share too small (IoU < 0.5, no larger)",
+    "share_off_object": "share on no instance of its class",
+}
+
+
 def stage_chain(
     prm: Mapping[str, dict[str, Any]],
     pseudo_gt: Mapping[str, dict[str, Any]],
@@ -131,10 +140,15 @@ def stage_chain(
     rows = [("peaks + PRMs", split, label, m.get(key)) for split, m in prm.items() for key, label in PRM_ROWS.items()]
     rows += [("pseudo GT", k, label, m.get(key)) for k, m in pseudo_gt.items() for key, label in PSEUDO_GT_ROWS.items()]
     rows += [("filler", k, label, m.get(key)) for k, m in filler.items() for key, label in FILLER_ROWS.items()]
+    masks = {name: m for name, m in metrics.items() if name.startswith(("iam_", "prm_retrieval"))}
     rows += [
-        ("masks", method_label(name), f"mAP^r@{threshold} (%)", 100 * m["map"][threshold])
-        for name, m in metrics.items()
-        if name.startswith(("iam_", "prm_retrieval"))
+        ("masks", method_label(name), f"mAP^r@{threshold} (%)", 100 * m["map"][threshold]) for name, m in masks.items()
+    ]
+    rows += [
+        ("masks", method_label(name), label, m["extent"][key])
+        for name, m in masks.items()
+        if "extent" in m
+        for key, label in EXTENT_ROWS.items()
     ]
     frame = pd.DataFrame(rows, columns=["stage", "where", "measure", "value"])
     return frame.set_index(["stage", "where", "measure"])
