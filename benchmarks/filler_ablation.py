@@ -8,7 +8,8 @@ weights (normalised entropy, across/within-boundary ratio; reads GT, like every 
 
 Overrides are keys of the ``filler`` config section, plus ``k`` (default 5), ``source`` (``generated``,
 or ``gtmask`` for the GT-mask ceiling, whose targets ``results/<run>/ceiling/targets.h5`` the rule
-``make_ceiling_targets`` writes) and ``inference.thresholds`` ([threshold, mode] pairs). One JSON
+``make_ceiling_targets`` writes), ``targets`` (another pseudo-GT file of the same k, e.g. one built with
+other matching settings) and ``inference.thresholds`` ([threshold, mode] pairs). One JSON
 line is appended to ``--out`` per call.
 """
 
@@ -52,11 +53,12 @@ def main() -> None:
     config = yaml.safe_load(Path(args.config).read_text())
     over = dict(args.overrides)
     thresholds = over.pop("inference", {}).get("thresholds", [[0.5, "relative"]])
-    k, source = over.pop("k", 5), over.pop("source", "generated")
+    k, source, other_targets = over.pop("k", 5), over.pop("source", "generated"), over.pop("targets", None)
     cfg = FillerConfig(**{**config["filler"], **over}, seed=0)
     device, size = torch.device("cpu"), config["backbone"]["input_size"]
     voc, classes = args.run / "data" / "VOC2012", config["dataset"]["classes"]
     targets = args.run / "ceiling" / "targets.h5" if source == CEILING else args.run / f"pseudo_gt/{source}/k{k}.h5"
+    targets = Path(other_targets) if other_targets else targets
     backbone = load_backbone(args.run / "backbone" / "model.pt", device)
     where = SampleSource(voc, args.run / "prm" / "train.h5", targets, size)
     samples = training_samples(where, read_split(voc, "train"), k, source, cfg, feature_bytes(backbone, size, device))
@@ -94,6 +96,7 @@ def main() -> None:
             row[f"{mode}{threshold}_{tag}"] = [round(100 * m["map"][t], 2) for t in ("0.25", "0.5", "0.75")] + [
                 round(100 * m["abo"], 1)
             ]
+            row[f"{mode}{threshold}_{tag}_extent"] = m["extent"]
     print(json.dumps(row))
     with args.out.open("a") as fh:
         fh.write(json.dumps(row) + "\n")

@@ -99,6 +99,24 @@ def test_background_term_stops_the_whole_image_proposal_from_winning():
     np.testing.assert_allclose(f, matching_scores(prm, proposals, 1.0, 3)[0] - [[obj.mean(), 1.0]], atol=1e-5)
 
 
+def test_size_prior_prefers_the_object_over_a_proposal_that_also_holds_the_spilled_mass():
+    h = w = 16
+    obj = _square(h, w, 4, 10, 4, 10)
+    big = _square(h, w, 3, 11, 3, 11)  # the object plus the ring where 40 % of the PRM spills
+    prm = np.where(obj, 0.6 / obj.sum(), 0.0).astype(np.float32)
+    prm[big & ~obj] = 0.4 / (big & ~obj).sum()
+    proposals = np.stack([obj, big])
+
+    def best(size_prior: float) -> np.ndarray:
+        pgt = image_pseudo_gt(
+            np.array([[0, 7, 7]]), prm[None], np.zeros((1, 4, 4)), proposals, 1, 1.0, 0.0, 3, 0.2, size_prior
+        )
+        return pgt.masks[pgt.candidates[0, 0]]
+
+    np.testing.assert_array_equal(best(0.0), big)  # f alone rewards the mass that spilled off the object
+    np.testing.assert_array_equal(best(1.0), obj)
+
+
 def test_build_writes_a_self_contained_artifact(tmp_path):
     h = w = 12
     prm_path, prop_path, out = tmp_path / "prm.h5", tmp_path / "prop.h5", tmp_path / "k2.h5"

@@ -39,12 +39,13 @@ def retrieve(
     beta: float,
     contour_width: int,
     nms_iou: float,
+    size_prior: float = 0.0,
 ) -> InstanceSet:
     """One image's PRM-retrieval instances."""
     height, width = proposals.shape[1:]
     if len(peaks) == 0 or len(proposals) == 0:
         return InstanceSet.empty(height, width)
-    score, _ = score_proposals(peaks, prms, crm, proposals, MatchParams(alpha, beta, contour_width))
+    score, _ = score_proposals(peaks, prms, crm, proposals, MatchParams(alpha, beta, contour_width, size_prior))
     best = np.argmax(score, axis=1)
     inst = InstanceSet(proposals[best], peaks[:, 0].astype(np.int64), peak_scores.astype(np.float32))
     keep = mask_nms(inst.masks, inst.labels, inst.scores, nms_iou)
@@ -61,14 +62,14 @@ def retrieve_split(
     beta: float,
     contour_width: int,
     nms_iou: float,
+    size_prior: float = 0.0,
     timing_path: str | Path | None = None,
     rule: str = "retrieve_prm",
     params: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the baseline's instances for ``image_ids``; per-image attrs ``time_prm`` (from the
-    PRM artifact), ``time_retrieval``
-    (seconds: decoding proposals, scoring, NMS) and ``time_proposals`` (generator seconds from
-    ``timing_path``; absent for external MCG/COB proposals)."""
+    PRM artifact), ``time_retrieval`` (seconds: decoding proposals, scoring, NMS) and
+    ``time_proposals`` (generator seconds from ``timing_path``; absent for external MCG/COB proposals)."""
     timing = json.loads(Path(timing_path).read_text()) if timing_path else {}
     with open_artifact(prm_path, PRM) as prm_f, open_artifact(proposals_path, PROPOSALS) as prop_f:
         with write_artifact(out, INSTANCES, rule, params) as f:
@@ -77,7 +78,9 @@ def retrieve_split(
                 p = read_prm(prm_f, image_id)
                 start = time.perf_counter()
                 masks, _ = read_proposals(prop_f, image_id)
-                inst = retrieve(p.peaks, p.peak_scores, p.prm, p.crm, masks, alpha, beta, contour_width, nms_iou)
+                inst = retrieve(
+                    p.peaks, p.peak_scores, p.prm, p.crm, masks, alpha, beta, contour_width, nms_iou, size_prior
+                )
                 elapsed = time.perf_counter() - start
                 group = write_instances(f, image_id, inst)
                 group.attrs["time_retrieval"] = elapsed

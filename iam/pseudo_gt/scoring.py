@@ -14,11 +14,13 @@ from iam.pseudo_gt.matching import background_map, matching_scores
 
 @dataclass(frozen=True)
 class MatchParams:
-    """f = alpha * sum(M*S) + sum(M*contour(S)) - beta * sum(B*S) / sum(B) (``pseudo_gt``/``retrieval``)."""
+    """f = alpha * sum(M*S) + sum(M*contour(S)) - beta * sum(B*S) / sum(B) - size_prior * |S| / |image|
+    (config sections ``pseudo_gt`` and ``retrieval``)."""
 
     alpha: float = 1.0
     beta: float = 1.0
     contour_width: int = 3
+    size_prior: float = 0.0
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> MatchParams:
@@ -35,4 +37,8 @@ def score_proposals(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(f (m, n), overlap (m, n))`` of an image's m peaks against its n proposals."""
     background = background_map(crm, peaks[:, 0], proposals.shape[1:]) if params.beta else None
-    return matching_scores(prms, proposals, params.alpha, params.contour_width, params.beta, background)
+    score, overlap = matching_scores(prms, proposals, params.alpha, params.contour_width, params.beta, background)
+    if params.size_prior:
+        share = proposals.reshape(len(proposals), -1).mean(1, dtype=np.float64)
+        score = score - (params.size_prior * share).astype(score.dtype)[None, :]
+    return score, overlap
