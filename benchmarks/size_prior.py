@@ -1,0 +1,75 @@
+"""The matching score's size prior (``pseudo_gt.size_prior``, ``retrieval.size_prior``) on a finished
+run's artifacts: per value, the pseudo GT of the training split (built with it, then measured by the
+``pseudo_gt_quality`` diagnostic, which reads GT) and the PRM-retrieval baseline on val (mAP^r, ABO,
+extent errors). The filler trained on each pseudo GT is ``filler_ablation.py`` with ``targets``.
+
+    .venv/bin/python benchmarks/size_prior.py results/synthetic 0 1 2 --out benchmarks/results/size_prior.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from shards import cpu_model  # benchmarks/ is on the path when this script runs
+
+from iam.baselines.prm_retrieval import retrieve_split
+from iam.data.voc import read_split
+from iam.evaluation.gt import instance_reader
+from iam.evaluation.instance_metrics import evaluate_instances
+from iam.evaluation.pseudo_gt_quality import pseudo_gt_quality
+from iam.io.atomic import write_json
+from iam.pseudo_gt.build import build
+
+
+def measure(run: Path, config: dict[str, Any], size_prior: float, k: int, work: Path) -> dict[str, Any]:
+    """Pseudo-GT diagnostics (train) and retrieval metrics (val) with one size prior."""
+    voc, classes = run / "data" / "VOC2012", config["dataset"]["classes"]
+    read_gt = instance_reader("voc", str(voc), None, classes)
+    match = {**config["pseudo_gt"], "k": k, "size_prior": size_prior}
+    pgt = work / f"pseudo_gt_k{k}_size{size_prior:g}.h5"
+    train, proposals = read_split(voc, "train"), run / "proposals" / "generated"
+    build(run / "prm" / "train.h5", proposals / "train.h5", train, pgt, source="generated", params=match, **match)
+    quality = pseudo_gt_quality(run / "prm" / "train.h5", proposals / "train.h5", pgt, read_gt, match)
+    retrieval = {**config["retrieval"], "size_prior": size_prior}
+    val, out = read_split(voc, "val"), work / f"retrieval_size{size_prior:g}.h5"
+    retrieve_split(run / "prm" / "val.h5", proposals / "val.h5", val, out, classes, params=retrieval, **retrieval)
+    metrics = evaluate_instances(out, val, read_gt, classes, config["evaluation"]["iou_thresholds"])
+    return {
+        "size_prior": size_prior,
+        "pseudo_gt": {key: v for key, v in quality.items() if not isinstance(v, (list, dict))},
+        "retrieval": {"map": metrics["map"], "abo": metrics["abo"], "extent": metrics["extent"]},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run", type=Path, help="results/<run> of a finished default run")
+    parser.add_argument("size_priors", type=float, nargs="+")
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--config", type=Path, default=Path("config.yaml"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/size_prior"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/size_prior.json"))
+    args = parser.parse_args()
+    config = yaml.safe_load(args.config.read_text())
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows = [measure(args.run, config, g, args.k, args.work) for g in args.size_priors]
+    for row in rows:
+        print(row)
+    write_json(
+        args.out,
+        {
+            "date": datetime.date.today().isoformat(),
+            "machine": cpu_model(),
+            "run": str(args.run),
+            "k": args.k,
+            "rows": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
