@@ -28,7 +28,7 @@ CUTS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def scores(soft: np.ndarray, masks: np.ndarray, stored: np.ndarray, oracle: np.ndarray) -> dict[str, np.ndarray]:
-    """Candidate scores of n instances: stored, mean / max of the map, inside-minus-outside contrast, oracle."""
+    """Scores of n instances: stored, mean map inside the mask, inside-minus-outside contrast, oracle IoU."""
     rel = soft / np.maximum(soft.max(axis=(1, 2), initial=0), 1e-6)[:, None, None]
     inside = (rel * masks).sum((1, 2)) / np.maximum(masks.sum((1, 2)), 1)
     outside = (rel * ~masks).sum((1, 2)) / np.maximum((~masks).sum((1, 2)), 1)
