@@ -1,5 +1,5 @@
 # Filler training (paper §3.2-3.3): the instance extent filling module, one model per k (IAM-S{k}).
-# Resumes from filler/{source}/k{k}/checkpoints/last.pt after an interruption (not declared as an
+# Resumes from the newest filler/{source}/k{k}/checkpoints/epochNNNN.pt after an interruption (not declared as an
 # output so Snakemake keeps it); on a GPU, run with --resources gpu=1 (SLURM: gpu -> gres).
 
 
