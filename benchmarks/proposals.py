@@ -31,6 +31,7 @@ from iam.proposals.generate import GeneratorConfig, generate, generate_dir
 from iam.proposals.ingest import ingest
 from iam.proposals.store import write_proposals
 from iam.pseudo_gt.build import image_pseudo_gt
+from iam.pseudo_gt.scoring import MatchParams
 
 RESULTS = Path(__file__).resolve().parent / "results" / "proposals.json"
 
@@ -115,7 +116,7 @@ def voc_scale_pseudo_gt(
     peaks = np.zeros((n_peaks, 3), np.int64)
     crm = rng.random((1, size // 8, size // 8)).astype(np.float32)
     seconds = [
-        _timed(lambda: image_pseudo_gt(peaks, prms, crm, masks.astype(bool), 5, 1.0, 1.0, 3, 0.2))
+        _timed(lambda: image_pseudo_gt(peaks, prms, crm, masks.astype(bool), 5, MatchParams(1.0, 1.0, 3), 0.2))
         for _ in range(repeats)
     ]
     return {"size": size, "proposals": n_props, "peaks": n_peaks, "s_per_image": float(np.median(seconds))}
@@ -137,12 +138,17 @@ def main(n_images: int = 40) -> dict:
     peaks = [np.array([[0, *np.argwhere(p == p.max())[0]] for p in prm]) for prm in prms]
     crm = np.ones((1, 16, 16), np.float32)
     pgt_s = _timed(
-        lambda: [image_pseudo_gt(pk, pr, crm, m, 5, 1.0, 1.0, 3, 0.2) for pk, pr, m in zip(peaks, prms, masks)]
+        lambda: [
+            image_pseudo_gt(pk, pr, crm, m, 5, MatchParams(1.0, 1.0, 3), 0.2) for pk, pr, m in zip(peaks, prms, masks)
+        ]
     )
-    pgts = [image_pseudo_gt(pk, pr, crm, m, 5, 1.0, 1.0, 3, 0.2) for pk, pr, m in zip(peaks, prms, masks)]
+    pgts = [image_pseudo_gt(pk, pr, crm, m, 5, MatchParams(1.0, 1.0, 3), 0.2) for pk, pr, m in zip(peaks, prms, masks)]
     with_candidate = np.concatenate([(p.candidates >= 0).any(1) for p in pgts])
     ret_s = _timed(
-        lambda: [retrieve(pk, np.ones(len(pk)), pr, crm, m, 1.0, 0.5, 3, 0.5) for pk, pr, m in zip(peaks, prms, masks)]
+        lambda: [
+            retrieve(pk, np.ones(len(pk)), pr, crm, m, MatchParams(1.0, 0.5, 3), 0.5)
+            for pk, pr, m in zip(peaks, prms, masks)
+        ]
     )
     result = {
         "machine": f"{platform.node()} {platform.processor() or platform.machine()}, 1 thread",

@@ -23,6 +23,7 @@ from iam.evaluation.instance_metrics import evaluate_instances
 from iam.evaluation.pseudo_gt_quality import pseudo_gt_quality
 from iam.io.atomic import write_json
 from iam.pseudo_gt.build import build
+from iam.pseudo_gt.scoring import MatchParams
 
 
 def measure(run: Path, config: dict[str, Any], size_prior: float, k: int, work: Path) -> dict[str, Any]:
@@ -32,11 +33,30 @@ def measure(run: Path, config: dict[str, Any], size_prior: float, k: int, work: 
     match = {**config["pseudo_gt"], "k": k, "size_prior": size_prior}
     pgt = work / f"pseudo_gt_k{k}_size{size_prior:g}.h5"
     train, proposals = read_split(voc, "train"), run / "proposals" / "generated"
-    build(run / "prm" / "train.h5", proposals / "train.h5", train, pgt, source="generated", params=match, **match)
+    build(
+        run / "prm" / "train.h5",
+        proposals / "train.h5",
+        train,
+        pgt,
+        k,
+        MatchParams.from_config(match),
+        match["min_overlap"],
+        source="generated",
+        params=match,
+    )
     quality = pseudo_gt_quality(run / "prm" / "train.h5", proposals / "train.h5", pgt, read_gt, match)
     retrieval = {**config["retrieval"], "size_prior": size_prior}
     val, out = read_split(voc, "val"), work / f"retrieval_size{size_prior:g}.h5"
-    retrieve_split(run / "prm" / "val.h5", proposals / "val.h5", val, out, classes, params=retrieval, **retrieval)
+    retrieve_split(
+        run / "prm" / "val.h5",
+        proposals / "val.h5",
+        val,
+        out,
+        classes,
+        MatchParams.from_config(retrieval),
+        retrieval["nms_iou"],
+        params=retrieval,
+    )
     metrics = evaluate_instances(out, val, read_gt, classes, config["evaluation"]["iou_thresholds"])
     return {
         "size_prior": size_prior,

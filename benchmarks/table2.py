@@ -49,6 +49,7 @@ from iam.models.backbone import load_backbone
 from iam.prm.backprop import probabilistic
 from iam.prm.extract import PeakRule, image_prm
 from iam.proposals.generate import GeneratorConfig, generate
+from iam.pseudo_gt.scoring import MatchParams
 from iam.training.filler import load_filler
 from iam.workflow import limit_threads
 
@@ -108,9 +109,7 @@ def time_image(
             prm.prm,
             prm.crm,
             proposals.masks(),
-            r["alpha"],
-            r["beta"],
-            r["contour_width"],
+            MatchParams.from_config(r),
             r["nms_iou"],
         ),
     )

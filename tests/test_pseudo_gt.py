@@ -11,6 +11,7 @@ from iam.proposals.mcg import from_lists
 from iam.proposals.store import write_proposals
 from iam.pseudo_gt.build import build, image_pseudo_gt
 from iam.pseudo_gt.matching import matching_scores, select_candidates
+from iam.pseudo_gt.scoring import MatchParams
 
 
 def test_matching_score_equals_brute_force_on_random_maps():
@@ -70,9 +71,7 @@ def test_image_pseudo_gt_picks_the_proposal_around_each_peak():
         np.zeros((2, 4, 4)),
         proposals,
         k=1,
-        alpha=1.0,
-        beta=0.0,
-        contour_width=3,
+        match=MatchParams(alpha=1.0, beta=0.0, contour_width=3),
         min_overlap=0.2,
     )
     np.testing.assert_array_equal(pgt.masks[pgt.candidates[0, 0]], proposals[0])
@@ -89,7 +88,7 @@ def test_background_term_stops_the_whole_image_proposal_from_winning():
     peaks = np.array([[0, 8, 8]])
 
     def best(beta: float) -> np.ndarray:
-        pgt = image_pseudo_gt(peaks, prm, crm, proposals, k=1, alpha=1.0, beta=beta, contour_width=3, min_overlap=0.2)
+        pgt = image_pseudo_gt(peaks, prm, crm, proposals, k=1, match=MatchParams(1.0, beta, 3), min_overlap=0.2)
         return pgt.masks[pgt.candidates[0, 0]]
 
     assert best(0.0).all()  # the paper's f: the whole image holds all of the PRM's mass
@@ -109,7 +108,13 @@ def test_size_prior_prefers_the_object_over_a_proposal_that_also_holds_the_spill
 
     def best(size_prior: float) -> np.ndarray:
         pgt = image_pseudo_gt(
-            np.array([[0, 7, 7]]), prm[None], np.zeros((1, 4, 4)), proposals, 1, 1.0, 0.0, 3, 0.2, size_prior
+            np.array([[0, 7, 7]]),
+            prm[None],
+            np.zeros((1, 4, 4)),
+            proposals,
+            1,
+            MatchParams(1.0, 0.0, 3, size_prior),
+            0.2,
         )
         return pgt.masks[pgt.candidates[0, 0]]
 
@@ -135,9 +140,7 @@ def test_build_writes_a_self_contained_artifact(tmp_path):
         ["a", "b"],
         out,
         k=2,
-        alpha=1.0,
-        beta=0.5,
-        contour_width=3,
+        match=MatchParams(alpha=1.0, beta=0.5, contour_width=3),
         min_overlap=0.2,
         source="generated",
         params={"k": 2},

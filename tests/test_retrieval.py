@@ -11,6 +11,7 @@ from iam.masks import mask_nms
 from iam.proposals.mcg import from_lists
 from iam.proposals.store import write_proposals
 from iam.pseudo_gt.matching import background_map
+from iam.pseudo_gt.scoring import MatchParams
 
 
 def test_background_is_low_where_a_peak_class_responds():
@@ -44,7 +45,9 @@ def _scene():
 
 def test_retrieve_picks_the_proposal_each_peak_sits_in():
     props, prm, crm, peaks, scores = _scene()
-    inst = retrieve(peaks, scores, prm, crm, props.masks(), alpha=1.0, beta=0.5, contour_width=3, nms_iou=0.5)
+    inst = retrieve(
+        peaks, scores, prm, crm, props.masks(), MatchParams(alpha=1.0, beta=0.5, contour_width=3), nms_iou=0.5
+    )
     np.testing.assert_array_equal(inst.masks, props.masks()[[0, 1]])
     np.testing.assert_array_equal(inst.labels, [0, 1])
     np.testing.assert_allclose(inst.scores, scores)
@@ -66,9 +69,7 @@ def test_retrieve_split_records_timings(tmp_path):
         ["a"],
         out,
         ["c0", "c1"],
-        1.0,
-        0.5,
-        3,
+        MatchParams(1.0, 0.5, 3),
         0.5,
         timing_path=tmp_path / "timing.json",
     )

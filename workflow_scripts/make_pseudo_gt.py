@@ -2,6 +2,7 @@
 
 from iam.data.voc import read_split
 from iam.pseudo_gt.build import build
+from iam.pseudo_gt.scoring import MatchParams
 from iam.workflow import run, shard_ids
 
 
@@ -14,10 +15,12 @@ def main(smk) -> None:
         smk.input.proposals,
         ids,
         smk.output[0],
+        params["k"],
+        MatchParams.from_config(params),
+        params["min_overlap"],
         source=smk.wildcards.source,
         rule=smk.rule,
         params=params,
-        **params,
     )
 
 

@@ -2,6 +2,7 @@
 
 from iam.baselines.prm_retrieval import retrieve_split
 from iam.data.voc import read_split
+from iam.pseudo_gt.scoring import MatchParams
 from iam.workflow import run, shard_ids
 
 
@@ -15,10 +16,11 @@ def main(smk) -> None:
         ids,
         smk.output[0],
         list(p.classes),
+        MatchParams.from_config(params),
+        params["nms_iou"],
         timing_path=p.timing or None,
         rule=smk.rule,
         params=params,
-        **params,
     )
 
 

@@ -1,6 +1,6 @@
 """The PRM paper's inference (Zhou et al. 2018), our Table 1/2 baseline: retrieve one proposal per peak.
 
-score_j = alpha * sum(M * S_j) + sum(M * contour(S_j)) - beta * sum(B * S_j) / sum(B)
+score_j = alpha * sum(M * S_j) + sum(M * contour(S_j)) - beta * sum(B * S_j) / sum(B) - size_prior * |S_j| / |image|
 
 The score is :func:`iam.pseudo_gt.matching.matching_scores` (M the peak's PRM rescaled to sum 1,
 B the background map of the image's peak classes), the pseudo-GT matching with its background term.
@@ -35,17 +35,14 @@ def retrieve(
     prms: np.ndarray,
     crm: np.ndarray,
     proposals: np.ndarray,
-    alpha: float,
-    beta: float,
-    contour_width: int,
+    match: MatchParams,
     nms_iou: float,
-    size_prior: float = 0.0,
 ) -> InstanceSet:
     """One image's PRM-retrieval instances."""
     height, width = proposals.shape[1:]
     if len(peaks) == 0 or len(proposals) == 0:
         return InstanceSet.empty(height, width)
-    score, _ = score_proposals(peaks, prms, crm, proposals, MatchParams(alpha, beta, contour_width, size_prior))
+    score, _ = score_proposals(peaks, prms, crm, proposals, match)
     best = np.argmax(score, axis=1)
     inst = InstanceSet(proposals[best], peaks[:, 0].astype(np.int64), peak_scores.astype(np.float32))
     keep = mask_nms(inst.masks, inst.labels, inst.scores, nms_iou)
@@ -58,11 +55,8 @@ def retrieve_split(
     image_ids: list[str],
     out: str | Path,
     classes: list[str],
-    alpha: float,
-    beta: float,
-    contour_width: int,
+    match: MatchParams,
     nms_iou: float,
-    size_prior: float = 0.0,
     timing_path: str | Path | None = None,
     rule: str = "retrieve_prm",
     params: Mapping[str, Any] | None = None,
@@ -78,9 +72,7 @@ def retrieve_split(
                 p = read_prm(prm_f, image_id)
                 start = time.perf_counter()
                 masks, _ = read_proposals(prop_f, image_id)
-                inst = retrieve(
-                    p.peaks, p.peak_scores, p.prm, p.crm, masks, alpha, beta, contour_width, nms_iou, size_prior
-                )
+                inst = retrieve(p.peaks, p.peak_scores, p.prm, p.crm, masks, match, nms_iou)
                 elapsed = time.perf_counter() - start
                 group = write_instances(f, image_id, inst)
                 group.attrs["time_retrieval"] = elapsed

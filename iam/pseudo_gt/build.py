@@ -28,15 +28,12 @@ def image_pseudo_gt(
     crm: np.ndarray,
     proposals: np.ndarray,
     k: int,
-    alpha: float,
-    beta: float,
-    contour_width: int,
+    match: MatchParams,
     min_overlap: float,
-    size_prior: float = 0.0,
 ) -> PseudoGT:
     """Match one image's PRMs to its proposals and keep each peak's surviving top-k (``crm``: the
     image's class response maps, for the background term)."""
-    scores, overlap = score_proposals(peaks, prms, crm, proposals, MatchParams(alpha, beta, contour_width, size_prior))
+    scores, overlap = score_proposals(peaks, prms, crm, proposals, match)
     candidates, cand_scores = select_candidates(scores, overlap, k, min_overlap)
     used = np.unique(candidates[candidates >= 0])
     remap = np.full(len(proposals) + 1, -1, np.int64)  # index -1 maps to the sentinel slot
@@ -50,12 +47,9 @@ def build(
     image_ids: list[str],
     out: str | Path,
     k: int,
-    alpha: float,
-    beta: float,
-    contour_width: int,
+    match: MatchParams,
     min_overlap: float,
     source: str,
-    size_prior: float = 0.0,
     rule: str = "make_pseudo_gt",
     params: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
@@ -67,9 +61,7 @@ def build(
             for image_id in image_ids:
                 p = read_prm(prm_f, image_id)
                 masks, _ = read_proposals(prop_f, image_id)
-                pgt = image_pseudo_gt(
-                    p.peaks, p.prm, p.crm, masks, k, alpha, beta, contour_width, min_overlap, size_prior
-                )
+                pgt = image_pseudo_gt(p.peaks, p.prm, p.crm, masks, k, match, min_overlap)
                 write_pseudo_gt(f, image_id, pgt)
                 counts["peaks"] += len(pgt.peaks)
                 counts["without_candidates"] += pgt.n_without_candidates
