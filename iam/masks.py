@@ -20,16 +20,23 @@ def flatten(masks: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
     return masks.reshape(len(masks), int(np.prod(masks.shape[1:]))).astype(np.float32)
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
-    """(n, m) float64 IoU between masks ``a`` (n, H, W) and ``b`` (m, H, W), void excluded.
-
-    Counts are exact integers in float32 (< 2^24 pixels); the division is in float64.
-    Pairs whose union is empty get IoU 0.
-    """
+def overlaps(a: np.ndarray, b: np.ndarray, void: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel counts of masks ``a`` (n, H, W) and ``b`` (m, H, W), void excluded, in float64:
+    ``(intersections (n, m), areas of a (n,), areas of b (m,))``. Counts are exact integers in
+    float32 (< 2^24 pixels)."""
     fa, fb = flatten(a, void), flatten(b, void)
-    inter = (fa @ fb.T).astype(np.float64)
-    union = fa.sum(1, dtype=np.float64)[:, None] + fb.sum(1, dtype=np.float64)[None, :] - inter
+    return (fa @ fb.T).astype(np.float64), fa.sum(1, dtype=np.float64), fb.sum(1, dtype=np.float64)
+
+
+def iou_of(inter: np.ndarray, area_a: np.ndarray, area_b: np.ndarray) -> np.ndarray:
+    """(n, m) IoU from :func:`overlaps`' counts; pairs whose union is empty get 0."""
+    union = area_a[:, None] + area_b[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
+    """(n, m) float64 IoU between masks ``a`` (n, H, W) and ``b`` (m, H, W), void excluded."""
+    return iou_of(*overlaps(a, b, void))
 
 
 def mask_nms(masks: np.ndarray, labels: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:

@@ -14,21 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from iam.masks import flatten
+from iam.masks import iou_of
 
 KINDS = ("correct", "too_big", "too_small", "off_object")
 
 
 def extent_rows(
-    masks: np.ndarray, labels: np.ndarray, gt_masks: np.ndarray, gt_labels: np.ndarray, void: np.ndarray
+    inter: np.ndarray, area: np.ndarray, gt_area: np.ndarray, labels: np.ndarray, gt_labels: np.ndarray
 ) -> np.ndarray:
-    """(n, 3) per prediction: area / best same-class GT area, share of that GT covered, IoU with it
-    (area ratio NaN and the others 0 when no same-class GT is overlapped)."""
-    pred, gt = flatten(masks, void).astype(np.float64), flatten(gt_masks, void).astype(np.float64)
-    inter = (pred @ gt.T) * (labels[:, None] == gt_labels[None, :])
-    area, gt_area = pred.sum(1), gt.sum(1)
-    union = area[:, None] + gt_area[None, :] - inter
-    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    """(n, 3) per prediction, from :func:`iam.masks.overlaps`' counts of predictions against GT:
+    area / best same-class GT area, share of that GT covered, IoU with it (area ratio NaN and the
+    others 0 when no same-class GT is overlapped)."""
+    inter = inter * (labels[:, None] == gt_labels[None, :])
+    iou = iou_of(inter, area, gt_area)
     rows = np.zeros((len(labels), 3))
     rows[:, 0] = np.nan
     for i in np.flatnonzero(inter.max(1, initial=0) > 0):

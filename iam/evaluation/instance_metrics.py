@@ -22,7 +22,7 @@ from iam.evaluation.extent import extent_rows, extent_summary
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
 from iam.io.h5 import open_artifact
 from iam.io.instances import KIND, read_instances
-from iam.masks import iou_matrix
+from iam.masks import iou_of, overlaps
 
 TIMING_ATTRS = ("time_prm", "time_fill", "time_crf", "time_proposals", "time_retrieval")
 
@@ -55,10 +55,11 @@ def evaluate_instances(
             pred, gt = read_instances(f, image_id), read_gt(image_id)
             if pred.masks.shape[1:] != gt.void.shape:
                 raise InputError(path, f"image {image_id!r}: masks {pred.masks.shape[1:]} but GT {gt.void.shape}")
-            ious = iou_matrix(pred.masks, gt.masks, gt.void)
+            counts = overlaps(pred.masks, gt.masks, gt.void)
+            ious = iou_of(*counts)
             acc.add(pred.labels, pred.scores, gt.labels, ious)
             per_image_ious.append(ious)
-            extents.append(extent_rows(pred.masks, pred.labels, gt.masks, gt.labels, gt.void))
+            extents.append(extent_rows(*counts, pred.labels, gt.labels))
             index = coco.add_gt(image_id, gt.masks & ~gt.void, gt.labels)
             coco.add_predictions(index, pred.masks & ~gt.void, pred.labels, pred.scores)
             for name in TIMING_ATTRS:
