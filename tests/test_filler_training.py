@@ -7,12 +7,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from iam.errors import TrainingError
 from iam.io.h5 import put, write_artifact
 from iam.training.checkpoint import load_latest
-from iam.training.filler import FillerConfig, Trainer, load_filler, train, training_samples
+from iam.training.filler import FillerConfig, Trainer, draw_batch, load_filler, train, training_samples
 from iam.training.samples import Sample, SampleSource, StreamedSamples, load_samples
 
 SIZE = 32
@@ -196,3 +197,18 @@ def test_samples_are_held_in_memory_only_within_the_budget(tmp_path):
     assert isinstance(training_samples(where, ids, 2, "generated", fits, features + 1), StreamedSamples)
     finetuned = FillerConfig(**{**fits.__dict__, "finetune_backbone": True})  # no feature cache then
     assert isinstance(training_samples(where, ids, 2, "generated", finetuned, features + 1), list)
+
+
+def test_mean_target_is_the_candidates_pixelwise_mean_and_gives_their_average_loss():
+    samples = square_samples(3)
+    samples[2].candidates = np.array([[1, -1]])  # one candidate: the "none" slot must not count
+    rng = np.random.default_rng(0)
+    prms, owner, target = draw_batch(samples, rng, peaks_per_image=2, target="mean")
+    assert target.shape == (3, 1, SIZE, SIZE) and owner.tolist() == [0, 1, 2]
+    torch.testing.assert_close(target[0, 0], samples[0].masks.float().mean(0))
+    torch.testing.assert_close(target[2, 0], samples[2].masks[1].float())
+    logits = torch.randn(SIZE, SIZE)
+    each = [F.binary_cross_entropy_with_logits(logits, m.float()) for m in samples[0].masks]
+    torch.testing.assert_close(F.binary_cross_entropy_with_logits(logits, target[0, 0]), sum(each) / 2)
+    _, _, sampled = draw_batch(samples, rng, peaks_per_image=2)
+    assert set(np.unique(sampled.numpy())) <= {0.0, 1.0}

@@ -51,6 +51,7 @@ class FillerConfig:
     epochs: int = 4
     batch_size: int = 16
     peaks_per_image: int = 2
+    target: str = "sample"
     optimizer: str = "sgd"
     lr: float = 0.1
     momentum: float = 0.9
@@ -97,9 +98,11 @@ def cache_features(
 
 
 def draw_batch(
-    samples: list[Sample], rng: np.random.Generator, peaks_per_image: int
+    samples: list[Sample], rng: np.random.Generator, peaks_per_image: int, target: str = "sample"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(P, 1, S, S) PRMs, (P,) owner index within the batch, (P, 1, S, S) sampled pseudo-GT masks."""
+    """(P, 1, S, S) PRMs, (P,) owner index within the batch, (P, 1, S, S) targets: one of each peak's
+    candidates drawn at random (``sample``), or their pixelwise mean (``mean``). BCE is linear in its
+    target, so ``mean`` gives exactly the loss averaged over the k candidates that ``sample`` estimates."""
     prms, owner, targets = [], [], []
     for b, s in enumerate(samples):
         rows = np.arange(len(s.candidates))
@@ -107,10 +110,13 @@ def draw_batch(
             rows = np.sort(rng.choice(rows, peaks_per_image, replace=False))
         for row in rows:
             valid = s.candidates[row][s.candidates[row] >= 0]
-            targets.append(s.masks[int(valid[rng.integers(len(valid))])])
+            if target == "mean":
+                targets.append(s.masks[valid].float().mean(0))
+            else:
+                targets.append(s.masks[int(valid[rng.integers(len(valid))])])
             prms.append(s.prms[row])
             owner.append(b)
-    return (torch.stack(prms)[:, None].float(), torch.tensor(owner), torch.stack(targets)[:, None].float())
+    return (torch.stack(prms)[:, None].float(), torch.tensor(owner), torch.stack(targets).float()[:, None])
 
 
 @dataclass
@@ -151,7 +157,7 @@ class Trainer:
         for b, (idx, batch) in enumerate(
             tqdm(zip(batches, loader), total=len(batches), desc=f"filler epoch {epoch}", leave=False, mininterval=10)
         ):
-            prms, owner, target = draw_batch(batch, rng, self.cfg.peaks_per_image)
+            prms, owner, target = draw_batch(batch, rng, self.cfg.peaks_per_image, self.cfg.target)
             with self.autocast():
                 logits = self.model(prms.to(self.device), self.features(batch, cache, idx), owner.to(self.device))
             loss = F.binary_cross_entropy_with_logits(logits.float(), target.to(self.device))
