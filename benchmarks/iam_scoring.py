@@ -1,0 +1,123 @@
+"""Which GT-free instance score and mask cut serve IAM best? On a finished run: the filler's IAMs of
+the val split are recomputed (with and without ConvCRF), cut at several fractions of each map's maximum, scored by
+several GT-free scores, NMS-ed and evaluated (mAP^r); the oracle score (true IoU, reads GT) bounds
+what ranking alone can give.
+
+    .venv/bin/python benchmarks/iam_scoring.py results/synthetic --k 5 \\
+        --out benchmarks/results/iam_scoring.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from shards import cpu_model  # benchmarks/ is on the path when this script runs
+
+from iam.crf.convcrf import CRFParams
+from iam.data.maps import scale_to_max
+from iam.data.voc import read_image, read_split
+from iam.evaluation.gt import instance_reader
+from iam.evaluation.voc_ap import APAccumulator, mean_ap
+from iam.inference import crf_refine, predict_iams
+from iam.io.atomic import write_json
+from iam.io.h5 import open_hdf5
+from iam.io.prm import read_prm
+from iam.masks import iou_matrix, mask_nms
+from iam.training.filler import load_feature_backbone, load_filler
+
+CUTS = (0.5, 0.7, 0.9)
+SCORES = ("stored", "peak", "peak x mean", "class", "class x cover", "peak x cover", "cover", "oracle")
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def score_table(
+    iams: np.ndarray, masks: np.ndarray, prms: np.ndarray, peak_scores: np.ndarray, class_scores: np.ndarray
+) -> dict[str, np.ndarray]:
+    """GT-free scores of n instances (one per IAM)."""
+    area = np.maximum(masks.sum((1, 2)), 1)
+    mean_iam = (iams * masks).sum((1, 2)) / area
+    prm = prms / np.maximum(prms.sum((1, 2)), 1e-9)[:, None, None]
+    cover = (prm * masks).sum((1, 2))
+    return {
+        "stored": sigmoid(peak_scores) * mean_iam,
+        "peak": peak_scores,
+        "peak x mean": peak_scores * mean_iam,
+        "class": class_scores,
+        "class x cover": sigmoid(class_scores) * cover,
+        "peak x cover": peak_scores * cover,
+        "cover": cover,
+    }
+
+
+def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, list[float]]:
+    """mAP^r (%) per (cut, score) over the val split."""
+    classes, thresholds = config["dataset"]["classes"], config["evaluation"]["iou_thresholds"]
+    voc, device = run / "data" / "VOC2012", torch.device("cpu")
+    read_gt = instance_reader("voc", str(voc), None, classes)
+    filler_path = run / "filler" / "generated" / f"k{k}" / "model.pt"
+    filler, input_size = load_filler(filler_path, device)
+    backbone = load_feature_backbone(filler_path, run / "backbone" / "model.pt", device)
+    names = [f"{m} cut {c:g} / {s}" for m in ("nocrf", "crf") for c in CUTS for s in SCORES]
+    accs = {name: APAccumulator(len(classes), thresholds) for name in names}
+    crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
+    with open_hdf5(run / "prm" / "val.h5") as prm_f:
+        for image_id in read_split(voc, "val")[:images]:
+            p, gt = read_prm(prm_f, image_id), read_gt(image_id)
+            prms = p.prm.astype(np.float32)
+            live = prms.reshape(len(prms), -1).max(1) > 0 if len(prms) else np.zeros(0, bool)
+            if not live.any():
+                for acc in accs.values():
+                    acc.add(np.zeros(0, np.int64), np.zeros(0), gt.labels, np.zeros((0, len(gt.labels))))
+                continue
+            prms, peaks, peak_scores = prms[live], p.peaks[live], p.peak_scores[live].astype(np.float64)
+            labels = peaks[:, 0].astype(np.int64)
+            image = read_image(voc, image_id)
+            iams = predict_iams(image, prms, backbone, filler, input_size, device)
+            maps = {"nocrf": iams, "crf": crf_refine(image, scale_to_max(iams), crf, device)}
+            for (kind, probs), cut in itertools.product(maps.items(), CUTS):
+                masks = probs >= cut * probs.reshape(len(probs), -1).max(1)[:, None, None]
+                ious = iou_matrix(masks, gt.masks, gt.void)
+                same = ious * (labels[:, None] == gt.labels[None, :])
+                table = score_table(iams, masks, prms, peak_scores, p.class_scores[labels].astype(np.float64))
+                table["oracle"] = same.max(1) if same.size else np.zeros(len(masks))
+                for name, score in table.items():
+                    keep = mask_nms(masks, labels, score.astype(np.float32), config["inference"]["nms_iou"])
+                    accs[f"{kind} cut {cut:g} / {name}"].add(labels[keep], score[keep], gt.labels, ious[keep])
+    return {n: [round(100 * float(v), 2) for v in mean_ap(a.average_precisions("voc"))] for n, a in accs.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run", type=Path, help="results/<run> of a finished run")
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--images", type=int, default=None, help="the first N val images only")
+    parser.add_argument("--config", type=Path, default=Path("config.yaml"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/iam_scoring.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    rows = evaluate(args.run, args.k, yaml.safe_load(args.config.read_text()), args.images)
+    for name, values in rows.items():
+        print(f"{name:26s}", *values)
+    write_json(
+        args.out,
+        {
+            "date": datetime.date.today().isoformat(),
+            "machine": cpu_model(),
+            "run": str(args.run),
+            "k": args.k,
+            "map_percent": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
