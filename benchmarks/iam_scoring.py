@@ -1,5 +1,5 @@
 """Which GT-free instance score and mask cut serve IAM best? On a finished run: the filler's IAMs of
-the val split are recomputed (with and without ConvCRF), cut at several fractions of each map's maximum, scored by
+the val split are recomputed (with and without ConvCRF), cut at several fractions of each map's maximum (and, in the ``snap`` rows, replaced by the proposal each cut fits best), scored by
 several GT-free scores, NMS-ed and evaluated (mAP^r); the oracle score (true IoU, reads GT) bounds
 what ranking alone can give.
 
@@ -14,6 +14,7 @@ import datetime
 import itertools
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import yaml
@@ -29,25 +30,68 @@ from iam.io.atomic import write_json
 from iam.io.h5 import open_hdf5
 from iam.io.prm import read_prm
 from iam.masks import iou_matrix, mask_nms
+from iam.proposals.store import read_proposals
 from iam.training.filler import load_feature_backbone, load_filler
 
 CUTS = (0.5, 0.7, 0.9)
-SCORES = ("stored", "peak", "peak x mean", "class", "class x cover", "peak x cover", "cover", "oracle")
+SCORES = (
+    "stored",
+    "peak",
+    "peak x mean",
+    "class",
+    "class x cover",
+    "peak x cover",
+    "cover",
+    "edge",
+    "stored x edge",
+    "proposal fit",
+    "stored x proposal fit",
+    "oracle",
+)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
 
 
+def edge_strength(image: np.ndarray) -> np.ndarray:
+    """Sobel gradient magnitude of the grey image over its mean: > 1 on edges stronger than average."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    magnitude = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    return magnitude / max(float(magnitude.mean()), 1e-6)
+
+
+def contour_mean(masks: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """Mean of ``field`` on each mask's one-pixel inner contour (0 for an empty mask)."""
+    kernel = np.ones((3, 3), np.uint8)
+    out = np.zeros(len(masks))
+    for i, m in enumerate(masks.astype(np.uint8)):
+        contour = m.astype(bool) & ~cv2.erode(m, kernel).astype(bool)
+        out[i] = field[contour].mean() if contour.any() else 0.0
+    return out
+
+
 def score_table(
-    iams: np.ndarray, masks: np.ndarray, prms: np.ndarray, peak_scores: np.ndarray, class_scores: np.ndarray
+    iams: np.ndarray,
+    masks: np.ndarray,
+    prms: np.ndarray,
+    peak_scores: np.ndarray,
+    class_scores: np.ndarray,
+    edges: np.ndarray,
+    fit: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """GT-free scores of n instances (one per IAM)."""
+    """GT-free scores of n instances (one per IAM); ``fit``, the best IoU of each cut IAM with any of
+    the image's proposals (it makes inference need proposals, as retrieval does)."""
     area = np.maximum(masks.sum((1, 2)), 1)
     mean_iam = (iams * masks).sum((1, 2)) / area
     prm = prms / np.maximum(prms.sum((1, 2)), 1e-9)[:, None, None]
     cover = (prm * masks).sum((1, 2))
+    edge = contour_mean(masks, edges)
     return {
+        "edge": edge,
+        "stored x edge": sigmoid(peak_scores) * mean_iam * edge,
+        "proposal fit": fit,
+        "stored x proposal fit": sigmoid(peak_scores) * mean_iam * fit,
         "stored": sigmoid(peak_scores) * mean_iam,
         "peak": peak_scores,
         "peak x mean": peak_scores * mean_iam,
@@ -66,10 +110,11 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
     filler_path = run / "filler" / "generated" / f"k{k}" / "model.pt"
     filler, input_size = load_filler(filler_path, device)
     backbone = load_feature_backbone(filler_path, run / "backbone" / "model.pt", device)
-    names = [f"{m} cut {c:g} / {s}" for m in ("nocrf", "crf") for c in CUTS for s in SCORES]
+    kinds = [f"{snap}{m}" for snap in ("", "snap ") for m in ("nocrf", "crf")]
+    names = [f"{m} cut {c:g} / {s}" for m in kinds for c in CUTS for s in SCORES]
     accs = {name: APAccumulator(len(classes), thresholds) for name in names}
     crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
-    with open_hdf5(run / "prm" / "val.h5") as prm_f:
+    with open_hdf5(run / "prm" / "val.h5") as prm_f, open_hdf5(run / "proposals/generated/val.h5") as prop_f:
         for image_id in read_split(voc, "val")[:images]:
             p, gt = read_prm(prm_f, image_id), read_gt(image_id)
             prms = p.prm.astype(np.float32)
@@ -82,16 +127,23 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
             labels = peaks[:, 0].astype(np.int64)
             image = read_image(voc, image_id)
             iams = predict_iams(image, prms, backbone, filler, input_size, device)
+            edges, proposals = edge_strength(image), read_proposals(prop_f, image_id)[0]
             maps = {"nocrf": iams, "crf": crf_refine(image, scale_to_max(iams), crf, device)}
-            for (kind, probs), cut in itertools.product(maps.items(), CUTS):
+            for (kind, probs), cut, snap in itertools.product(maps.items(), CUTS, (False, True)):
                 masks = probs >= cut * probs.reshape(len(probs), -1).max(1)[:, None, None]
+                fits = iou_matrix(masks, proposals) if len(proposals) else np.zeros((len(masks), 1))
+                if snap and len(proposals):  # each cut IAM replaced by the proposal it fits best
+                    masks = proposals[fits.argmax(1)]
                 ious = iou_matrix(masks, gt.masks, gt.void)
                 same = ious * (labels[:, None] == gt.labels[None, :])
-                table = score_table(iams, masks, prms, peak_scores, p.class_scores[labels].astype(np.float64))
+                table = score_table(
+                    iams, masks, prms, peak_scores, p.class_scores[labels].astype(np.float64), edges, fits.max(1)
+                )
                 table["oracle"] = same.max(1) if same.size else np.zeros(len(masks))
                 for name, score in table.items():
                     keep = mask_nms(masks, labels, score.astype(np.float32), config["inference"]["nms_iou"])
-                    accs[f"{kind} cut {cut:g} / {name}"].add(labels[keep], score[keep], gt.labels, ious[keep])
+                    name = f"{'snap ' if snap else ''}{kind} cut {cut:g} / {name}"
+                    accs[name].add(labels[keep], score[keep], gt.labels, ious[keep])
     return {n: [round(100 * float(v), 2) for v in mean_ap(a.average_precisions("voc"))] for n, a in accs.items()}
 
 
