@@ -1,7 +1,8 @@
 """Which GT-free instance score and mask cut serve IAM best? On a finished run: the filler's IAMs of
-the val split are recomputed (with and without ConvCRF), cut at several fractions of each map's maximum (and, in the ``snap`` rows, replaced by the proposal each cut fits best), scored by
-several GT-free scores, NMS-ed and evaluated (mAP^r); the oracle score (true IoU, reads GT) bounds
-what ranking alone can give.
+the val split are recomputed (with and without ConvCRF), cut at several fractions of each map's
+maximum (and, in the ``snap`` rows, replaced by the proposal each cut fits best), scored by several
+GT-free scores, NMS-ed and evaluated (mAP^r); the oracle score (true IoU, reads GT) bounds what
+ranking alone can give.
 
     .venv/bin/python benchmarks/iam_scoring.py results/synthetic --k 5 \\
         --out benchmarks/results/iam_scoring.json
