@@ -170,6 +170,11 @@ def instances(
     return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept]), keep[kept]
 
 
+def live_peaks(prms: np.ndarray) -> np.ndarray:
+    """(n,) bool: the peaks whose PRM is not all zero (the others give no IAM)."""
+    return prms.reshape(len(prms), -1).max(1) > 0 if len(prms) else np.zeros(0, bool)
+
+
 def infer_image(
     image: np.ndarray,
     peaks: np.ndarray,
@@ -183,7 +188,7 @@ def infer_image(
 ) -> ImageResult:
     """IAMs and instances (with and without CRF) of one image; peaks with all-zero PRMs are dropped."""
     height, width = image.shape[:2]
-    live = prms.reshape(len(prms), -1).max(1) > 0 if len(prms) else np.zeros(0, bool)
+    live = live_peaks(prms)
     if not live.any():
         empty, none = InstanceSet.empty(height, width), np.zeros(0, np.int64)
         return ImageResult(np.zeros((0, height, width), np.float32), empty, empty, none, none, 0.0, 0.0)

@@ -9,15 +9,20 @@ LOCALIZATION, SALIENCY = "loc_test", "saliency_test"  # the transfer splits (Tab
 TRANSFER_SPLITS = (LOCALIZATION, SALIENCY)
 SYNTHETIC_SPLITS = ("train", "val", *TRANSFER_SPLITS)
 
-_IAM_METHOD = re.compile(r"iam_s(\d+)(_nocrf)?")
+# How an IAM-S{k} method turns IAMs into masks, and the suffix of its artifact iam/.../{split}{suffix}.h5:
+# ConvCRF (the paper's), the plain IAM cut, or each IAM snapped to the proposal it fits best.
+IAM_VARIANTS = {"crf": "", "nocrf": ".nocrf", "snap": ".snap"}
+_IAM_METHOD = re.compile(r"iam_s(\d+)(?:_(nocrf|snap))?")
 
 
-def iam_method(k: int, crf: bool = True) -> str:
-    """The method name of IAM-S{k}: ``iam_s{k}``, or ``iam_s{k}_nocrf`` without the CRF."""
-    return f"iam_s{k}" if crf else f"iam_s{k}_nocrf"
+def iam_method(k: int, variant: str = "crf") -> str:
+    """The method name of IAM-S{k}: ``iam_s{k}`` (CRF), ``iam_s{k}_nocrf`` or ``iam_s{k}_snap``."""
+    if variant not in IAM_VARIANTS:
+        raise ValueError(f"unknown IAM variant {variant!r}; one of {sorted(IAM_VARIANTS)}")
+    return f"iam_s{k}" if variant == "crf" else f"iam_s{k}_{variant}"
 
 
-def parse_method(name: str) -> tuple[int, bool] | None:
-    """``(k, crf)`` of an IAM-S{k} method name (:func:`iam_method`); None for any other method."""
+def parse_method(name: str) -> tuple[int, str] | None:
+    """``(k, variant)`` of an IAM-S{k} method name (:func:`iam_method`); None for any other method."""
     match = _IAM_METHOD.fullmatch(name)
-    return (int(match[1]), match[2] is None) if match else None
+    return (int(match[1]), match[2] or "crf") if match else None

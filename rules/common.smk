@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from iam.names import iam_method, parse_method
+from iam.names import IAM_VARIANTS, iam_method, parse_method
 
 # Paths, input functions and wildcard constraints shared by every rule file.
 # Rule files read config only through the names defined here and their own params:.
@@ -19,17 +19,21 @@ SOURCE = config["proposals"]["source"]
 KS = config["pseudo_gt"]["k"]
 SHARDS = list(range(config["shards"]["count"]))
 
-# Methods evaluated on VAL (Table 1): IAM with/without CRF per k, PRM retrieval, box baselines.
+# Methods evaluated on VAL (Table 1): IAM with/without CRF and snapped to proposals per k, PRM
+# retrieval, box baselines.
 BOX_BASELINES = [
     f"{boxes}_{fill}"
     for boxes in ("gt_box", "cam")
     for fill in ("rect", "ellipse", "proposal")
 ]
-IAM_METHODS = [iam_method(k, crf) for k in KS for crf in (True, False)]
+IAM_METHODS = [iam_method(k, variant) for k in KS for variant in IAM_VARIANTS]
 # The filler trained on GT instance masks (k = 1): Table 1's upper bound of the filler itself.
 CEILING, CEILING_SOURCE = "iam_ceiling", "gtmask"
 METHODS = [*IAM_METHODS, CEILING, "prm_retrieval", *BOX_BASELINES]
 TRANSFER_K = config["evaluation"]["transfer_k"]
+# The inference keys of infer_iam and of snap_iam: each reruns only on a change of its own keys.
+IAM_INFERENCE = {k: v for k, v in config["inference"].items() if k != "snap_threshold"}
+SNAP_INFERENCE = {k: config["inference"][k] for k in ("snap_threshold", "nms_iou")}
 
 
 wildcard_constraints:
@@ -115,6 +119,6 @@ def method_instances(wildcards):
     if name == CEILING:
         return f"{OUT}/iam/{CEILING_SOURCE}/k1/{VAL}.h5"
     if iam := parse_method(name):
-        k, crf = iam
-        return f"{OUT}/iam/{SOURCE}/k{k}/{VAL}{'' if crf else '.nocrf'}.h5"
+        k, variant = iam
+        return f"{OUT}/iam/{SOURCE}/k{k}/{VAL}{IAM_VARIANTS[variant]}.h5"
     return f"{OUT}/baselines/{name}/{VAL}.h5"

@@ -24,7 +24,7 @@ rule infer_iam:
     params:
         k=lambda w: int(w.k),
         source=lambda w: w.source,
-        inference=config["inference"],
+        inference=IAM_INFERENCE,
         crf=config["crf"],
         classes=CLASSES,
         device=config["device"],
@@ -32,3 +32,39 @@ rule infer_iam:
         shards=len(SHARDS),
     script:
         "../workflow_scripts/infer_iam.py"
+
+
+# Our extension (method iam_s{k}_snap): each IAM snapped to the proposal it fits best, no CRF.
+rule snap_iam:
+    input:
+        data=dataset_marker,
+        backbone=f"{OUT}/backbone/model.pt",
+        filler=f"{OUT}/filler/{{source}}/k{{k}}/model.pt",
+        prm=f"{OUT}/prm/{{split}}.h5",
+        proposals=f"{OUT}/proposals/{{source}}/{{split}}.h5",
+        split=lambda w: split_file(w.split),
+        proposal_timing=lambda w: mcg_dir(w) if w.source == "generated" else [],
+    output:
+        f"{OUT}/iam/{{source}}/k{{k}}/{{split}}/shard{{i}}.snap.h5",
+    log:
+        log_path("snap_iam", "{source}_k{k}_{split}_shard{i}"),
+    benchmark:
+        benchmark_path("snap_iam", "{source}_k{k}_{split}_shard{i}")
+    wildcard_constraints:
+        source="generated|mcg",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        gpu=torch_resources,
+    params:
+        k=lambda w: int(w.k),
+        source=lambda w: w.source,
+        inference=SNAP_INFERENCE,
+        classes=CLASSES,
+        device=config["device"],
+        voc_root=VOC,
+        shards=len(SHARDS),
+        timing=lambda w: f"{mcg_dir(w)}/timing.json" if w.source == "generated" else "",
+    script:
+        "../workflow_scripts/snap_iam.py"

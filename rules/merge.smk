@@ -28,7 +28,7 @@ MERGES = {
         "iam/{source}/k{k}/{split}",
         "{source}_k{k}_{split}{ext}",
         ext="{ext}",
-        constraints={"ext": r"\.h5|\.nocrf\.h5"},
+        constraints={"ext": r"\.h5|\.nocrf\.h5|\.snap\.h5"},
     ),
 }
 

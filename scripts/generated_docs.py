@@ -91,6 +91,7 @@ TABLE1 = {
     "iam_s5_nocrf": "IAM-S5, no CRF",
     "iam_s5": "IAM-S5",
     "iam_s9": "IAM-S9",
+    "iam_s5_snap": "IAM-S5 snapped to proposals (ours, not the paper's)",
     "iam_ceiling": "filler trained on GT masks (upper bound, uses GT masks)",
     "gt_box_rect": "GT box → Rect (upper bound)",
     "gt_box_ellipse": "GT box → Ellipse (upper bound)",

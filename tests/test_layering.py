@@ -25,7 +25,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("proposals",),
     ("pseudo_gt",),
     ("training",),
-    ("inference",),
+    ("inference", "proposal_snap"),  # IAMs -> masks; IAMs snapped to proposals
     ("baselines",),
     ("evaluation",),
     ("report",),

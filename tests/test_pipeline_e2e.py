@@ -29,6 +29,10 @@ def test_report_and_metrics(tiny_run):
     assert 0.0 <= iam["abo"] <= 1.0
     assert all(0.0 <= v <= 1.0 for v in iam["map"].values())
     assert iam["n_predictions"] > 0  # the IAM path runs to non-empty masks, not only to files
+    snapped = json.loads((out / "metrics" / "iam_s1_snap.json").read_text())
+    assert snapped["n_predictions"] > 0
+    snap_timing = json.loads((out / "timing" / "iam_s1_snap.json").read_text())["seconds_per_image"]
+    assert {"time_prm", "time_fill", "time_proposals", "time_retrieval"} <= snap_timing.keys()
     ceiling = json.loads((out / "metrics" / "iam_ceiling.json").read_text())
     assert ceiling["n_predictions"] > 0
     tables = (out / "report" / "tables.md").read_text()
@@ -64,6 +68,10 @@ def _more_crf_iterations(config: dict) -> None:
     config["crf"]["iterations"] += 1
 
 
+def _other_snap_threshold(config: dict) -> None:
+    config["inference"]["snap_threshold"] = 0.5
+
+
 def _add_k(config: dict) -> None:
     config["pseudo_gt"]["k"].append(3)
 
@@ -75,6 +83,11 @@ def _add_k(config: dict) -> None:
             _more_crf_iterations,
             {"infer_iam", "report"},
             {"make_dataset", "train_backbone", "extract_prm", "generate_proposals", "make_pseudo_gt", "train_filler"},
+        ),
+        (
+            _other_snap_threshold,
+            {"snap_iam", "report"},
+            {"infer_iam", "train_filler", "make_pseudo_gt", "extract_prm", "retrieve_prm", "generate_proposals"},
         ),
         (
             _add_k,

@@ -27,6 +27,10 @@ def test_verdict_and_table2_from_numbers():
     assert tables.verdict(loaded) == "IAM-S5 beats PRM retrieval at mAP^r@0.5: 40.0% vs 30.0%."
     loaded["prm_retrieval"]["map"]["0.5"] = 0.5
     assert "does not beat" in tables.verdict(loaded)
+    loaded["iam_s5_snap"] = metrics(0.6, {"time_prm": 0.2, "time_fill": 0.1, "time_retrieval": 0.01})
+    assert tables.verdict(loaded).endswith(
+        "IAM-S5 snapped to proposals (ours, not the paper's) beats PRM retrieval at mAP^r@0.5: 60.0% vs 50.0%."
+    )
     t2 = tables.table2(loaded)
     assert abs(t2.loc["IAM-S5", "total"] - 0.35) < 1e-12 and abs(t2.loc["PRM retrieval", "total"] - 3.2) < 1e-12
     assert tables.method_label("gt_box_ellipse").endswith("(upper bound, uses GT boxes)")

@@ -1,0 +1,105 @@
+"""IAM snapped to proposals (our extension of the paper, method ``iam_s{k}_snap``): the filler says
+where an instance is and how far it reaches, a proposal supplies a boundary that follows the image.
+
+Each IAM is cut at ``threshold`` times its maximum and replaced by the proposal it overlaps best
+(IoU); score = sigmoid(peak score) x mean IAM over that proposal x that IoU; class-wise mask NMS
+then removes the duplicates that snapped to the same object. No CRF, no GT. Unlike the paper's IAM,
+inference needs proposals (Table 2 counts their time, as for PRM retrieval). Why: the IAMs find the
+objects but not their outline (benchmarks/results/iam_scoring-92d9769-k5.json).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from iam.data.voc import read_image
+from iam.inference import live_peaks, predict_iams, write_result
+from iam.io.h5 import open_artifact, write_artifact
+from iam.io.instances import KIND as INSTANCES
+from iam.io.instances import InstanceSet, set_classes
+from iam.io.prm import KIND as PRM
+from iam.io.prm import read_prm
+from iam.masks import iou_matrix, mask_nms
+from iam.models.filling import FillingModule
+from iam.proposals.store import KIND as PROPOSALS
+from iam.proposals.store import read_proposals
+
+
+@dataclass(frozen=True)
+class SnapParams:
+    """``inference.snap_threshold`` (the relative cut matched to the proposals) and ``nms_iou``."""
+
+    threshold: float = 0.9
+    nms_iou: float = 0.5
+
+    @classmethod
+    def from_config(cls, inference: Mapping[str, Any]) -> SnapParams:
+        return cls(inference["snap_threshold"], inference["nms_iou"])
+
+
+def snap_instances(
+    iams: np.ndarray, proposals: np.ndarray, classes: np.ndarray, peak_scores: np.ndarray, params: SnapParams
+) -> tuple[InstanceSet, np.ndarray]:
+    """One image's instances from its (n, H, W) IAMs and (m, H, W) proposals, and each kept
+    instance's index into ``iams``."""
+    height, width = iams.shape[1:]
+    if not len(iams) or not len(proposals):
+        return InstanceSet.empty(height, width), np.zeros(0, np.int64)
+    cut = iams >= params.threshold * iams.reshape(len(iams), -1).max(1)[:, None, None]
+    fit = iou_matrix(cut, proposals)
+    best = fit.argmax(1)
+    masks = proposals[best].astype(bool)
+    mean_iam = (iams * masks).reshape(len(masks), -1).sum(1) / np.maximum(masks.reshape(len(masks), -1).sum(1), 1)
+    scores = (mean_iam * fit[np.arange(len(best)), best] / (1 + np.exp(-peak_scores))).astype(np.float32)
+    kept = mask_nms(masks, classes, scores, params.nms_iou)
+    return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept]), kept
+
+
+def snap_split(
+    backbone: nn.Module,
+    filler: FillingModule,
+    input_size: int,
+    paths: Mapping[str, str | Path],
+    image_ids: list[str],
+    classes: list[str],
+    params: SnapParams,
+    device: torch.device,
+    rule: str = "snap_iam",
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the snapped instances of ``image_ids`` to ``paths["out"]``, from ``paths`` ``prm``,
+    ``proposals`` and ``voc_root`` (and the generator's per-image seconds ``timing``, when given).
+    Per image: ``time_prm``, ``time_fill``, ``time_proposals`` and ``time_retrieval`` (snapping)."""
+    backbone, filler = backbone.to(device).eval(), filler.to(device).eval()
+    timing = json.loads(Path(paths["timing"]).read_text()) if paths.get("timing") else {}
+    with (
+        open_artifact(paths["prm"], PRM) as prm_f,
+        open_artifact(paths["proposals"], PROPOSALS) as prop_f,
+        write_artifact(paths["out"], INSTANCES, rule, provenance) as f,
+    ):
+        set_classes(f, classes)
+        for image_id in image_ids:
+            p, image = read_prm(prm_f, image_id), read_image(paths["voc_root"], image_id)
+            live = live_peaks(p.prm)
+            tic = time.perf_counter()
+            iams = predict_iams(image, p.prm[live], backbone, filler, input_size, device) if live.any() else None
+            toc = time.perf_counter()
+            proposals, _ = read_proposals(prop_f, image_id)
+            labels = p.peaks[live][:, 0].astype(np.int64)
+            iams = iams if iams is not None else np.zeros((0, *image.shape[:2]), np.float32)
+            inst, source = snap_instances(iams, proposals, labels, p.peak_scores[live], params)
+            times = {"time_fill": toc - tic, "time_retrieval": time.perf_counter() - toc}
+            if p.time_forward is not None:  # forward + peak backpropagation, from extract_prm
+                times["time_prm"] = p.time_forward
+            if image_id in timing:
+                times["time_proposals"] = timing[image_id]
+            write_result(f, image_id, inst, iams[source], times)
