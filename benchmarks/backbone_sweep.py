@@ -81,7 +81,7 @@ def peak_scores(model: PeakBackbone, voc: Path, ids: list[str], size: int, devic
         gt = read_gt_instances(voc, image_id, CLASSES)
         n_instances += len(gt.labels)
         for name, (max_peaks, threshold) in RULES.items():
-            peaks = select_peaks(response, classes, PeakRule(False, 0.0, threshold, max_peaks))
+            peaks = select_peaks(response, classes, False, PeakRule(False, 0.0, threshold, max_peaks))
             hits = peak_hits(to_original(peaks, size, *image.shape[:2]), gt)
             counts[name] = [a + b for a, b in zip(counts[name], (len(peaks), hits.any(1).sum(), hits.any(0).sum()))]
     return {

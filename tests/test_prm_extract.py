@@ -13,7 +13,7 @@ from iam.data.voc import read_image, read_image_labels, read_split
 from iam.io.h5 import image_ids, merge_shards, open_artifact
 from iam.io.prm import read_prm
 from iam.models.backbone import PeakBackbone
-from iam.prm.extract import PeakRule, class_peaks, extract_split, to_original
+from iam.prm.extract import PeakRule, class_peaks, extract_split, peak_classes, select_peaks, to_original
 from iam.prm.show import render_prm
 from iam.workflow import shard_ids
 
@@ -77,11 +77,11 @@ def test_val_uses_class_threshold_and_shards_merge_in_split_order(setup):
     extract_split(model, voc, ids[:1], CLASSES, SIZE, top_only, out / "top.h5")
     with open_artifact(out / "top.h5", "prm") as f:
         assert len(set(read_prm(f, ids[0]).peaks[:, 0])) == 1
-    none = PeakRule(False, 1e9, 1e9, 2)
-    extract_split(model, voc, ids[:1], CLASSES, SIZE, none, out / "empty.h5")
-    with open_artifact(out / "empty.h5", "prm") as f:
+    unreachable = PeakRule(False, 1e9, 1e9, 2)  # the stand-in class keeps its best peak all the same
+    extract_split(model, voc, ids[:1], CLASSES, SIZE, unreachable, out / "best.h5")
+    with open_artifact(out / "best.h5", "prm") as f:
         stored = read_prm(f, ids[0])
-        assert stored.peaks.shape == (0, 3) and stored.prm.shape[0] == 0
+        assert stored.peaks.shape == (1, 3) and stored.prm.shape[0] == 1 and stored.prm.max() > 0
 
 
 @pytest.mark.parametrize("native", [True, False])
@@ -105,10 +105,10 @@ def test_class_peaks_thresholds_and_keeps_labelled_best():
     m = np.full((6, 6), -5.0, np.float32)
     m[1, 1], m[4, 4] = -1.0, -2.0
     assert class_peaks(m, PeakRule(False, 0.0, 0.0, 5)).tolist() == []
-    assert class_peaks(m, PeakRule(True, 0.0, 0.0, 5)).tolist() == [[1, 1]]
+    assert class_peaks(m, PeakRule(True, 0.0, 0.0, 5), keep_best=True).tolist() == [[1, 1]]
     assert class_peaks(m, PeakRule(False, 0.0, -1.5, 5)).tolist() == [[1, 1]]
-    assert class_peaks(m, PeakRule(True, 0.0, -2.5, 5)).tolist() == [[1, 1], [4, 4]]
-    assert class_peaks(m, PeakRule(True, 0.0, -2.5, 1)).tolist() == [[1, 1]]
+    assert class_peaks(m, PeakRule(True, 0.0, -2.5, 5), keep_best=True).tolist() == [[1, 1], [4, 4]]
+    assert class_peaks(m, PeakRule(True, 0.0, -2.5, 1), keep_best=True).tolist() == [[1, 1]]
 
 
 def test_peaks_scale_to_original_pixels():
@@ -122,9 +122,16 @@ def test_render_prm(setup):
     assert (out / "show.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_without_a_class_above_threshold_the_top_class_is_kept():
-    from iam.prm.extract import scored_classes
-
-    assert scored_classes(np.array([-2.0, 0.5, 1.0]), 0.0).tolist() == [1, 2]
-    assert scored_classes(np.array([-2.0, -0.5, -1.0]), 0.0).tolist() == [1]
-    assert scored_classes(np.zeros(0), 0.0).tolist() == []
+def test_without_a_class_above_threshold_the_top_class_stands_in_and_keeps_its_best_peak():
+    scored, labelled = PeakRule(False, 0.0, 0.0, 3), PeakRule(True, 0.0, 0.0, 3)
+    classes, keep_best = peak_classes(np.array([-2.0, 0.5, 1.0]), None, scored)
+    assert classes.tolist() == [1, 2] and not keep_best
+    classes, keep_best = peak_classes(np.array([-2.0, -0.5, -1.0]), None, scored)
+    assert classes.tolist() == [1] and keep_best
+    assert peak_classes(np.zeros(0), None, scored)[0].tolist() == []
+    classes, keep_best = peak_classes(np.array([5.0, -1.0]), np.array([0, 1]), labelled)
+    assert classes.tolist() == [1] and keep_best
+    crm = np.full((3, 6, 6), -5.0, np.float32)
+    crm[1, 2, 3] = -1.0  # the stand-in class's map is below the peak threshold everywhere
+    peaks = select_peaks(crm, *peak_classes(np.array([-2.0, -0.5, -1.0]), None, scored), scored)
+    assert peaks.tolist() == [[1, 2, 3]]

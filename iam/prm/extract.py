@@ -52,24 +52,37 @@ class ImagePRM(PRMRecord):
     features: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
 
 
-def scored_classes(scores: np.ndarray, threshold: float) -> np.ndarray:
-    """Classes whose score exceeds ``threshold``, or the top-scoring one when none does: every image
-    holds an object (the CAM baseline makes the same choice), e.g. one of an unseen class."""
-    above = np.flatnonzero(scores > threshold)
-    return above if len(above) or not len(scores) else np.array([int(np.argmax(scores))])
+def peak_classes(scores: np.ndarray, labels: np.ndarray | None, peak_rule: PeakRule) -> tuple[np.ndarray, bool]:
+    """The classes whose peaks become PRMs, and whether each keeps its strongest peak below the peak
+    threshold: the image's labels (``use_labels``), else the classes scoring above ``class_threshold``,
+    else the top-scoring class alone (every image holds an object; the CAM baseline makes the same
+    choice). A labelled class and the stand-in top class are taken to be there, so they keep a peak."""
+    if peak_rule.use_labels:
+        assert labels is not None, "peak_rule.use_labels needs the image's labels"
+        return np.flatnonzero(labels > 0), True
+    above = np.flatnonzero(scores > peak_rule.class_threshold)
+    if len(above) or not len(scores):
+        return above, False
+    return np.array([int(np.argmax(scores))]), True
 
 
-def select_peaks(response: np.ndarray, classes: np.ndarray, peak_rule: PeakRule) -> np.ndarray:
-    """(n, 3) (class, y, x) peaks of the (C, S, S) upsampled CRM for the given class indices."""
-    rows = [np.column_stack([np.full(len(p), c), p]) for c in classes for p in [class_peaks(response[c], peak_rule)]]
+def select_peaks(response: np.ndarray, classes: np.ndarray, keep_best: bool, peak_rule: PeakRule) -> np.ndarray:
+    """(n, 3) (class, y, x) peaks of the (C, S, S) upsampled CRM for the given class indices
+    (``keep_best``: see :func:`class_peaks`)."""
+    rows = [
+        np.column_stack([np.full(len(p), c), p])
+        for c in classes
+        for p in [class_peaks(response[c], peak_rule, keep_best)]
+    ]
     return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 3), np.int64)
 
 
-def class_peaks(response: np.ndarray, peak_rule: PeakRule) -> np.ndarray:
-    """(k, 2) peaks of one class map; with image labels the strongest peak is kept whatever its value."""
+def class_peaks(response: np.ndarray, peak_rule: PeakRule, keep_best: bool = False) -> np.ndarray:
+    """(k, 2) peaks of one class map above the peak threshold; with ``keep_best`` the strongest peak
+    is kept whatever its value."""
     peaks = find_peaks(response, max_peaks=peak_rule.max_peaks)
     keep = response[peaks[:, 0], peaks[:, 1]] > peak_rule.peak_threshold
-    keep[0] |= peak_rule.use_labels
+    keep[:1] |= keep_best
     return peaks[keep]
 
 
@@ -114,12 +127,7 @@ def image_prm(
     device = next(net.parameters()).device
     response, pullback, out = top_down(net, to_tensor(image, size)[None].to(device))
     scores, maps = _numpy(out.scores[0]), _numpy(response[0])
-    if peak_rule.use_labels:
-        assert labels is not None, "peak_rule.use_labels needs the image's labels"
-        classes = np.flatnonzero(labels > 0)
-    else:
-        classes = scored_classes(scores, peak_rule.class_threshold)
-    peaks = select_peaks(maps, classes, peak_rule)
+    peaks = select_peaks(maps, *peak_classes(scores, labels, peak_rule), peak_rule)
     backward = peak_response_maps if batched else peak_response_maps_looped
     prms = _numpy(backward(response, pullback, torch.from_numpy(peaks).to(device)))
     return ImagePRM(
