@@ -25,7 +25,8 @@ CAPTIONS = {
     "table1": "Table 1: instance segmentation on val, mAP^r (VOC mode; void pixels excluded from intersection "
     "and union), ABO and COCO-mode mAP (pycocotools) in %",
     "table2": "Table 2: mean seconds per image of each stage and their total (all: backbone forward + peak backprop; "
-    "PRM retrieval: + proposals, built-in generator only, + retrieval; IAM: + filling + CRF, 0 without CRF)",
+    "PRM retrieval: + proposals, built-in generator only, + retrieval; IAM: + filling + CRF, 0 without CRF; "
+    "IAM snapped to proposals: + filling + proposals + snapping, in the retrieval column)",
     "table3": "Table 3 analogue: localization error (%) on loc_test",
     "table4": "Table 4 analogue: saliency F_beta (beta^2 = 0.3) on saliency_test",
     "proposal_recall": "Proposal recall and ABO on val",
