@@ -61,6 +61,7 @@ def default_runs() -> str:
         "no-op s",
         "backbone val mAP",
         "IAM-S5 .25 / .5 (ABO)",
+        "IAM-S5 snapped .25 / .5 (ABO)",
         "PRM retrieval .25 / .5 (ABO)",
     ]
     rows = [
@@ -74,6 +75,7 @@ def default_runs() -> str:
             number(run.get("noop_rerun_s")),
             number(run.get("backbone_val_map"), 2),
             _map_r(run["headline"], "iam_s5"),
+            _map_r(run["headline"], "iam_s5_snap"),
             _map_r(run["headline"], "prm_retrieval"),
         ]
         for name, run in _results("default-run*.json")
