@@ -83,3 +83,16 @@ def test_saliency_perfect_and_empty():
     assert perfect["adaptive_f"] == pytest.approx(1.0) and perfect["max_f"] == pytest.approx(1.0)
     empty = saliency_scores([(merge_maps(np.zeros((0, *SHAPE)), SHAPE), gt)])
     assert empty["adaptive_f"] == 0.0
+
+
+def test_a_cam_without_positive_values_is_min_max_rescaled_and_a_positive_one_relu_max():
+    from iam.data.maps import upsample_cam
+
+    negative = np.full((4, 4), -3.0, np.float32)
+    negative[1, 2] = -1.0
+    cam = upsample_cam(negative, (8, 8))
+    assert cam.min() == 0.0 and cam.max() == 1.0
+    assert np.unravel_index(np.argmax(cam), cam.shape)[0] in (2, 3)  # where the least negative cell lies
+    mixed = negative + 2.0  # one positive cell: ReLU, then max 1
+    assert np.isclose(upsample_cam(mixed, (8, 8)).max(), 1.0) and (upsample_cam(mixed, (8, 8)) == 0).mean() > 0.5
+    assert not upsample_cam(np.full((4, 4), -1.0, np.float32), (8, 8)).any()

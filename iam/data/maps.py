@@ -23,7 +23,15 @@ def scale_to_max(prms: np.ndarray) -> np.ndarray:
 
 
 def upsample_cam(crm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) ReLU'd class response map bilinearly resized to ``shape`` and rescaled to max 1."""
-    cam = cv2.resize(np.clip(crm.astype(np.float32), 0, None), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    """(H, W) class response map bilinearly resized to ``shape`` in [0, 1]: ReLU'd and rescaled to
+    max 1; a map with no positive value (a class the backbone does not see, kept as an image's top
+    class) is min-max rescaled instead, so that its strongest region still stands out, as the PRM
+    stage keeps such a class's strongest peak."""
+    size = (shape[1], shape[0])
+    cam = cv2.resize(np.clip(crm.astype(np.float32), 0, None), size, interpolation=cv2.INTER_LINEAR)
     peak = float(cam.max())
-    return cam / peak if peak > 0 else cam
+    if peak > 0:
+        return cam / peak
+    raw = cv2.resize(crm.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    spread = float(raw.max() - raw.min())
+    return (raw - raw.min()) / spread if spread > 0 else np.zeros_like(raw)
