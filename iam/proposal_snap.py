@@ -46,6 +46,15 @@ class SnapParams:
         return cls(inference["snap_threshold"], inference["nms_iou"])
 
 
+def best_fits(iams: np.ndarray, proposals: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) index of the proposal each IAM's cut at ``threshold`` x its maximum overlaps best, and
+    (n,) that IoU."""
+    cut = iams >= threshold * iams.reshape(len(iams), -1).max(1)[:, None, None]
+    fit = iou_matrix(cut, proposals)
+    best = fit.argmax(1)
+    return best, fit[np.arange(len(best)), best]
+
+
 def snap_instances(
     iams: np.ndarray, proposals: np.ndarray, classes: np.ndarray, peak_scores: np.ndarray, params: SnapParams
 ) -> tuple[InstanceSet, np.ndarray]:
@@ -54,12 +63,10 @@ def snap_instances(
     height, width = iams.shape[1:]
     if not len(iams) or not len(proposals):
         return InstanceSet.empty(height, width), np.zeros(0, np.int64)
-    cut = iams >= params.threshold * iams.reshape(len(iams), -1).max(1)[:, None, None]
-    fit = iou_matrix(cut, proposals)
-    best = fit.argmax(1)
+    best, fit = best_fits(iams, proposals, params.threshold)
     masks = proposals[best].astype(bool)
     mean_iam = (iams * masks).reshape(len(masks), -1).sum(1) / np.maximum(masks.reshape(len(masks), -1).sum(1), 1)
-    scores = (mean_iam * fit[np.arange(len(best)), best] / (1 + np.exp(-peak_scores))).astype(np.float32)
+    scores = (mean_iam * fit / (1 + np.exp(-peak_scores))).astype(np.float32)
     kept = mask_nms(masks, classes, scores, params.nms_iou)
     return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept]), kept
 
