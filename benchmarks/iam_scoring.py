@@ -11,7 +11,6 @@ ranking alone can give.
 from __future__ import annotations
 
 import argparse
-import datetime
 import itertools
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 import yaml
-from shards import cpu_model  # benchmarks/ is on the path when this script runs
+from shards import write_record  # benchmarks/ is on the path when this script runs
 
 from iam.crf.convcrf import CRFParams
 from iam.data.maps import scale_to_max
@@ -27,7 +26,6 @@ from iam.data.voc import read_image, read_split
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
 from iam.inference import crf_refine, predict_iams
-from iam.io.atomic import write_json
 from iam.io.h5 import open_hdf5
 from iam.io.prm import read_prm
 from iam.masks import iou_matrix, mask_nms
@@ -160,16 +158,7 @@ def main() -> None:
     rows = evaluate(args.run, args.k, yaml.safe_load(args.config.read_text()), args.images)
     for name, values in rows.items():
         print(f"{name:26s}", *values)
-    write_json(
-        args.out,
-        {
-            "date": datetime.date.today().isoformat(),
-            "machine": cpu_model(),
-            "run": str(args.run),
-            "k": args.k,
-            "map_percent": rows,
-        },
-    )
+    write_record(args.out, args.run, k=args.k, map_percent=rows)
 
 
 if __name__ == "__main__":

@@ -9,17 +9,15 @@ predictions ranked by other GT-free scores, and by their true IoU (the oracle; r
 from __future__ import annotations
 
 import argparse
-import datetime
 from pathlib import Path
 
 import numpy as np
 import yaml
-from shards import cpu_model  # benchmarks/ is on the path when this script runs
+from shards import write_record  # benchmarks/ is on the path when this script runs
 
 from iam.data.voc import read_split
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
-from iam.io.atomic import write_json
 from iam.io.h5 import open_hdf5
 from iam.io.instances import read_instances, read_soft_maps
 from iam.masks import iou_matrix, mask_nms
@@ -80,16 +78,7 @@ def main() -> None:
     rows = evaluate(args.run, args.artifact, yaml.safe_load(args.config.read_text()))
     for name, values in rows.items():
         print(f"{name:22s}", *values)
-    write_json(
-        args.out,
-        {
-            "date": datetime.date.today().isoformat(),
-            "machine": cpu_model(),
-            "run": str(args.run),
-            "artifact": str(args.artifact),
-            "map_percent": rows,
-        },
-    )
+    write_record(args.out, args.run, artifact=str(args.artifact), map_percent=rows)
 
 
 if __name__ == "__main__":

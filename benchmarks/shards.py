@@ -35,12 +35,13 @@ import yaml
 
 from iam.device import cpu_flags
 from iam.io.atomic import write_json
+from iam.workflow import shard_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 WORKFLOW = ("Snakefile", "config.yaml", "rules", "workflow_scripts", "config", "envs", "profiles")
 # Rules with one job per shard (output .../shard{i}...); everything downstream of them depends on the count.
-SHARD_RULES = ("extract_prm", "generate_proposals", "ingest_proposals", "make_pseudo_gt", "retrieve_prm", "infer_iam")
+SHARD_RULES = shard_rules(Path(__file__).resolve().parents[1] / "rules")
 CONFIG_NAME = "shards-benchmark.yaml"
 
 
@@ -60,6 +61,12 @@ def cpu_model() -> str:
     ]
     name = names[0] if names else platform.processor() or platform.machine()
     return f"{name} ({', '.join(vector)})" if vector else name
+
+
+def write_record(out: Path, run: Path, **fields: object) -> None:
+    """A benchmark's result file: today's date, this machine (:func:`cpu_model`), the run it read and
+    ``fields``."""
+    write_json(out, {"date": datetime.date.today().isoformat(), "machine": cpu_model(), "run": str(run), **fields})
 
 
 def copy_workflow(dest: Path, config: dict, count: int) -> Path:

@@ -9,19 +9,17 @@ extent errors). The filler trained on each pseudo GT is ``filler_ablation.py`` w
 from __future__ import annotations
 
 import argparse
-import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from shards import cpu_model  # benchmarks/ is on the path when this script runs
+from shards import write_record  # benchmarks/ is on the path when this script runs
 
 from iam.baselines.prm_retrieval import retrieve_split
 from iam.data.voc import read_split
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.instance_metrics import evaluate_instances
 from iam.evaluation.pseudo_gt_quality import pseudo_gt_quality
-from iam.io.atomic import write_json
 from iam.pseudo_gt.build import build
 from iam.pseudo_gt.scoring import MatchParams
 
@@ -79,16 +77,7 @@ def main() -> None:
     rows = [measure(args.run, config, g, args.k, args.work) for g in args.size_priors]
     for row in rows:
         print(row)
-    write_json(
-        args.out,
-        {
-            "date": datetime.date.today().isoformat(),
-            "machine": cpu_model(),
-            "run": str(args.run),
-            "k": args.k,
-            "rows": rows,
-        },
-    )
+    write_record(args.out, args.run, k=args.k, rows=rows)
 
 
 if __name__ == "__main__":

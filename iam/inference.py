@@ -248,8 +248,6 @@ def infer_split(
             )
             if not len(res.iams):
                 log.warning("%s: no peaks with a non-zero PRM; no instances", image_id)
-            times = {"time_fill": res.time_fill}
-            if p.time_forward is not None:  # forward + peak backpropagation, from extract_prm
-                times["time_prm"] = p.time_forward
+            times = {"time_fill": res.time_fill, **p.times}
             write_result(f_crf, image_id, res.with_crf, res.iams[res.crf_source], {**times, "time_crf": res.time_crf})
             write_result(f_raw, image_id, res.without_crf, res.iams[res.raw_source], {**times, "time_crf": 0.0})

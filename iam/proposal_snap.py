@@ -10,7 +10,6 @@ objects but not their outline (benchmarks/results/iam_scoring-92d9769-k5.json).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from iam.io.prm import read_prm
 from iam.masks import iou_matrix, mask_nms
 from iam.models.filling import FillingModule
 from iam.proposals.store import KIND as PROPOSALS
-from iam.proposals.store import read_proposals
+from iam.proposals.store import read_generator_seconds, read_proposals
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ def snap_split(
     ``proposals`` and ``voc_root`` (and the generator's per-image seconds ``timing``, when given).
     Per image: ``time_prm``, ``time_fill``, ``time_proposals`` and ``time_retrieval`` (snapping)."""
     backbone, filler = backbone.to(device).eval(), filler.to(device).eval()
-    timing = json.loads(Path(paths["timing"]).read_text()) if paths.get("timing") else {}
+    timing = read_generator_seconds(paths.get("timing"))
     with (
         open_artifact(paths["prm"], PRM) as prm_f,
         open_artifact(paths["proposals"], PROPOSALS) as prop_f,
@@ -96,17 +95,18 @@ def snap_split(
         set_classes(f, classes)
         for image_id in image_ids:
             p, image = read_prm(prm_f, image_id), read_image(paths["voc_root"], image_id)
-            live = live_peaks(p.prm)
+            prms = p.prm  # each access reads the dataset
+            live = live_peaks(prms)
             tic = time.perf_counter()
-            iams = predict_iams(image, p.prm[live], backbone, filler, input_size, device) if live.any() else None
+            if live.any():
+                iams = predict_iams(image, prms[live], backbone, filler, input_size, device)
+            else:
+                iams = np.zeros((0, *image.shape[:2]), np.float32)
             toc = time.perf_counter()
             proposals, _ = read_proposals(prop_f, image_id)
             labels = p.peaks[live][:, 0].astype(np.int64)
-            iams = iams if iams is not None else np.zeros((0, *image.shape[:2]), np.float32)
             inst, source = snap_instances(iams, proposals, labels, p.peak_scores[live], params)
-            times = {"time_fill": toc - tic, "time_retrieval": time.perf_counter() - toc}
-            if p.time_forward is not None:  # forward + peak backpropagation, from extract_prm
-                times["time_prm"] = p.time_forward
+            times = {"time_fill": toc - tic, "time_retrieval": time.perf_counter() - toc, **p.times}
             if image_id in timing:
                 times["time_proposals"] = timing[image_id]
             write_result(f, image_id, inst, iams[source], times)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,18 @@ def shard_ids(ids: list[str], index: int, count: int) -> list[str]:
     if not 0 <= index < count:
         raise ValueError(f"shard index {index} outside 0..{count - 1}")
     return ids[index::count]
+
+
+def shard_rules(rules_dir: Path) -> tuple[str, ...]:
+    """The named rules of ``rules_dir/*.smk`` whose output is one shard (``shard{{i}}`` in the
+    output): everything downstream of them depends on ``shards.count``."""
+    found = []
+    for smk in sorted(rules_dir.glob("*.smk")):
+        for name, body in re.findall(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule |\Z)", smk.read_text(), re.M | re.S):
+            output = re.search(r"output:\n(.*?)\n\s*log:", body, re.S)  # every rule has log: after output:
+            if output and "shard{{i}}" in output[1]:
+                found.append(name)
+    return tuple(found)
 
 
 def limit_threads(count: int) -> None:

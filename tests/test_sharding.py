@@ -17,25 +17,11 @@ import pytest
 import yaml
 
 from conftest import TINY, TinyRun, planned_jobs, run_differences, run_snakemake, tiny_results
+from iam.workflow import shard_rules
 
 pytestmark = pytest.mark.e2e
 
-RULES = Path(__file__).resolve().parents[1] / "rules"
-
-
-def shard_rules() -> tuple[str, ...]:
-    """The named rules whose output is one shard (``shard{{i}}`` in the output), read from rules/*.smk,
-    so that a new per-image stage cannot be left out of these tests."""
-    found = []
-    for smk in sorted(RULES.glob("*.smk")):
-        for name, body in re.findall(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule |\Z)", smk.read_text(), re.M | re.S):
-            output = re.search(r"output:\n(.*?)\n\s*log:", body, re.S)  # every rule has log: after output:
-            if output and "shard{{i}}" in output[1]:
-                found.append(name)
-    return tuple(found)
-
-
-SHARD_RULES = shard_rules()
+SHARD_RULES = shard_rules(Path(__file__).resolve().parents[1] / "rules")  # per-image stages, read from rules/
 SHARD_FREE = ("make_dataset", "train_backbone", "dataset_stats")  # read no per-image stage output
 
 

@@ -10,7 +10,6 @@ duplicates are suppressed by class-wise NMS.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +24,7 @@ from iam.io.prm import KIND as PRM
 from iam.io.prm import read_prm
 from iam.masks import mask_nms
 from iam.proposals.store import KIND as PROPOSALS
-from iam.proposals.store import read_proposals
+from iam.proposals.store import read_generator_seconds, read_proposals
 from iam.pseudo_gt.scoring import MatchParams, score_proposals
 
 
@@ -64,7 +63,7 @@ def retrieve_split(
     """Write the baseline's instances for ``image_ids``; per-image attrs ``time_prm`` (from the
     PRM artifact), ``time_retrieval`` (seconds: decoding proposals, scoring, NMS) and
     ``time_proposals`` (generator seconds from ``timing_path``; absent for external MCG/COB proposals)."""
-    timing = json.loads(Path(timing_path).read_text()) if timing_path else {}
+    timing = read_generator_seconds(timing_path)
     with open_artifact(prm_path, PRM) as prm_f, open_artifact(proposals_path, PROPOSALS) as prop_f:
         with write_artifact(out, INSTANCES, rule, params) as f:
             set_classes(f, classes)
@@ -76,7 +75,6 @@ def retrieve_split(
                 elapsed = time.perf_counter() - start
                 group = write_instances(f, image_id, inst)
                 group.attrs["time_retrieval"] = elapsed
-                if p.time_forward is not None:  # forward + peak backpropagation, from extract_prm
-                    group.attrs["time_prm"] = p.time_forward
+                group.attrs.update(p.times)
                 if image_id in timing:
                     group.attrs["time_proposals"] = timing[image_id]

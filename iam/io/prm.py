@@ -56,6 +56,12 @@ class StoredPRM:
         """Seconds of backbone forward + peak backpropagation, when recorded."""
         return self.group.attrs.get("time_forward")
 
+    @property
+    def times(self) -> dict[str, float]:
+        """``{"time_prm": seconds}`` when the forward + peak backpropagation time was recorded, else
+        ``{}``: what an instance artifact made from these PRMs carries on."""
+        return {} if self.time_forward is None else {"time_prm": float(self.time_forward)}
+
     def crm_of(self, c: int) -> np.ndarray:
         """Class ``c``'s response map alone (reads one slice of ``crm``)."""
         return self.group["crm"][c]

@@ -8,7 +8,9 @@ both take a few ms per image, far below scoring, and CSR keeps the superpixel st
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -36,6 +38,12 @@ def read_superpixel_proposals(f: h5py.File, image_id: str) -> SuperpixelProposal
     return SuperpixelProposals(
         g["superpixels"][()], g["sp_ids"][()], g["sp_ptr"][()], g["scores"][()].astype(np.float32)
     )
+
+
+def read_generator_seconds(path: str | Path | None) -> dict[str, float]:
+    """Per-image seconds of the built-in generator (its ``timing.json``); ``{}`` without a path
+    (external MCG/COB proposals)."""
+    return json.loads(Path(path).read_text()) if path else {}
 
 
 def read_proposals(f: h5py.File, image_id: str) -> tuple[np.ndarray, np.ndarray]:
