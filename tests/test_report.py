@@ -27,6 +27,8 @@ def test_verdict_and_table2_from_numbers():
     assert tables.verdict(loaded) == "IAM-S5 beats PRM retrieval at mAP^r@0.5: 40.0% vs 30.0%."
     loaded["prm_retrieval"]["map"]["0.5"] = 0.5
     assert "does not beat" in tables.verdict(loaded)
+    nocrf_only = {m: loaded[m] for m in ("iam_s5_nocrf", "prm_retrieval")}
+    assert tables.verdict(nocrf_only) == "IAM vs PRM retrieval: not both evaluated in this run."
     loaded["iam_s5_snap"] = metrics(0.6, {"time_prm": 0.2, "time_fill": 0.1, "time_retrieval": 0.01})
     assert tables.verdict(loaded).endswith(
         "IAM-S5 snapped to proposals (ours, not the paper's) beats PRM retrieval at mAP^r@0.5: 60.0% vs 50.0%."
