@@ -98,6 +98,16 @@ def mcg_dir(wildcards):
     return f"{OUT}/proposals/generated/mat/{wildcards.split}/shard{wildcards.i}"
 
 
+def generator_dir(wildcards):
+    """A shard's built-in generator output (its timing.json feeds Table 2); nothing for MCG/COB."""
+    return mcg_dir(wildcards) if wildcards.get("source", SOURCE) == "generated" else []
+
+
+def generator_timing(wildcards):
+    """Path of a shard's generator seconds per image, "" for MCG/COB proposals (untimed)."""
+    return f"{mcg_dir(wildcards)}/timing.json" if generator_dir(wildcards) else ""
+
+
 def split_of(wildcards):
     """The split a job works on: its split wildcard, or the training split for the pseudo GT."""
     return wildcards.get("split", TRAIN)

@@ -43,7 +43,7 @@ rule snap_iam:
         prm=f"{OUT}/prm/{{split}}.h5",
         proposals=f"{OUT}/proposals/{{source}}/{{split}}.h5",
         split=lambda w: split_file(w.split),
-        proposal_timing=lambda w: mcg_dir(w) if w.source == "generated" else [],
+        proposal_timing=generator_dir,
     output:
         f"{OUT}/iam/{{source}}/k{{k}}/{{split}}/shard{{i}}.snap.h5",
     log:
@@ -65,6 +65,6 @@ rule snap_iam:
         device=config["device"],
         voc_root=VOC,
         shards=len(SHARDS),
-        timing=lambda w: f"{mcg_dir(w)}/timing.json" if w.source == "generated" else "",
+        timing=generator_timing,
     script:
         "../workflow_scripts/snap_iam.py"

@@ -1,5 +1,6 @@
 # Shard merges: a per-image stage writes {stem}/shard{i}{ext} per shard; one rule per stage, all from
 # this template, merges them into {stem}{ext} in split order (workflow_scripts/merge_shards.py).
+import re
 from typing import NamedTuple
 
 
@@ -28,7 +29,11 @@ MERGES = {
         "iam/{source}/k{k}/{split}",
         "{source}_k{k}_{split}{ext}",
         ext="{ext}",
-        constraints={"ext": r"\.h5|\.nocrf\.h5|\.snap\.h5"},
+        constraints={
+            "ext": "|".join(
+                re.escape(f"{suffix}.h5") for suffix in IAM_VARIANTS.values()
+            )
+        },
     ),
 }
 

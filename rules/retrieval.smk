@@ -6,7 +6,7 @@ rule retrieve_prm:
         prm=f"{OUT}/prm/{{split}}.h5",
         proposals=f"{OUT}/proposals/{SOURCE}/{{split}}.h5",
         split=lambda w: split_file(w.split),
-        proposal_timing=lambda w: mcg_dir(w) if SOURCE == "generated" else [],
+        proposal_timing=generator_dir,
     output:
         f"{OUT}/baselines/prm_retrieval/{{split}}/shard{{i}}.h5",
     log:
@@ -21,6 +21,6 @@ rule retrieve_prm:
         classes=CLASSES,
         voc_root=VOC,
         shards=len(SHARDS),
-        timing=lambda w: f"{mcg_dir(w)}/timing.json" if SOURCE == "generated" else "",
+        timing=generator_timing,
     script:
         "../workflow_scripts/retrieve_prm.py"
