@@ -569,8 +569,15 @@ def disk_full_writing_hdf5(d: Path) -> None:
         _disk_full()
 
 
+def disk_full_saving_checkpoint(d: Path) -> None:
+    with mock.patch("shutil.disk_usage", return_value=shutil._ntuple_diskusage(10**9, 10**9, 0)):  # type: ignore[attr-defined]
+        with atomic_path(d / "epoch0002.pt") as tmp:
+            tmp.write_bytes(b"PK")
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 6462208 vs 6462104")
+
+
 def nothing_written(d: Path) -> None:
-    """no val.h5 and no temporary file is left"""
+    """neither the artifact nor a temporary file is left"""
     assert list(d.iterdir()) == []
 
 
@@ -950,6 +957,14 @@ CASES = [
         disk_full_writing_hdf5,
         OSError,
         r"No space left on device: '.*val\.h5'",
+        nothing_written,
+    ),
+    Case(
+        "disk_full_saving_checkpoint",
+        "disk full while torch.save writes a checkpoint (torch reports only 'unexpected pos')",
+        disk_full_saving_checkpoint,
+        OSError,
+        r"No space left on device \(\[enforce fail.*unexpected pos.*\): '.*epoch0002\.pt'",
         nothing_written,
     ),
     _split_case(

@@ -179,3 +179,11 @@ def test_cli_show_finds_the_runs_images_and_draws_each_instance(tmp_path):
     assert cli_main(["show", str(path), "img", "-o", str(tmp_path / "out.png")]) == 0
     assert Image.open(tmp_path / "out.png").size == (12, 10)  # 2 instances side by side, soft maps below
     assert cli_main(["show", str(path), "nope", "-o", str(tmp_path / "x.png")]) == 2
+
+
+def test_atomic_path_passes_other_runtime_errors_through_when_the_disk_has_room(tmp_path):
+    with pytest.raises(RuntimeError, match="not a disk problem"):
+        with atomic_path(tmp_path / "model.pt") as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("not a disk problem")
+    assert list(tmp_path.iterdir()) == []

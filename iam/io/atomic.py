@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+NEARLY_FULL = 64 * 2**20
+"""Free bytes below which a writer's RuntimeError is reported as a full disk."""
 
 
 @contextlib.contextmanager
@@ -32,6 +37,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         if exc.errno is None or exc.filename is not None:
             raise
         raise OSError(exc.errno, exc.strerror, str(path)) from exc  # a failed write (disk full) names no file
+    except RuntimeError as exc:  # torch.save reports a short write as "unexpected pos", not ENOSPC
+        if shutil.disk_usage(path.parent).free >= NEARLY_FULL:
+            raise
+        raise OSError(errno.ENOSPC, f"No space left on device ({exc})", str(path)) from exc
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
