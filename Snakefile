@@ -23,6 +23,7 @@ include: "rules/proposals.smk"  # generate_proposals -> MCG .mat -> ingest_propo
 include: "rules/pseudo_gt.smk"  # make_pseudo_gt: matching score, top-k, overlap filter
 include: "rules/retrieval.smk"  # retrieve_prm: the PRM paper's proposal retrieval baseline
 include: "rules/filler.smk"  # train_filler: instance extent filling module
+include: "rules/self_training.smk"  # self_training_targets (opt-in): a second filler's targets
 include: "rules/inference.smk"  # infer_iam: IAMs -> ConvCRF -> instance masks
 include: "rules/merge.smk"  # merge_*: each sharded stage's shards -> its split file
 include: "rules/evaluation.smk"  # baselines, evaluate: mAP^r, ABO, transfer experiments

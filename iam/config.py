@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -25,7 +26,7 @@ def fill_defaults(config: MutableMapping[str, Any], schema: dict[str, Any]) -> N
     """Insert schema defaults for missing keys, recursing into objects present in the config."""
     for key, sub in schema.get("properties", {}).items():
         if key not in config and "default" in sub:
-            config[key] = sub["default"]
+            config[key] = copy.deepcopy(sub["default"])
         if sub.get("type") == "object" and isinstance(config.get(key), MutableMapping):
             fill_defaults(config[key], sub)
 
@@ -57,6 +58,7 @@ def cross_key_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
         *_run_name(config),
         *_even_windows(config),
         *_transfer_k(config),
+        *_self_training_k(config),
         *_instance_range(config),
         *_empty_transfer_splits(config),
     ]
@@ -111,6 +113,15 @@ def _transfer_k(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     data, k, ks = config["dataset"], config["evaluation"]["transfer_k"], config["pseudo_gt"]["k"]
     used = data["kind"] == "synthetic" and data["transfer_splits"]
     return [("evaluation.transfer_k", f"{k} is not one of pseudo_gt.k {ks}")] if used and k not in ks else []
+
+
+def _self_training_k(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    st, ks = config["self_training"], config["pseudo_gt"]["k"]
+    return (
+        [("self_training.k", f"{st['k']} is not one of pseudo_gt.k {ks}")]
+        if st["enabled"] and st["k"] not in ks
+        else []
+    )
 
 
 def _instance_range(config: Mapping[str, Any]) -> list[tuple[str, str]]:

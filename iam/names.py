@@ -26,3 +26,13 @@ def parse_method(name: str) -> tuple[int, str] | None:
     """``(k, variant)`` of an IAM-S{k} method name (:func:`iam_method`); None for any other method."""
     match = _IAM_METHOD.fullmatch(name)
     return (int(match[1]), match[2] or "crf") if match else None
+
+
+# Self-training (our extension, opt-in): the proposal-source name of a second filler's targets, the
+# first filler's training IAMs snapped to proposals (pseudo_gt/selftrain/k{k}.h5, filler/selftrain/k{k}/).
+SELF_TRAINED_SOURCE = "selftrain"
+
+
+def self_trained_method(k: int) -> str:
+    """The method name of the self-trained IAM-S{k} (CRF masks, as ``iam_s{k}``)."""
+    return f"iam_s{k}_{SELF_TRAINED_SOURCE}"

@@ -1,6 +1,12 @@
 from pathlib import Path
 
-from iam.names import IAM_VARIANTS, iam_method, parse_method
+from iam.names import (
+    IAM_VARIANTS,
+    SELF_TRAINED_SOURCE,
+    iam_method,
+    parse_method,
+    self_trained_method,
+)
 
 # Paths, input functions and wildcard constraints shared by every rule file.
 # Rule files read config only through the names defined here and their own params:.
@@ -29,7 +35,18 @@ BOX_BASELINES = [
 IAM_METHODS = [iam_method(k, variant) for k in KS for variant in IAM_VARIANTS]
 # The filler trained on GT instance masks (k = 1): Table 1's upper bound of the filler itself.
 CEILING, CEILING_SOURCE = "iam_ceiling", "gtmask"
-METHODS = [*IAM_METHODS, CEILING, "prm_retrieval", *BOX_BASELINES]
+# Opt-in self-training (rules/self_training.smk): a second filler of k SELF_TRAINED_K.
+SELF_TRAINING = config["self_training"]["enabled"]
+SELF_TRAINED_K = config["self_training"]["k"]
+SELF_TRAINED = [self_trained_method(SELF_TRAINED_K)] if SELF_TRAINING else []
+METHODS = [*IAM_METHODS, *SELF_TRAINED, CEILING, "prm_retrieval", *BOX_BASELINES]
+# The fillers whose targets, weights and curves the report's stage chain shows: (source, k) by label.
+CHAIN_FILLERS = {f"k={k}": (SOURCE, k) for k in KS}
+if SELF_TRAINING:
+    CHAIN_FILLERS[f"self-trained k={SELF_TRAINED_K}"] = (
+        SELF_TRAINED_SOURCE,
+        SELF_TRAINED_K,
+    )
 TRANSFER_K = config["evaluation"]["transfer_k"]
 # The inference keys of infer_iam and of snap_iam: each reruns only on a change of its own keys.
 IAM_INFERENCE = {k: v for k, v in config["inference"].items() if k != "snap_threshold"}
@@ -38,7 +55,7 @@ SNAP_INFERENCE = {k: config["inference"][k] for k in ("snap_threshold", "nms_iou
 
 wildcard_constraints:
     split="[A-Za-z0-9_]+",
-    source=f"generated|mcg|{CEILING_SOURCE}",
+    source=f"generated|mcg|{CEILING_SOURCE}|{SELF_TRAINED_SOURCE}",
     k=r"\d+",
     i=r"\d+",
 
@@ -108,6 +125,16 @@ def generator_timing(wildcards):
     return f"{mcg_dir(wildcards)}/timing.json" if generator_dir(wildcards) else ""
 
 
+def chain_files(pattern):
+    """``pattern`` (with {source} and {k}) filled for each of CHAIN_FILLERS, in its order."""
+    return [pattern.format(source=s, k=k) for s, k in CHAIN_FILLERS.values()]
+
+
+def proposal_source(wildcards):
+    """The proposals a pseudo-GT source was built from (self-training snaps to the run's own)."""
+    return SOURCE if wildcards.source == SELF_TRAINED_SOURCE else wildcards.source
+
+
 def split_of(wildcards):
     """The split a job works on: its split wildcard, or the training split for the pseudo GT."""
     return wildcards.get("split", TRAIN)
@@ -119,6 +146,13 @@ def train_split_first(wildcards):
     return 1 if split_of(wildcards) == TRAIN else 0
 
 
+def filler_priority(wildcards):
+    """Fillers go first (the longest jobs after the backbone); with self-training, the chain
+    first filler -> targets -> second filler goes before the other fillers."""
+    chain = {(SOURCE, str(SELF_TRAINED_K)), (SELF_TRAINED_SOURCE, str(SELF_TRAINED_K))}
+    return 2 if SELF_TRAINING and (wildcards.source, wildcards.k) in chain else 1
+
+
 def torch_resources(wildcards=None):
     return 1 if config["device"] == "cuda" else 0
 
@@ -128,6 +162,8 @@ def method_instances(wildcards):
     name = wildcards.method
     if name == CEILING:
         return f"{OUT}/iam/{CEILING_SOURCE}/k1/{VAL}.h5"
+    if name in SELF_TRAINED:
+        return f"{OUT}/iam/{SELF_TRAINED_SOURCE}/k{SELF_TRAINED_K}/{VAL}.h5"
     if iam := parse_method(name):
         k, variant = iam
         return f"{OUT}/iam/{SOURCE}/k{k}/{VAL}{IAM_VARIANTS[variant]}.h5"

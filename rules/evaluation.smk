@@ -139,7 +139,7 @@ rule prm_quality:
 rule pseudo_gt_quality:
     input:
         prm=f"{OUT}/prm/{TRAIN}.h5",
-        proposals=f"{OUT}/proposals/{{source}}/{TRAIN}.h5",
+        proposals=lambda w: f"{OUT}/proposals/{proposal_source(w)}/{TRAIN}.h5",
         pseudo_gt=f"{OUT}/pseudo_gt/{{source}}/k{{k}}.h5",
         data=dataset_marker,
         split=split_file(TRAIN),

@@ -17,7 +17,7 @@ rule train_filler:
         log_path("train_filler", "{source}_k{k}"),
     benchmark:
         benchmark_path("train_filler", "{source}_k{k}")
-    priority: 1  # the longest jobs after the backbone: start them before evaluation-split work
+    priority: filler_priority  # the longest jobs after the backbone: before evaluation-split work
     conda:
         "../envs/torch.yaml"
     threads: 1  # one model per k: on 2 cores two train side by side

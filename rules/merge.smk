@@ -21,7 +21,7 @@ MERGES = {
         "pseudo_gt",
         "pseudo_gt/{source}/k{k}",
         "{source}_k{k}",
-        constraints={"source": "generated|mcg"},
+        constraints={"source": f"generated|mcg|{SELF_TRAINED_SOURCE}"},
     ),
     "merge_retrieval": Merge("instances", "baselines/prm_retrieval/{split}", "{split}"),
     "merge_iam": Merge(

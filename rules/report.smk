@@ -11,7 +11,7 @@ rule report:
         soft_maps=f"{OUT}/metrics/soft_maps.csv",
         transfer=expand(f"{OUT}/metrics/transfer_{{split}}.json", split=TRANSFER),
         backbone_curve=f"{OUT}/backbone/metrics.csv",
-        filler_curves=expand(f"{OUT}/filler/{SOURCE}/k{{k}}/metrics.csv", k=KS),
+        filler_curves=chain_files(f"{OUT}/filler/{{source}}/k{{k}}/metrics.csv"),
         prm=f"{OUT}/prm/{VAL}.h5",
         iam=f"{OUT}/iam/{SOURCE}/k{TRANSFER_K}/{VAL}.h5",
         iam_nocrf=f"{OUT}/iam/{SOURCE}/k{TRANSFER_K}/{VAL}.nocrf.h5",
@@ -19,10 +19,10 @@ rule report:
         prm_quality=expand(
             f"{OUT}/metrics/prm_quality_{{split}}.json", split=[TRAIN, VAL]
         ),
-        pseudo_gt_quality=expand(f"{OUT}/metrics/pseudo_gt_{SOURCE}_k{{k}}.json", k=KS),
-        filler_quality=expand(f"{OUT}/metrics/filler_{SOURCE}_k{{k}}.json", k=KS),
-        filling_figures=expand(
-            f"{OUT}/report/figures/filling_weights_{SOURCE}_k{{k}}.png", k=KS
+        pseudo_gt_quality=chain_files(f"{OUT}/metrics/pseudo_gt_{{source}}_k{{k}}.json"),
+        filler_quality=chain_files(f"{OUT}/metrics/filler_{{source}}_k{{k}}.json"),
+        filling_figures=chain_files(
+            f"{OUT}/report/figures/filling_weights_{{source}}_k{{k}}.png"
         ),
     output:
         index=f"{OUT}/report/index.html",
@@ -76,7 +76,7 @@ rule report:
         gt_source=config["dataset"]["gt_source"],
         split=VAL,
         classes=CLASSES,
-        ks=KS,
+        fillers=list(CHAIN_FILLERS),
         gallery_images=config["evaluation"]["gallery_images"],
     script:
         "../workflow_scripts/report.py"

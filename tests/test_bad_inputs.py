@@ -1059,6 +1059,12 @@ CASES = [
         r"key 'evaluation\.transfer_k': 9 is not one of pseudo_gt\.k \[1, 5\]",
     ),
     _config_case(
+        "self_training_k_not_trained",
+        "`self_training.k` not in `pseudo_gt.k` (its first filler would not exist)",
+        {"self_training.k": 9},
+        r"key 'self_training\.k': 9 is not one of pseudo_gt\.k \[1, 5\]",
+    ),
+    _config_case(
         "min_instances_above_max",
         "`synthetic.min_instances` above `max_instances`",
         {"synthetic.min_instances": 4, "synthetic.max_instances": 2},

@@ -25,7 +25,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("proposals",),
     ("pseudo_gt",),
     ("training",),
-    ("inference", "proposal_snap"),  # IAMs -> masks; IAMs snapped to proposals
+    ("inference", "proposal_snap", "self_training"),  # IAMs -> masks; snapped to proposals; as targets
     ("baselines",),
     ("evaluation",),
     ("report",),

@@ -33,6 +33,11 @@ def test_report_and_metrics(tiny_run):
     assert snapped["n_predictions"] > 0
     snap_timing = json.loads((out / "timing" / "iam_s1_snap.json").read_text())["seconds_per_image"]
     assert {"time_prm", "time_fill", "time_proposals", "time_retrieval"} <= snap_timing.keys()
+    self_trained = json.loads((out / "metrics" / "iam_s5_selftrain.json").read_text())
+    assert self_trained["n_predictions"] > 0
+    with h5py.File(out / "pseudo_gt" / "selftrain" / "k5.h5", "r") as f:  # one target per peak, or none
+        candidates = [f[g]["candidates"][()] for g in f]
+        assert all((c[:, 1:] < 0).all() for c in candidates) and any((c[:, 0] >= 0).any() for c in candidates)
     ceiling = json.loads((out / "metrics" / "iam_ceiling.json").read_text())
     assert ceiling["n_predictions"] > 0
     tables = (out / "report" / "tables.md").read_text()
@@ -72,6 +77,10 @@ def _other_snap_threshold(config: dict) -> None:
     config["inference"]["snap_threshold"] = 0.5
 
 
+def _other_self_training_cut(config: dict) -> None:
+    config["self_training"]["snap_threshold"] = 0.5
+
+
 def _add_k(config: dict) -> None:
     config["pseudo_gt"]["k"].append(3)
 
@@ -90,6 +99,11 @@ def _add_k(config: dict) -> None:
             {"infer_iam", "train_filler", "make_pseudo_gt", "extract_prm", "retrieve_prm", "generate_proposals"},
         ),
         (
+            _other_self_training_cut,
+            {"self_training_targets", "train_filler", "infer_iam", "report"},
+            {"make_pseudo_gt", "snap_iam", "extract_prm", "retrieve_prm", "generate_proposals", "train_backbone"},
+        ),
+        (
             _add_k,
             {"make_pseudo_gt", "train_filler", "infer_iam", "report"},
             {"make_dataset", "train_backbone", "extract_prm", "generate_proposals", "retrieve_prm"},
@@ -106,6 +120,9 @@ def test_config_change_reruns_only_downstream(tiny_run, change, must_run, must_n
     assert result.returncode == 0, result.stderr
     planned = planned_jobs(result)
     assert must_run <= planned.keys() and not planned.keys() & must_not_run, planned
+    if change is _other_self_training_cut:  # the paper's fillers stay: only the self-trained one retrains
+        outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
+        assert not [o for o in outputs if "/filler/generated/" in o or "/iam/generated/" in o], outputs
     if change is _add_k:  # the existing k keep their pseudo GT, fillers and IAMs: only k3 outputs are planned
         outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
         assert not [o for o in outputs if re.search(r"/k(1|5)[./]", o)], outputs

@@ -21,12 +21,12 @@ def main(smk) -> None:
     )
     metrics = {Path(f).stem: f for f in inputs.metrics}
     transfer = {Path(f).stem.removeprefix("transfer_"): f for f in inputs.transfer}
-    curves = {"backbone": inputs.backbone_curve, **{f"filler k={k}": f for k, f in zip(p.ks, inputs.filler_curves)}}
+    curves = {"backbone": inputs.backbone_curve, **{f"filler {n}": f for n, f in zip(p.fillers, inputs.filler_curves)}}
     timings = {Path(f).stem: f for f in inputs.timings}
     diagnostics = {
         "prm": {Path(f).stem.removeprefix("prm_quality_"): f for f in inputs.prm_quality},
-        "pseudo_gt": {f"k={k}": f for k, f in zip(p.ks, inputs.pseudo_gt_quality)},
-        "filler": {f"k={k}": f for k, f in zip(p.ks, inputs.filler_quality)},
+        "pseudo_gt": dict(zip(p.fillers, inputs.pseudo_gt_quality)),
+        "filler": dict(zip(p.fillers, inputs.filler_quality)),
     }
     build_report(
         Path(smk.output.index).parent,
@@ -40,7 +40,7 @@ def main(smk) -> None:
         rows,
         p.run,
         diagnostics,
-        {f"k={k}": f for k, f in zip(p.ks, inputs.filling_figures)},
+        dict(zip(p.fillers, inputs.filling_figures)),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from iam.names import parse_method
+from iam.names import SELF_TRAINED_SOURCE, parse_method
 
 FILL_NAMES = {"rect": "Rect", "ellipse": "Ellipse", "proposal": "best proposal"}
 VARIANT_LABELS = {"crf": "", "nocrf": " (no CRF)", "snap": " snapped to proposals (ours, not the paper's)"}
@@ -27,6 +27,9 @@ def method_label(method: str) -> str:
         return f"IAM-S{k}" + VARIANT_LABELS[variant]
     if method == "prm_retrieval":
         return "PRM retrieval"
+    if method.endswith(f"_{SELF_TRAINED_SOURCE}"):
+        of_k = method.removeprefix("iam_s").removesuffix(f"_{SELF_TRAINED_SOURCE}")
+        return f"IAM-S{of_k} self-trained on its snapped training IAMs (ours, not the paper's)"
     if method == "iam_ceiling":
         return "IAM-S1 filler trained on GT masks (upper bound, uses GT masks)"
     boxes, fill = method.rsplit("_", 1)
@@ -160,12 +163,19 @@ def proposal_table(recall: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame([recall], index=["proposals"])
 
 
+def _iam_variant(method: str) -> str | None:
+    """The IAM variant of a method name (crf, nocrf, snap or selftrain); None for other methods."""
+    if iam := parse_method(method):
+        return iam[1]
+    return SELF_TRAINED_SOURCE if method.endswith(f"_{SELF_TRAINED_SOURCE}") else None
+
+
 def verdict(metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5") -> str:
-    """Whether the best IAM with CRF (the paper's) beats PRM retrieval at mAP^r@threshold, and the best
-    IAM snapped to proposals when evaluated, with the numbers."""
+    """Whether the best IAM with CRF (the paper's) beats PRM retrieval at mAP^r@threshold, and the
+    self-trained and snapped IAMs when evaluated, with the numbers."""
     lines = []
-    for variant in ("crf", "snap") if "prm_retrieval" in metrics else ():
-        iams = {m: v["map"][threshold] for m, v in metrics.items() if (iam := parse_method(m)) and iam[1] == variant}
+    for variant in ("crf", SELF_TRAINED_SOURCE, "snap") if "prm_retrieval" in metrics else ():
+        iams = {m: v["map"][threshold] for m, v in metrics.items() if _iam_variant(m) == variant}
         if iams:
             best, prm = max(iams, key=iams.__getitem__), metrics["prm_retrieval"]["map"][threshold]
             word = "beats" if iams[best] > prm else "does not beat"
