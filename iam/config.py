@@ -109,19 +109,21 @@ def _even_windows(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _trained_k(key: str, k: int, used: bool, config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A k whose filler a stage reads (when ``used``) must be one of those trained, ``pseudo_gt.k``."""
+    ks = config["pseudo_gt"]["k"]
+    return [(key, f"{k} is not one of pseudo_gt.k {ks}")] if used and k not in ks else []
+
+
 def _transfer_k(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    data, k, ks = config["dataset"], config["evaluation"]["transfer_k"], config["pseudo_gt"]["k"]
-    used = data["kind"] == "synthetic" and data["transfer_splits"]
-    return [("evaluation.transfer_k", f"{k} is not one of pseudo_gt.k {ks}")] if used and k not in ks else []
+    data = config["dataset"]
+    used = data["kind"] == "synthetic" and bool(data["transfer_splits"])
+    return _trained_k("evaluation.transfer_k", config["evaluation"]["transfer_k"], used, config)
 
 
 def _self_training_k(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    st, ks = config["self_training"], config["pseudo_gt"]["k"]
-    return (
-        [("self_training.k", f"{st['k']} is not one of pseudo_gt.k {ks}")]
-        if st["enabled"] and st["k"] not in ks
-        else []
-    )
+    st = config["self_training"]
+    return _trained_k("self_training.k", st["k"], st["enabled"], config)
 
 
 def _instance_range(config: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -175,6 +175,21 @@ def live_peaks(prms: np.ndarray) -> np.ndarray:
     return prms.reshape(len(prms), -1).max(1) > 0 if len(prms) else np.zeros(0, bool)
 
 
+def live_iams(
+    image: np.ndarray,
+    prms: np.ndarray,
+    backbone: nn.Module,
+    filler: FillingModule,
+    input_size: int,
+    device: torch.device,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) :func:`live_peaks` of the (n, H, W) PRMs and the (live.sum(), H, W) IAMs of those peaks."""
+    live = live_peaks(prms)
+    if not live.any():
+        return live, np.zeros((0, *image.shape[:2]), np.float32)
+    return live, predict_iams(image, prms[live], backbone, filler, input_size, device)
+
+
 def infer_image(
     image: np.ndarray,
     peaks: np.ndarray,

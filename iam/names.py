@@ -36,3 +36,9 @@ SELF_TRAINED_SOURCE = "selftrain"
 def self_trained_method(k: int) -> str:
     """The method name of the self-trained IAM-S{k} (CRF masks, as ``iam_s{k}``)."""
     return f"iam_s{k}_{SELF_TRAINED_SOURCE}"
+
+
+def parse_self_trained(name: str) -> int | None:
+    """k of a :func:`self_trained_method` name; None for any other method."""
+    match = re.fullmatch(rf"iam_s(\d+)_{SELF_TRAINED_SOURCE}", name)
+    return int(match[1]) if match else None

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from iam.data.voc import read_image
-from iam.inference import live_peaks, predict_iams, write_result
+from iam.inference import live_iams, write_result
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.instances import KIND as INSTANCES
 from iam.io.instances import InstanceSet, set_classes
@@ -95,13 +95,8 @@ def snap_split(
         set_classes(f, classes)
         for image_id in image_ids:
             p, image = read_prm(prm_f, image_id), read_image(paths["voc_root"], image_id)
-            prms = p.prm  # each access reads the dataset
-            live = live_peaks(prms)
             tic = time.perf_counter()
-            if live.any():
-                iams = predict_iams(image, prms[live], backbone, filler, input_size, device)
-            else:
-                iams = np.zeros((0, *image.shape[:2]), np.float32)
+            live, iams = live_iams(image, p.prm, backbone, filler, input_size, device)
             toc = time.perf_counter()
             proposals, _ = read_proposals(prop_f, image_id)
             labels = p.peaks[live][:, 0].astype(np.int64)

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from iam.data.voc import read_image
-from iam.inference import live_peaks, predict_iams
+from iam.inference import live_iams
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.prm import KIND as PRM
 from iam.io.prm import read_prm
@@ -45,8 +45,7 @@ def snapped_targets(
         best, fit = best_fits(iams, proposals, threshold)
         used, row = np.unique(best, return_inverse=True)
         masks = proposals[used].astype(bool)
-        candidates[np.flatnonzero(live), 0] = row
-        scores[np.flatnonzero(live), 0] = fit
+        candidates[live, 0], scores[live, 0] = row, fit
     return PseudoGT(peaks, masks, candidates, scores)
 
 
@@ -73,13 +72,8 @@ def build_targets(
         out.attrs["k"], out.attrs["source"] = k, SELF_TRAINED_SOURCE
         for image_id in image_ids:
             p, (proposals, _) = read_prm(prm_f, image_id), read_proposals(prop_f, image_id)
-            prms = p.prm.astype(np.float32)
-            live = live_peaks(prms)
-            iams = np.zeros((0, *p.shape), np.float32)
-            if live.any() and len(proposals):  # else no peak gets a candidate
-                iams = predict_iams(
-                    read_image(paths["voc_root"], image_id), prms[live], backbone, filler, input_size, device
-                )
+            image = read_image(paths["voc_root"], image_id)
+            live, iams = live_iams(image, p.prm, backbone, filler, input_size, device)
             targets = snapped_targets(p.peaks, iams, live, proposals, threshold, k)
             write_pseudo_gt(out, image_id, targets)
             counts["peaks"] += len(targets.peaks)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from iam.names import SELF_TRAINED_SOURCE, parse_method
+from iam.names import SELF_TRAINED_SOURCE, parse_method, parse_self_trained
 
 FILL_NAMES = {"rect": "Rect", "ellipse": "Ellipse", "proposal": "best proposal"}
 VARIANT_LABELS = {"crf": "", "nocrf": " (no CRF)", "snap": " snapped to proposals (ours, not the paper's)"}
@@ -27,8 +27,7 @@ def method_label(method: str) -> str:
         return f"IAM-S{k}" + VARIANT_LABELS[variant]
     if method == "prm_retrieval":
         return "PRM retrieval"
-    if method.endswith(f"_{SELF_TRAINED_SOURCE}"):
-        of_k = method.removeprefix("iam_s").removesuffix(f"_{SELF_TRAINED_SOURCE}")
+    if (of_k := parse_self_trained(method)) is not None:
         return f"IAM-S{of_k} self-trained on its snapped training IAMs (ours, not the paper's)"
     if method == "iam_ceiling":
         return "IAM-S1 filler trained on GT masks (upper bound, uses GT masks)"
@@ -167,7 +166,7 @@ def _iam_variant(method: str) -> str | None:
     """The IAM variant of a method name (crf, nocrf, snap or selftrain); None for other methods."""
     if iam := parse_method(method):
         return iam[1]
-    return SELF_TRAINED_SOURCE if method.endswith(f"_{SELF_TRAINED_SOURCE}") else None
+    return SELF_TRAINED_SOURCE if parse_self_trained(method) is not None else None
 
 
 def verdict(metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5") -> str:
