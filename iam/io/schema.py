@@ -28,7 +28,8 @@ LAYOUTS: dict[str, dict[str, str]] = {
         "prm_index": "(n,) int64: row of the peak in the image's `prm` dataset of prm/<train>.h5",
         "masks": "(m, H, W) uint8: the union of all candidate proposals of this image",
         "candidates": "(n, k) int64: indices into masks of each peak's top-k proposals, best first (-1 = none)",
-        "candidate_scores": "(n, k) float32: matching score f of each candidate (NaN = none)",
+        "candidate_scores": "(n, k) float32: matching score f of each candidate (source selftrain: the IoU of "
+        "the IAM cut with it; NaN = none)",
     },
     "instances": {
         "masks": "(n, H, W) uint8 0/1: binary instance masks, original image size",
