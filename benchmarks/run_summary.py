@@ -1,8 +1,8 @@
 """Summarise a finished run's own timings: per rule, jobs and summed seconds / CPU seconds from the
 `benchmarks/<rule>/*.tsv` files Snakemake wrote, plus the wall times measured around it, the
 workload settings that set its cost (backbone, filler epochs, image counts) and its headline results
-(mAP^r, ABO of every evaluated method, the backbone's val classification mAP), so that runs of
-different settings can be compared.
+(mAP^r, ABO of every evaluated method, the backbone's val classification mAP, the pretraining's
+last epoch, the per-stage diagnostics), so that runs of different settings can be compared.
 
     .venv/bin/python benchmarks/run_summary.py results/synthetic --wall 1692 --noop 11.0 \
         --load "3.4-4.9 (other jobs running)" --out benchmarks/results/default-run.json
@@ -52,8 +52,23 @@ def headline(results: Path) -> dict[str, dict[str, float]]:
 
 def backbone_val_map(results: Path) -> float | None:
     """Classification mAP on val of the backbone after its last epoch (None when its metrics are absent)."""
-    path = results / "backbone" / "metrics.json"
-    return round(json.loads(path.read_text())[-1]["val_map"], 4) if path.exists() else None
+    row = last_row(results / "backbone" / "metrics.json")
+    return row["val_map"] if row else None
+
+
+def last_row(path: Path) -> dict | None:
+    """The last epoch's row of a training metrics file (None when absent)."""
+    return {k: round(v, 4) for k, v in json.loads(path.read_text())[-1].items()} if path.exists() else None
+
+
+def diagnostics(results: Path) -> dict[str, dict[str, float]]:
+    """The scalar figures of the per-stage diagnostics (peaks and PRMs, pseudo GT, filling weights)."""
+    out = {}
+    for pattern in ("prm_quality_*.json", "pseudo_gt_*.json", "filler_*.json"):
+        for path in sorted((results / "metrics").glob(pattern)):
+            metrics = json.loads(path.read_text())
+            out[path.stem] = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, int | float)}
+    return out
 
 
 def workload(config: dict) -> dict:
@@ -61,6 +76,7 @@ def workload(config: dict) -> dict:
     return {
         "synthetic": config["synthetic"],
         "backbone": config["backbone"],
+        "pretrain": config.get("pretrain") if config["backbone"]["weights"] == "pretrain" else None,
         "prm": config["prm"],
         "filler": {k: config["filler"][k] for k in ("epochs", "channels", "recompute")},
         "pseudo_gt_k": config["pseudo_gt"]["k"],
@@ -100,6 +116,8 @@ def main() -> None:
         "workload": workload(yaml.safe_load(args.config.read_text())),
         "headline": headline(args.results),
         "backbone_val_map": backbone_val_map(args.results),
+        "pretrain_last_epoch": last_row(args.results / "pretrain" / "metrics.json"),
+        "diagnostics": diagnostics(args.results),
         "rules": rules,
     }
     write_json(args.out, report)

@@ -1,6 +1,6 @@
 # The embedded stand-in for ImageNet weights (backbone.weights: pretrain): a trunk trained on a
-# generated 64-class set whose classes are told by whole-object outline and texture, image labels
-# only, disjoint from the benchmark. Real-data runs set backbone.weights to imagenet or a .pth path.
+# generated 64-class set whose classes are told by whole-object outline and surface hue, image
+# labels only, disjoint from the benchmark. Real-data runs set backbone.weights to imagenet or a .pth path.
 
 
 rule pretrain_backbone:
@@ -20,7 +20,7 @@ rule pretrain_backbone:
         gpu=torch_resources,
     params:
         pretrain=config["pretrain"],
-        arch=config["backbone"]["arch"],
+        trunk={k: config["backbone"][k] for k in ("arch", "dilate_layer3", "dilate_layer4")},
         seed=config["seed"],
         device=config["device"],
     script:

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from snakemake.utils import update_config
 
-from iam.config import fill_defaults, load_schema, validate_config
+from iam.config import cross_key_problems, fill_defaults, load_schema, validate_config
 from iam.errors import InputError
 from iam.training.backbone import BackboneConfig
 from iam.training.filler import FillerConfig
@@ -18,6 +19,15 @@ CONFIGS = [ROOT / "config.yaml", *sorted((ROOT / "config").glob("*.yaml"))]
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_shipped_configs_validate(path):
     validate_config(yaml.safe_load(path.read_text()), source=str(path))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "config" / "overlays").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_overlays_make_valid_configs(path):
+    """An overlay is a second --configfile over config.yaml; Snakemake merges it key by key."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    update_config(config, yaml.safe_load(path.read_text()))
+    validate_config(config, source=str(path))
+    assert cross_key_problems(config) == []
 
 
 def _walk(schema, prefix=""):

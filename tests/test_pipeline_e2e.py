@@ -81,6 +81,10 @@ def _other_self_training_cut(config: dict) -> None:
     config["self_training"]["snap_threshold"] = 0.5
 
 
+def _longer_pretraining(config: dict) -> None:
+    config["pretrain"]["epochs"] += 1
+
+
 def _add_k(config: dict) -> None:
     config["pseudo_gt"]["k"].append(3)
 
@@ -102,6 +106,11 @@ def _add_k(config: dict) -> None:
             _other_self_training_cut,
             {"self_training_targets", "train_filler", "infer_iam", "report"},
             {"make_pseudo_gt", "snap_iam", "extract_prm", "retrieve_prm", "generate_proposals", "train_backbone"},
+        ),
+        (
+            _longer_pretraining,
+            {"pretrain_backbone", "train_backbone", "extract_prm", "make_pseudo_gt", "train_filler", "report"},
+            {"make_dataset", "generate_proposals", "dataset_stats"},
         ),
         (
             _add_k,

@@ -10,7 +10,7 @@ from iam.workflow import run, seed_everything
 def main(smk) -> None:
     p = smk.params
     seed_everything(p.seed)
-    pretrain(PretrainConfig(arch=p.arch, **p.pretrain), p.seed, Path(smk.output.model).parent, resolve_device(p.device))
+    pretrain(PretrainConfig(**p.trunk, **p.pretrain), p.seed, Path(smk.output.model).parent, resolve_device(p.device))
 
 
 run(snakemake, main)  # noqa: F821

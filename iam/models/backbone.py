@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from iam.errors import InputError
-from iam.models.resnet import IMAGENET, LAYOUTS, imagenet_state_dict, resnet
+from iam.models.resnet import IMAGENET, LAYOUTS, ResNet, imagenet_state_dict, resnet
 
 
 class BackboneOutput(NamedTuple):
@@ -62,11 +62,7 @@ class PeakBackbone(nn.Module):
             trunk.load_state_dict(_without_fc(imagenet_state_dict(arch)))
         elif weights != "none":
             _load_trunk(trunk, Path(weights))
-        dilation = 1
-        for layer, dilate in ((trunk.layer3, dilate_layer3), (trunk.layer4, dilate_layer4)):
-            if dilate:
-                _dilate(layer, dilation, dilation * 2)
-                dilation *= 2
+        dilate_trunk(trunk, dilate_layer3, dilate_layer4)
         self.stem = nn.Sequential(trunk.conv1, trunk.bn1, trunk.relu, trunk.maxpool)
         self.layer1, self.layer2, self.layer3, self.layer4 = trunk.layer1, trunk.layer2, trunk.layer3, trunk.layer4
         self.classifier = nn.Conv2d(trunk.channels, num_classes, 1)
@@ -88,6 +84,15 @@ class PeakBackbone(nn.Module):
         res4 = self.layer3(res3)
         crm = self.classifier(self.layer4(res4))
         return BackboneOutput(crm, peak_stimulation(crm), {"image": x, "res2": res2, "res3": res3, "res4": res4})
+
+
+def dilate_trunk(trunk: ResNet, layer3: bool, layer4: bool) -> None:
+    """Trade layer3's and/or layer4's stride for dilation, in place (weights unchanged)."""
+    dilation = 1
+    for layer, dilate in ((trunk.layer3, layer3), (trunk.layer4, layer4)):
+        if dilate:
+            _dilate(layer, dilation, dilation * 2)
+            dilation *= 2
 
 
 def _dilate(layer: nn.Sequential, previous: int, dilation: int) -> None:

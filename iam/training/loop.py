@@ -26,9 +26,15 @@ log = logging.getLogger(__name__)
 
 
 def lr_factor(schedule: str, epoch: int, epochs: int) -> float:
-    """Multiplier of the initial lr in ``epoch``: cosine decay, step (x0.1 at 1/2 and 3/4), or constant."""
+    """Multiplier of the initial lr in ``epoch``: cosine decay, warmup_cosine (linear warm-up over
+    the first 30 % of the epochs, then cosine decay), step (x0.1 at 1/2 and 3/4), or constant."""
     if schedule == "cosine":
         return 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    if schedule == "warmup_cosine":
+        warm = round(0.3 * epochs)
+        if epoch < warm:
+            return (epoch + 1) / (warm + 1)
+        return lr_factor("cosine", epoch - warm, epochs - warm)
     if schedule == "step":
         return 0.1 ** ((epoch >= epochs // 2) + (epoch >= 3 * epochs // 4))
     return 1.0
