@@ -8,7 +8,7 @@ rule train_backbone:
         data=dataset_marker,
         train=split_file(TRAIN),
         val=split_file(VAL),
-        pretrained=pretrained_weights,
+        pretrained=pretrain_output("model.pth"),
     output:
         model=f"{OUT}/backbone/model.pt",
         metrics=f"{OUT}/backbone/metrics.json",

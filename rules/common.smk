@@ -76,12 +76,10 @@ def dataset_marker(wildcards=None):
     return f"{DATA}/dataset.json" if SYNTHETIC else []
 
 
-def pretrained_weights(wildcards=None):
-    """The pretrain_backbone output when backbone.weights is pretrain (nothing otherwise)."""
-    return (
-        f"{OUT}/pretrain/model.pth"
-        if config["backbone"]["weights"] == "pretrain"
-        else []
+def pretrain_output(name):
+    """An input function: pretrain/{name} when backbone.weights is pretrain (nothing otherwise)."""
+    return lambda wildcards=None: (
+        f"{OUT}/pretrain/{name}" if config["backbone"]["weights"] == "pretrain" else []
     )
 
 

@@ -20,7 +20,10 @@ rule pretrain_backbone:
         gpu=torch_resources,
     params:
         pretrain=config["pretrain"],
-        trunk={k: config["backbone"][k] for k in ("arch", "dilate_layer3", "dilate_layer4")},
+        trunk={
+            k: config["backbone"][k]
+            for k in ("arch", "dilate_layer3", "dilate_layer4")
+        },
         seed=config["seed"],
         device=config["device"],
     script:

@@ -11,6 +11,7 @@ rule report:
         soft_maps=f"{OUT}/metrics/soft_maps.csv",
         transfer=expand(f"{OUT}/metrics/transfer_{{split}}.json", split=TRANSFER),
         backbone_curve=f"{OUT}/backbone/metrics.csv",
+        pretrain_curve=pretrain_output("metrics.csv"),
         filler_curves=chain_files(f"{OUT}/filler/{{source}}/k{{k}}/metrics.csv"),
         prm=f"{OUT}/prm/{VAL}.h5",
         iam=f"{OUT}/iam/{SOURCE}/k{TRANSFER_K}/{VAL}.h5",

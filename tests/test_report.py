@@ -57,7 +57,10 @@ def test_build_report_writes_every_output(tmp_path):
     pd.DataFrame({"method": ["PRM", "IAM"], "class": ["a", "a"], "iou": [0.2, 0.8], "size": [0.1, 0.3]}).to_csv(
         tmp_path / "soft.csv", index=False
     )
-    pd.DataFrame({"epoch": [0, 1], "loss": [1.0, 0.5]}).to_csv(tmp_path / "curve.csv", index=False)
+    pd.DataFrame({"epoch": [0, 1], "loss": [1.0, 0.5], "val_map": [0.5, 0.9]}).to_csv(
+        tmp_path / "curve.csv", index=False
+    )
+    pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.1, 0.48]}).to_csv(tmp_path / "pretrain.csv", index=False)
     row = {
         "image": np.zeros((4, 4, 3), np.uint8),
         "PRM": np.zeros((4, 4)),
@@ -73,6 +76,7 @@ def test_build_report_writes_every_output(tmp_path):
     fig5.parent.mkdir(parents=True)
     fig5.write_bytes(b"png")
     diagnostics = {
+        "trunk": {"pretrain": tmp_path / "pretrain.csv", "backbone": tmp_path / "curve.csv"},
         "prm": {"val": tmp_path / "prm.json"},
         "pseudo_gt": {"k=5": tmp_path / "pgt.json"},
         "filler": {"k=5": tmp_path / "fill.json"},
@@ -93,6 +97,8 @@ def test_build_report_writes_every_output(tmp_path):
     )
     md = (out / "tables.md").read_text()
     assert "| peaks + PRMs | val | stored peaks inside an instance of their class | 0.850 |" in md
+    assert "| trunk | pretrain | ImageNet stand-in: held-out accuracy (64 classes) | 0.480 |" in md
+    assert "| trunk | backbone | classification mAP on val (last epoch) | 0.900 |" in md
     assert "| filler | k=5 | filling weights: across / within GT regions (1 = blind) | 0.140 |" in md
     assert "| masks | IAM-S5 | mAP^r@0.5 (%) | 40.0 |" in md
     assert "figures/filling_weights_k5.png" in (out / "index.html").read_text()

@@ -46,13 +46,17 @@ def per_class_iou(samples: pd.DataFrame, classes: Sequence[str], path: str | Pat
     save(fig, path)
 
 
+TIMING_COLUMNS = ("seconds", "images_per_s")
+
+
 def training_curves(csvs: Mapping[str, str | Path], path: str | Path) -> None:
-    """Every numeric column of each metrics CSV against its first column (epoch or step)."""
+    """Every numeric column of each metrics CSV but the timings against its first column (epoch or
+    step); seconds and images/s would flatten the losses and accuracies."""
     fig, axes = plt.subplots(1, len(csvs), figsize=(4.5 * len(csvs), 3.5), squeeze=False)
     for ax, (name, csv) in zip(axes[0], csvs.items()):
         df = pd.read_csv(csv)
         x = df.columns[0]
-        for column in df.select_dtypes("number").columns.drop(x, errors="ignore"):
+        for column in df.select_dtypes("number").columns.drop([x, *TIMING_COLUMNS], errors="ignore"):
             ax.plot(df[x], df[column], label=column)
         ax.set(title=name, xlabel=x)
         ax.legend(fontsize=7)

@@ -98,6 +98,12 @@ def table4(sal: dict[str, Any]) -> pd.DataFrame:
     ).T
 
 
+TRUNK_ROWS = {
+    "val_accuracy": "ImageNet stand-in: held-out accuracy (64 classes)",
+    "val_outline_accuracy": "ImageNet stand-in: outline family right",
+    "val_hue_accuracy": "ImageNet stand-in: hue right",
+    "val_map": "classification mAP on val (last epoch)",
+}
 PRM_ROWS = {
     "peak_precision": "stored peaks inside an instance of their class",
     "instance_recall": "instances hit by a stored peak",
@@ -132,15 +138,20 @@ EXTENT_ROWS = {
 
 
 def stage_chain(
+    trunk: Mapping[str, dict[str, Any]],
     prm: Mapping[str, dict[str, Any]],
     pseudo_gt: Mapping[str, dict[str, Any]],
     filler: Mapping[str, dict[str, Any]],
     metrics: Mapping[str, dict[str, Any]],
     threshold: str = "0.5",
 ) -> pd.DataFrame:
-    """Where quality is lost, stage by stage: peaks and PRMs per split, pseudo GT and filling weights
-    per k, then the masks' mAP^r (diagnostics read GT; the stages they describe do not)."""
-    rows = [("peaks + PRMs", split, label, m.get(key)) for split, m in prm.items() for key, label in PRM_ROWS.items()]
+    """Where quality is lost, stage by stage: the trunk's last training epoch (pretraining, backbone),
+    peaks and PRMs per split, pseudo GT and filling weights per k, then the masks' mAP^r
+    (diagnostics read GT; the stages they describe do not)."""
+    rows = [
+        ("trunk", name, label, m[key]) for name, m in trunk.items() for key, label in TRUNK_ROWS.items() if key in m
+    ]
+    rows += [("peaks + PRMs", split, label, m.get(key)) for split, m in prm.items() for key, label in PRM_ROWS.items()]
     rows += [("pseudo GT", k, label, m.get(key)) for k, m in pseudo_gt.items() for key, label in PSEUDO_GT_ROWS.items()]
     rows += [("filler", k, label, m.get(key)) for k, m in filler.items() for key, label in FILLER_ROWS.items()]
     masks = {name: m for name, m in metrics.items() if name.startswith(("iam_", "prm_retrieval"))}
