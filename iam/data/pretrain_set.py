@@ -18,6 +18,7 @@ method notes), while hue is learnt in a few epochs and the outline follows.
 from __future__ import annotations
 
 import colorsys
+from typing import TypeVar
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from iam.data.shapes import polar, transform
 from iam.data.synthetic import fill_polygon, jitter_colours, texture_patch, textured
 
 HUES = 8
+Label = TypeVar("Label", int, np.ndarray)  # one class index, or an array of them
 STREAM = 7919  # keeps this set's random streams apart from the benchmark's (seed, split, i)
 _RING = np.linspace(0, 2 * np.pi, 72, endpoint=False)
 _HEART_Y = (13 * np.cos(_RING) - 5 * np.cos(2 * _RING) - 2 * np.cos(3 * _RING) - np.cos(4 * _RING)) / 16
@@ -46,13 +48,13 @@ def n_classes() -> int:
     return len(NAMES) * HUES
 
 
-def outline_of(label: int) -> int:
-    """The outline family index of class ``label``."""
+def outline_of(label: Label) -> Label:
+    """The outline family index of class ``label`` (elementwise for an array)."""
     return label // HUES
 
 
-def hue_of(label: int) -> int:
-    """The hue bin of class ``label``."""
+def hue_of(label: Label) -> Label:
+    """The hue bin of class ``label`` (elementwise for an array)."""
     return label % HUES
 
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from iam.data.pretrain_set import HUES, generate, n_classes
+from iam.data.pretrain_set import generate, hue_of, n_classes, outline_of
 from iam.data.synthetic import load_textures
 from iam.data.transforms import normalise
 from iam.io.atomic import atomic_path
@@ -76,13 +76,14 @@ def accuracy(model: Classifier, x: torch.Tensor, y: torch.Tensor, batch: int) ->
     model.eval()
     device = next(model.parameters()).device
     with torch.no_grad():
-        pred = torch.cat([model(x[i : i + batch].to(device)).argmax(1).cpu() for i in range(0, len(x), batch)])
+        predicted = [model(x[i : i + batch].to(device)).argmax(1).cpu() for i in range(0, len(x), batch)]
+    pred, true = torch.cat(predicted).numpy(), y.numpy()
     hits = {
-        "val_accuracy": pred == y,
-        "val_outline_accuracy": pred // HUES == y // HUES,
-        "val_hue_accuracy": pred % HUES == y % HUES,
+        "val_accuracy": pred == true,
+        "val_outline_accuracy": outline_of(pred) == outline_of(true),
+        "val_hue_accuracy": hue_of(pred) == hue_of(true),
     }
-    return {k: float(v.float().mean()) for k, v in hits.items()}
+    return {k: float(v.mean(dtype=np.float32)) for k, v in hits.items()}
 
 
 def train_epoch(
