@@ -76,7 +76,6 @@ def test_build_report_writes_every_output(tmp_path):
     fig5.parent.mkdir(parents=True)
     fig5.write_bytes(b"png")
     diagnostics = {
-        "trunk": {"pretrain": tmp_path / "pretrain.csv", "backbone": tmp_path / "curve.csv"},
         "prm": {"val": tmp_path / "prm.json"},
         "pseudo_gt": {"k=5": tmp_path / "pgt.json"},
         "filler": {"k=5": tmp_path / "fill.json"},
@@ -88,7 +87,7 @@ def test_build_report_writes_every_output(tmp_path):
         tmp_path / "rec.json",
         tmp_path / "soft.csv",
         {"loc_test": tmp_path / "loc.json"},
-        {"backbone": tmp_path / "curve.csv"},
+        {"pretrain": tmp_path / "pretrain.csv", "backbone": tmp_path / "curve.csv"},
         ["a"],
         [row],
         "t",

@@ -21,15 +21,13 @@ def main(smk) -> None:
     )
     metrics = {Path(f).stem: f for f in inputs.metrics}
     transfer = {Path(f).stem.removeprefix("transfer_"): f for f in inputs.transfer}
-    trunk = {"pretrain": inputs.pretrain_curve} if inputs.pretrain_curve else {}
     curves = {
-        **trunk,
+        **({"pretrain": inputs.pretrain_curve} if inputs.pretrain_curve else {}),
         "backbone": inputs.backbone_curve,
         **{f"filler {n}": f for n, f in zip(p.fillers, inputs.filler_curves)},
     }
     timings = {Path(f).stem: f for f in inputs.timings}
     diagnostics = {
-        "trunk": {**trunk, "backbone": inputs.backbone_curve},
         "prm": {Path(f).stem.removeprefix("prm_quality_"): f for f in inputs.prm_quality},
         "pseudo_gt": dict(zip(p.fillers, inputs.pseudo_gt_quality)),
         "filler": dict(zip(p.fillers, inputs.filler_quality)),

@@ -86,16 +86,16 @@ def build_report(
     """Write every table, figure and the HTML page of a run's report under ``out_dir``.
 
     ``timings`` are the per-method ``timing/{method}.json`` files (Table 2), kept apart from the
-    deterministic metrics. ``diagnostics`` holds the trunk's training metrics CSVs (``trunk``:
-    ``pretrain`` when the run pretrains, ``backbone``) and the per-stage GT diagnostics (``prm`` by
-    split, ``pseudo_gt`` and ``filler`` by k); ``filling_figures`` the Fig. 5 PNGs (under ``out_dir``) by k."""
+    deterministic metrics. ``curves`` are the training metrics CSVs by name (``pretrain`` when the run
+    pretrains, ``backbone``, the fillers); ``diagnostics`` holds the per-stage GT diagnostics (``prm``
+    by split, ``pseudo_gt`` and ``filler`` by k); ``filling_figures`` the Fig. 5 PNGs (under ``out_dir``) by k."""
     out = Path(out_dir)
     loaded = tables.load_json(metrics)
     extra = tables.load_json(transfer)
-    chain = {name: tables.load_json(paths) for name, paths in diagnostics.items() if name != "trunk"}
-    trunk = {name: pd.read_csv(csv).iloc[-1].to_dict() for name, csv in diagnostics["trunk"].items()}
+    chain = {name: tables.load_json(paths) for name, paths in diagnostics.items()}
+    last_epochs = {name: pd.read_csv(csv).iloc[-1].to_dict() for name, csv in curves.items()}
     frames = {
-        "stage_chain": tables.stage_chain(trunk, chain["prm"], chain["pseudo_gt"], chain["filler"], loaded),
+        "stage_chain": tables.stage_chain(last_epochs, chain["prm"], chain["pseudo_gt"], chain["filler"], loaded),
         "table1": tables.table1(loaded),
         "table2": tables.table2(tables.load_json(timings)),
         "table3": tables.table3(extra.get(LOCALIZATION, {})),

@@ -138,18 +138,22 @@ EXTENT_ROWS = {
 
 
 def stage_chain(
-    trunk: Mapping[str, dict[str, Any]],
+    last_epochs: Mapping[str, dict[str, Any]],
     prm: Mapping[str, dict[str, Any]],
     pseudo_gt: Mapping[str, dict[str, Any]],
     filler: Mapping[str, dict[str, Any]],
     metrics: Mapping[str, dict[str, Any]],
     threshold: str = "0.5",
 ) -> pd.DataFrame:
-    """Where quality is lost, stage by stage: the trunk's last training epoch (pretraining, backbone),
-    peaks and PRMs per split, pseudo GT and filling weights per k, then the masks' mAP^r
-    (diagnostics read GT; the stages they describe do not)."""
+    """Where quality is lost, stage by stage: the trunk (the accuracies in the last epoch of each
+    training curve that records them: pretraining, backbone), peaks and PRMs per split, pseudo GT
+    and filling weights per k, then the masks' mAP^r (diagnostics read GT; the stages they describe
+    do not)."""
     rows = [
-        ("trunk", name, label, m[key]) for name, m in trunk.items() for key, label in TRUNK_ROWS.items() if key in m
+        ("trunk", name, label, m[key])
+        for name, m in last_epochs.items()
+        for key, label in TRUNK_ROWS.items()
+        if key in m
     ]
     rows += [("peaks + PRMs", split, label, m.get(key)) for split, m in prm.items() for key, label in PRM_ROWS.items()]
     rows += [("pseudo GT", k, label, m.get(key)) for k, m in pseudo_gt.items() for key, label in PSEUDO_GT_ROWS.items()]
