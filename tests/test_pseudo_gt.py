@@ -10,7 +10,7 @@ from iam.io.pseudo_gt import read_pseudo_gt
 from iam.proposals.mcg import from_lists
 from iam.proposals.store import write_proposals
 from iam.pseudo_gt.build import build, image_pseudo_gt
-from iam.pseudo_gt.matching import matching_scores, select_candidates
+from iam.pseudo_gt.matching import border_connectivity, matching_scores, select_candidates
 from iam.pseudo_gt.scoring import MatchParams
 
 
@@ -120,6 +120,32 @@ def test_size_prior_prefers_the_object_over_a_proposal_that_also_holds_the_spill
 
     np.testing.assert_array_equal(best(0.0), big)  # f alone rewards the mass that spilled off the object
     np.testing.assert_array_equal(best(1.0), obj)
+
+
+def test_border_connectivity_is_length_on_the_border_over_root_area():
+    h = w = 10
+    inner = _square(h, w, 3, 7, 3, 7)
+    corner = _square(h, w, 0, 4, 0, 9)  # 4 rows x 9 columns in the top-left corner
+    np.testing.assert_allclose(
+        border_connectivity(np.stack([inner, corner, np.zeros((h, w), bool)])), [0.0, (9 + 3) / 6.0, 0.0]
+    )
+
+
+def test_border_prior_prefers_the_object_over_a_background_proposal_holding_the_spilled_mass():
+    h = w = 16
+    obj = _square(h, w, 6, 10, 6, 10)
+    strip = _square(h, w, 0, 16, 0, 5)  # background along the left border, where 60 % of the PRM spills
+    prm = np.where(obj, 0.4 / obj.sum(), 0.0).astype(np.float32)
+    prm[strip] = 0.6 / strip.sum()
+
+    def best(border_prior: float) -> np.ndarray:
+        match = MatchParams(1.0, 0.0, 3, 0.0, border_prior)
+        proposals = np.stack([obj, strip])
+        pgt = image_pseudo_gt(np.array([[0, 8, 8]]), prm[None], np.zeros((1, 4, 4)), proposals, 1, match, 0.2)
+        return pgt.masks[pgt.candidates[0, 0]]
+
+    np.testing.assert_array_equal(best(0.0), strip)
+    np.testing.assert_array_equal(best(0.5), obj)
 
 
 def test_build_writes_a_self_contained_artifact(tmp_path):

@@ -1,6 +1,7 @@
 """The PRM paper's inference (Zhou et al. 2018), our Table 1/2 baseline: retrieve one proposal per peak.
 
 score_j = alpha * sum(M * S_j) + sum(M * contour(S_j)) - beta * sum(B * S_j) / sum(B) - size_prior * |S_j| / |image|
+          - border_prior * boundary_connectivity(S_j)
 
 The score is :func:`iam.pseudo_gt.matching.matching_scores` (M the peak's PRM rescaled to sum 1,
 B the background map of the image's peak classes), the pseudo-GT matching with its background term.

@@ -47,6 +47,17 @@ def background_map(crm: np.ndarray, classes: np.ndarray, shape: tuple[int, int])
     return 1 - np.clip(fg, 0, 1)
 
 
+def border_connectivity(masks: np.ndarray) -> np.ndarray:
+    """(n,) boundary connectivity of each (n, H, W) mask (Zhu et al., CVPR 2014): its length along
+    the image border (pixels on the outermost ring) over the square root of its area; 0 for an
+    empty mask or one that does not touch the border."""
+    ring = np.ones(masks.shape[1:], bool)
+    ring[1:-1, 1:-1] = False
+    on_border = masks[:, ring].sum(1, dtype=np.float64)
+    area = masks.reshape(len(masks), -1).sum(1, dtype=np.float64)
+    return on_border / np.sqrt(np.maximum(area, 1))
+
+
 def matching_scores(
     prms: np.ndarray,
     masks: np.ndarray,

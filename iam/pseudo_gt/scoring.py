@@ -9,18 +9,19 @@ from typing import Any
 
 import numpy as np
 
-from iam.pseudo_gt.matching import background_map, matching_scores
+from iam.pseudo_gt.matching import background_map, border_connectivity, matching_scores
 
 
 @dataclass(frozen=True)
 class MatchParams:
     """f = alpha * sum(M*S) + sum(M*contour(S)) - beta * sum(B*S) / sum(B) - size_prior * |S| / |image|
-    (config sections ``pseudo_gt`` and ``retrieval``)."""
+    - border_prior * boundary connectivity of S (config sections ``pseudo_gt`` and ``retrieval``)."""
 
     alpha: float = 1.0
     beta: float = 1.0
     contour_width: int = 3
     size_prior: float = 0.0
+    border_prior: float = 0.0
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> MatchParams:
@@ -41,4 +42,6 @@ def score_proposals(
     if params.size_prior:
         share = proposals.reshape(len(proposals), -1).mean(1, dtype=np.float64)
         score = score - (params.size_prior * share).astype(score.dtype)[None, :]
+    if params.border_prior:
+        score = score - (params.border_prior * border_connectivity(proposals)).astype(score.dtype)[None, :]
     return score, overlap
