@@ -3,27 +3,37 @@ option, the top-1 proposal's IoU with the peak's own instance (mean, share >= 0.
 proposal of the image ranks in the top 5, and the top-1 area over the instance's (median).
 
     .venv/bin/python benchmarks/pseudo_gt_scores.py results/synthetic 200 > benchmarks/results/pseudo_gt_scores.txt
+    .venv/bin/python benchmarks/pseudo_gt_scores.py results/synthetic 200 results/synthetic-pretrain/pretrain/model.pth
 
 Options: the paper's f (beta 0), the shipped beta 1, beta 1 minus a size prior (g x area fraction),
 PRM mass over area^e, beta 1 plus proposal objectness (z-scored, x 0.1), IoU with the PRM's support
-(the smallest set holding q of its mass), and each restricted to proposals containing the stored peak.
+(the smallest set holding q of its mass), and each restricted to proposals containing the stored peak;
+then, each on top of beta 1 + size prior 1: the border prior (boundary connectivity), the PRM
+under a Gaussian window around its stored peak, a penalty per other peak the proposal holds, the
+contour's mean Lab gradient (z-scored), and, with a third argument (a stand-in trunk's
+``model.pth``), the background map 1 - (its layer2 feature norm, min-max scaled).
 """
 
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
+import torch
 
-from iam.data.voc import read_gt_instances, read_split
+from iam.data.transforms import normalise
+from iam.data.voc import read_gt_instances, read_image, read_split
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import open_artifact
 from iam.io.prm import read_prm
 from iam.masks import iou_matrix
+from iam.models.resnet import resnet
 from iam.proposals.store import read_proposals
-from iam.pseudo_gt.matching import background_map, matching_scores, normalise_prms
+from iam.pseudo_gt.matching import background_map, border_connectivity, contours, matching_scores, normalise_prms
 
 run = Path(sys.argv[1])
 n = int(sys.argv[2])
+stand_in = Path(sys.argv[3]) if len(sys.argv) > 3 else None
 classes = ["bird", "cat", "cow", "dog", "horse", "sheep", "car", "boat"]
 voc = run / "data/VOC2012"
 rows = {}
@@ -61,6 +71,64 @@ def options(prms, props, pscores, crm, peaks):
     return out, ov
 
 
+def shipped_plus(prms, props, crm, peaks, image, trunk):
+    """Options on top of beta 1 + size prior 1 (GT-free cues of the background and of the instance)."""
+    bg = background_map(crm, peaks[:, 0], props.shape[1:])
+    area = props.reshape(len(props), -1).mean(1)[None]
+    base = matching_scores(prms, props, 1.0, 3, 1.0, bg)[0] - area
+    out = {f"size1+border{b}": base - b * border_connectivity(props)[None] for b in (0.1, 0.2, 0.4)}
+    for sigma in (8, 16, 32):
+        out[f"size1+gauss{sigma}px"] = (
+            matching_scores(gauss_window(prms, peaks, sigma), props, 1.0, 3, 1.0, bg)[0] - area
+        )
+    holds = props[:, peaks[:, 1], peaks[:, 2]].T.astype(np.float32)  # (m, n)
+    far = np.hypot(*(peaks[:, None, 1:] - peaks[None, :, 1:]).transpose(2, 0, 1)) > 12
+    for d in (0.1, 0.3):
+        out[f"size1+others{d}"] = base - d * (far.astype(np.float32) @ holds)
+    edge = contour_contrast(props, image)
+    for w in (0.05, 0.1, 0.2):
+        out[f"size1+edge{w}"] = base + w * edge[None]
+    if trunk is not None:
+        fg = feature_norm_map(trunk, image)
+        for beta in (1.0, 2.0):
+            out[f"size1+standin_bg_beta{beta:g}"] = matching_scores(prms, props, 1.0, 3, beta, 1 - fg)[0] - area
+    return out
+
+
+def gauss_window(prms, peaks, sigma):
+    yy, xx = np.mgrid[: prms.shape[1], : prms.shape[2]]
+    d2 = (yy[None] - peaks[:, 1, None, None]) ** 2 + (xx[None] - peaks[:, 2, None, None]) ** 2
+    return prms * np.exp(-d2 / (2 * sigma**2))
+
+
+def contour_contrast(props, image):
+    """z-scored mean Lab gradient magnitude on each proposal's contour."""
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    grad = sum(
+        cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1) ** 2 for c in range(3)
+    )
+    con = contours(props, 3).reshape(len(props), -1).astype(np.float32)
+    edge = con @ np.sqrt(grad).reshape(-1) / np.maximum(con.sum(1), 1)
+    return (edge - edge.mean()) / (edge.std() + 1e-6)
+
+
+def load_trunk(path):
+    trunk = resnet("resnet10")
+    trunk.load_state_dict({k: v for k, v in torch.load(path, weights_only=True).items() if not k.startswith("fc.")})
+    return trunk.eval()
+
+
+def feature_norm_map(trunk, image):
+    with torch.no_grad():
+        x = trunk.maxpool(trunk.relu(trunk.bn1(trunk.conv1(normalise(image)[None]))))
+        norm = trunk.layer2(trunk.layer1(x))[0].norm(dim=0).numpy()
+    norm = cv2.resize(norm, (image.shape[1], image.shape[0]))
+    return (norm - norm.min()) / (norm.max() - norm.min() + 1e-6)
+
+
+trunk = load_trunk(stand_in) if stand_in else None
+
+
 with (
     open_artifact(run / "prm/train.h5", "prm") as pf,
     open_artifact(run / "proposals/generated/train.h5", "proposals") as qf,
@@ -74,6 +142,7 @@ with (
             continue
         piou = iou_matrix(props, gt.masks, gt.void)
         opts, ov = options(prms, props, pscores, crm, peaks)
+        opts.update(shipped_plus(prms, props, crm, peaks, read_image(voc, image_id), trunk))
         keep = ov.max(0) >= 0.2
         for i, (c, _, _) in enumerate(peaks):
             inst = own_instance(int(c), prms[i].astype(np.float64), gt)

@@ -24,20 +24,23 @@ def test_verdict_and_table2_from_numbers():
         "iam_s5_nocrf": metrics(0.9, {"time_prm": 0.2, "time_fill": 0.1}),
         "prm_retrieval": metrics(0.3, {"time_prm": 0.2, "time_retrieval": 2.0, "time_proposals": 1.0}),
     }
-    assert tables.verdict(loaded) == "IAM-S5 beats PRM retrieval at mAP^r@0.5: 40.0% vs 30.0%."
+    assert tables.verdict(loaded) == "IAM-S5 beats PRM retrieval at mAP^r@0.5: 40.0% vs 30.0% (ABO 50.0% vs 50.0%)."
+    loaded["prm_retrieval"]["map"]["0.5"] = 0.4004  # prints as 40.0%: no result of one run
+    assert tables.verdict(loaded).startswith("IAM-S5 is level with PRM retrieval at mAP^r@0.5: 40.0% vs 40.0%")
     loaded["prm_retrieval"]["map"]["0.5"] = 0.5
     assert "does not beat" in tables.verdict(loaded)
     nocrf_only = {m: loaded[m] for m in ("iam_s5_nocrf", "prm_retrieval")}
     assert tables.verdict(nocrf_only) == "IAM vs PRM retrieval: not both evaluated in this run."
     loaded["iam_s5_snap"] = metrics(0.6, {"time_prm": 0.2, "time_fill": 0.1, "time_retrieval": 0.01})
     assert tables.verdict(loaded).endswith(
-        "IAM-S5 snapped to proposals (ours, not the paper's) beats PRM retrieval at mAP^r@0.5: 60.0% vs 50.0%."
+        "IAM-S5 snapped to proposals (ours, not the paper's) beats PRM retrieval at mAP^r@0.5: 60.0% vs 50.0% "
+        "(ABO 50.0% vs 50.0%)."
     )
     loaded["iam_s5_selftrain"] = metrics(0.45, {})
     assert (
-        "IAM-S5 does not beat PRM retrieval at mAP^r@0.5: 40.0% vs 50.0%. IAM-S5 self-trained on its snapped "
-        "training IAMs (ours, not the paper's) does not beat PRM retrieval at mAP^r@0.5: 45.0% vs 50.0%. IAM-S5 "
-        "snapped" in tables.verdict(loaded)
+        "IAM-S5 does not beat PRM retrieval at mAP^r@0.5: 40.0% vs 50.0% (ABO 50.0% vs 50.0%). IAM-S5 self-trained "
+        "on its snapped training IAMs (ours, not the paper's) does not beat PRM retrieval at mAP^r@0.5: 45.0% vs "
+        "50.0% (ABO 50.0% vs 50.0%). IAM-S5 snapped" in tables.verdict(loaded)
     )
     del loaded["iam_s5_selftrain"]
     t2 = tables.table2(loaded)

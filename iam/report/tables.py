@@ -186,16 +186,19 @@ def _iam_variant(method: str) -> str | None:
 
 def verdict(metrics: Mapping[str, dict[str, Any]], threshold: str = "0.5") -> str:
     """Whether the best IAM with CRF (the paper's) beats PRM retrieval at mAP^r@threshold, and the
-    self-trained and snapped IAMs when evaluated, with the numbers."""
-    lines = []
-    for variant in ("crf", SELF_TRAINED_SOURCE, "snap") if "prm_retrieval" in metrics else ():
-        iams = {m: v["map"][threshold] for m, v in metrics.items() if _iam_variant(m) == variant}
+    self-trained and snapped IAMs when evaluated, with the numbers and both ABOs. Figures that print
+    equal (to 0.1 point) are called level."""
+    if "prm_retrieval" not in metrics:
+        return "IAM vs PRM retrieval: not both evaluated in this run."
+    lines, retrieval = [], metrics["prm_retrieval"]
+    for variant in ("crf", SELF_TRAINED_SOURCE, "snap"):
+        iams = {m: round(100 * v["map"][threshold], 1) for m, v in metrics.items() if _iam_variant(m) == variant}
         if iams:
-            best, prm = max(iams, key=iams.__getitem__), metrics["prm_retrieval"]["map"][threshold]
-            word = "beats" if iams[best] > prm else "does not beat"
+            best, prm = max(iams, key=iams.__getitem__), round(100 * retrieval["map"][threshold], 1)
+            word = "beats" if iams[best] > prm else "is level with" if iams[best] == prm else "does not beat"
             lines.append(
-                f"{method_label(best)} {word} PRM retrieval at mAP^r@{threshold}: "
-                f"{100 * iams[best]:.1f}% vs {100 * prm:.1f}%."
+                f"{method_label(best)} {word} PRM retrieval at mAP^r@{threshold}: {iams[best]:.1f}% vs {prm:.1f}% "
+                f"(ABO {100 * metrics[best]['abo']:.1f}% vs {100 * retrieval['abo']:.1f}%)."
             )
     return " ".join(lines) or "IAM vs PRM retrieval: not both evaluated in this run."
 
