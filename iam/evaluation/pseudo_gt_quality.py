@@ -10,6 +10,8 @@ A training peak's *instance* is the GT instance of its class holding most of its
 ``best_in_top5``        fraction of peaks whose best proposal is among the 5 best by the matching score
 ``best_rank_median``    median rank (1 = first) of the best proposal by the matching score
 ``area_ratio_median``   median area of the first candidate over the instance's area
+``top1_background``     mean share of the first candidate's (non-void) pixels outside every instance
+``top1_mostly_background``  fraction of peaks whose first candidate is more than half background
 ``without_candidate``   fraction of peaks (all training peaks) left without any candidate
 """
 
@@ -43,11 +45,13 @@ def image_rows(
     proposals: np.ndarray,
     gt: GTInstances,
     match: MatchParams,
-) -> list[tuple[float, float, float, int, float]]:
-    """(top1, best_of_k, best_proposal, rank, area ratio) of each peak whose class is in the image."""
+) -> list[tuple[float, float, float, int, float, float]]:
+    """(top1, best_of_k, best_proposal, rank, area ratio, background share of the top-1 candidate)
+    of each peak whose class is in the image."""
     scores, _ = score_proposals(peaks, prms, crm, proposals, match)
     prop_iou = iou_matrix(proposals, gt.masks, gt.void) if len(proposals) else np.zeros((0, len(gt.masks)))
     cand_iou = iou_matrix(masks, gt.masks, gt.void) if len(masks) else np.zeros((0, len(gt.masks)))
+    background = ~gt.masks.any(0) & ~gt.void
     rows = []
     for i, (cls, _, _) in enumerate(peaks):
         inst = own_instance(int(cls), prms[i].astype(np.float64), gt)
@@ -59,8 +63,15 @@ def image_rows(
         best = int(np.argmax(prop_iou[:, inst])) if len(proposals) else -1
         rank = int((scores[i] > scores[i, best]).sum()) + 1 if best >= 0 else len(proposals) + 1
         area = float(masks[valid[0]].sum() / max(gt.masks[inst].sum(), 1)) if len(valid) else np.nan
-        rows.append((top1, best_k, float(prop_iou[best, inst]) if best >= 0 else 0.0, rank, area))
+        bg = _share(masks[valid[0]] & ~gt.void, background) if len(valid) else np.nan
+        rows.append((top1, best_k, float(prop_iou[best, inst]) if best >= 0 else 0.0, rank, area, bg))
     return rows
+
+
+def _share(mask: np.ndarray, region: np.ndarray) -> float:
+    """Fraction of ``mask``'s pixels inside ``region`` (NaN for an empty mask)."""
+    size = int(mask.sum())
+    return float((mask & region).sum() / size) if size else np.nan
 
 
 def pseudo_gt_quality(
@@ -88,7 +99,8 @@ def pseudo_gt_quality(
             proposals, _ = read_proposals(prop_f, image_id)
             gt = read_gt(image_id)
             rows += image_rows(g.peaks, prms, p.crm, candidates, g.masks.astype(bool), proposals, gt, params)
-    r = np.asarray(rows, np.float64).reshape(-1, 5)
+    r = np.asarray(rows, np.float64).reshape(-1, 6)
+    bg = r[~np.isnan(r[:, 5]), 5]
     mean = lambda v: float(np.nanmean(v)) if v.size else None  # noqa: E731
     median = lambda v: float(np.nanmedian(v)) if v.size else None  # noqa: E731
     return {
@@ -101,5 +113,7 @@ def pseudo_gt_quality(
         "best_in_top5": mean(r[:, 3] <= 5),
         "best_rank_median": median(r[:, 3]),
         "area_ratio_median": median(r[:, 4]),
+        "top1_background": mean(bg),
+        "top1_mostly_background": mean(bg > 0.5),
         "without_candidate": n_without / n_peaks if n_peaks else None,
     }

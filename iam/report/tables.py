@@ -120,6 +120,8 @@ PSEUDO_GT_ROWS = {
     "best_proposal_iou": "best proposal of the image: mean IoU (ceiling)",
     "best_in_top5": "best proposal ranked in the top 5",
     "area_ratio_median": "top-1 candidate area / instance area (median)",
+    "top1_background": "top-1 candidate: mean share of its pixels on no instance",
+    "top1_mostly_background": "top-1 candidate: share more than half on no instance",
     "without_candidate": "training peaks without a candidate",
 }
 FILLER_ROWS = {
