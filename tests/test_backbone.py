@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -93,6 +94,19 @@ def test_dilation_matches_torchvision_for_bottlenecks():
         if isinstance(m, nn.Conv2d)
     ]
     assert [(m.stride, m.dilation, m.padding) for m in ours] == [(m.stride, m.dilation, m.padding) for m in ref]
+
+
+def test_schedule_scales_both_lr_groups_and_survives_a_resume(voc, tmp_path, monkeypatch):
+    seen = []  # each epoch's (classifier, trunk) lr; no real training needed
+    monkeypatch.setattr(
+        backbone_training,
+        "train_epoch",
+        lambda model, loader, opt, epoch, device: seen.append([g["lr"] for g in opt.param_groups]) or 0,
+    )
+    cfg = BackboneConfig(**{**CFG.__dict__, "lr": 0.02, "trunk_lr": 0.01, "schedule": "cosine"})
+    _train(voc, tmp_path, cfg)
+    _train(voc, tmp_path, replace(cfg, epochs=3))  # resumes after epoch 2: cosine over 3 epochs from the initial lr
+    np.testing.assert_allclose(seen, [[0.02, 0.01], [0.01, 0.005], [0.005, 0.0025]])
 
 
 def test_average_precision():

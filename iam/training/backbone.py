@@ -1,7 +1,8 @@
 """Backbone training with image-level labels only (paper §3.1, §4 training details).
 
 Multi-label soft margin loss on the peak-stimulated scores, SGD with two parameter groups
-(``lr`` for the classifier, ``trunk_lr`` for the ResNet trunk), horizontal flips, a fixed input
+(``lr`` for the classifier, ``trunk_lr`` for the ResNet trunk, both scaled by ``schedule`` over the
+epochs), horizontal flips, a fixed input
 size. After every epoch: classification mAP on val, a checkpoint (resumed from when rerun;
 :mod:`iam.training.loop`). Outputs in ``out_dir``: ``model.pt`` (atomic), ``metrics.json``,
 ``metrics.csv`` (``epoch``, ``loss``, ``val_map``, ``lr``), ``checkpoints/``.
@@ -23,7 +24,7 @@ from iam.data.datasets import ImageLabelDataset
 from iam.io.atomic import atomic_path
 from iam.models.backbone import PeakBackbone, save_backbone
 from iam.training.checkpoint import run_fingerprint
-from iam.training.loop import run_epochs, step
+from iam.training.loop import lr_factor, run_epochs, step
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class BackboneConfig:
     trunk_lr: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 1e-4
+    schedule: str = "constant"
 
 
 def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -121,7 +123,15 @@ def train_backbone(
         loss = train_epoch(model, loader, optimizer, epoch, device)
         return {"loss": loss, "val_map": evaluate(model, val, device, cfg.batch_size)}
 
-    rows = run_epochs(out_dir, model, optimizer, cfg.epochs, epoch_metrics, fingerprint)
+    rows = run_epochs(
+        out_dir,
+        model,
+        optimizer,
+        cfg.epochs,
+        epoch_metrics,
+        fingerprint,
+        lr_scale=lambda epoch: lr_factor(cfg.schedule, epoch, cfg.epochs),
+    )
     with atomic_path(out_dir / "model.pt") as tmp:
         save_backbone(model, classes, tmp)
     return rows

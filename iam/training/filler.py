@@ -243,7 +243,7 @@ def train(
         cfg.epochs,
         epoch_metrics,
         fingerprint,
-        lr=lambda epoch: cfg.lr * lr_factor(cfg.schedule, epoch, cfg.epochs),
+        lr_scale=lambda epoch: lr_factor(cfg.schedule, epoch, cfg.epochs),
         same={"config": asdict(cfg)},
     )
     save_model(out_dir / "model.pt", model, cfg, input_size, backbone if cfg.finetune_backbone else None)

@@ -126,7 +126,7 @@ def pretrain(cfg: PretrainConfig, seed: int, out_dir: str | Path, device: torch.
         cfg.epochs,
         epoch_metrics,
         fingerprint,
-        lr=lambda epoch: cfg.lr * lr_factor("warmup_cosine", epoch, cfg.epochs),
+        lr_scale=lambda epoch: lr_factor("warmup_cosine", epoch, cfg.epochs),
     )
     with atomic_path(out_dir / "model.pth") as tmp:
         torch.save({k: v.cpu() for k, v in model.torchvision_state().items()}, tmp)
