@@ -24,7 +24,7 @@ from iam.data.datasets import ImageLabelDataset
 from iam.io.atomic import atomic_path
 from iam.models.backbone import PeakBackbone, save_backbone
 from iam.training.checkpoint import run_fingerprint
-from iam.training.loop import lr_factor, run_epochs, step
+from iam.training.loop import run_epochs, step
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def train_backbone(
         cfg.epochs,
         epoch_metrics,
         fingerprint,
-        lr_scale=lambda epoch: lr_factor(cfg.schedule, epoch, cfg.epochs),
+        schedule=cfg.schedule,
     )
     with atomic_path(out_dir / "model.pt") as tmp:
         save_backbone(model, classes, tmp)

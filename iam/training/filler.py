@@ -32,7 +32,7 @@ from iam.errors import ArtifactError, TrainingError
 from iam.io.atomic import atomic_path
 from iam.models.backbone import load_backbone
 from iam.models.filling import FEATURES, LEVELS, FillingModule
-from iam.training.loop import lr_factor, run_epochs, step
+from iam.training.loop import run_epochs, step
 from iam.training.samples import Sample, Samples, SampleSource, StreamedSamples, index_samples, sample_megabytes
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def train(
         cfg.epochs,
         epoch_metrics,
         fingerprint,
-        lr_scale=lambda epoch: lr_factor(cfg.schedule, epoch, cfg.epochs),
+        schedule=cfg.schedule,
         same={"config": asdict(cfg)},
     )
     save_model(out_dir / "model.pt", model, cfg, input_size, backbone if cfg.finetune_backbone else None)

@@ -90,13 +90,13 @@ def run_epochs(
     epochs: int,
     train_epoch: Callable[[int], dict[str, float]],
     fingerprint: str | None = None,
-    lr_scale: Callable[[int], float] | None = None,
+    schedule: str = "constant",
     same: Mapping[str, Any] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``epochs`` epochs, resuming from ``out_dir/checkpoints`` (:func:`resume`); returns the rows.
 
-    Each epoch sets every parameter group's lr to its initial lr (as ``optimizer`` was built) times
-    ``lr_scale(epoch)`` when given (e.g. :func:`lr_factor`), runs ``train_epoch(epoch)``
+    Each epoch sets every parameter group's lr to its initial lr (as ``optimizer`` was built, also
+    after a resume) times ``lr_factor(schedule, epoch, epochs)``, runs ``train_epoch(epoch)``
     (its metrics, loss first), appends the row ``epoch``, metrics, ``lr`` (the first group's) and saves
     ``model`` and ``optimizer`` with the rows, ``fingerprint`` and ``same``. Writes the metrics files.
     """
@@ -104,9 +104,8 @@ def run_epochs(
     initial = [group["lr"] for group in optimizer.param_groups]
     start, rows = resume(directory, model, optimizer, fingerprint, same)
     for epoch in range(start, epochs):
-        if lr_scale is not None:
-            for group, lr in zip(optimizer.param_groups, initial):
-                group["lr"] = lr * lr_scale(epoch)
+        for group, lr in zip(optimizer.param_groups, initial):
+            group["lr"] = lr * lr_factor(schedule, epoch, epochs)
         rows.append({"epoch": epoch + 1, **train_epoch(epoch), "lr": optimizer.param_groups[0]["lr"]})
         log.info(
             "epoch %d/%d: %s", epoch + 1, epochs, ", ".join(f"{k} {v:.4g}" for k, v in rows[-1].items() if k != "epoch")

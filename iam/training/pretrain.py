@@ -26,7 +26,7 @@ from iam.io.atomic import atomic_path
 from iam.models.backbone import dilate_trunk
 from iam.models.resnet import ResNet, resnet
 from iam.training.checkpoint import run_fingerprint
-from iam.training.loop import lr_factor, run_epochs, step
+from iam.training.loop import run_epochs, step
 
 VAL_STREAM = 1 << 20  # the held-out set's key; epochs use (seed, epoch)
 
@@ -126,7 +126,7 @@ def pretrain(cfg: PretrainConfig, seed: int, out_dir: str | Path, device: torch.
         cfg.epochs,
         epoch_metrics,
         fingerprint,
-        lr_scale=lambda epoch: lr_factor("warmup_cosine", epoch, cfg.epochs),
+        schedule="warmup_cosine",
     )
     with atomic_path(out_dir / "model.pth") as tmp:
         torch.save({k: v.cpu() for k, v in model.torchvision_state().items()}, tmp)
