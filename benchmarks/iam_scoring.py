@@ -45,6 +45,12 @@ SCORES = (
     "stored x edge",
     "proposal fit",
     "stored x proposal fit",
+    "stability",
+    "stored x stability",
+    "contrast",
+    "stored x contrast",
+    "crf agreement",
+    "stored x crf agreement",
     "oracle",
 )
 
@@ -70,6 +76,29 @@ def contour_mean(masks: np.ndarray, field: np.ndarray) -> np.ndarray:
     return out
 
 
+def cut(probs: np.ndarray, fraction: float) -> np.ndarray:
+    """(n, H, W) masks: each map cut at ``fraction`` of its maximum."""
+    return probs >= fraction * probs.reshape(len(probs), -1).max(1)[:, None, None]
+
+
+def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n,) IoU of a[i] with b[i]."""
+    inter, union = (a & b).sum((1, 2)), (a | b).sum((1, 2))
+    return inter / np.maximum(union, 1)
+
+
+def ring_contrast(probs: np.ndarray, masks: np.ndarray, width: int = 5) -> np.ndarray:
+    """(n,) mean of each max-scaled map inside its mask minus in a ``width``-px ring around it."""
+    scaled = probs / np.maximum(probs.reshape(len(probs), -1).max(1), 1e-9)[:, None, None]
+    kernel = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    out = np.zeros(len(masks))
+    for i, m in enumerate(masks):
+        ring = cv2.dilate(m.astype(np.uint8), kernel).astype(bool) & ~m
+        inside = scaled[i][m].mean() if m.any() else 0.0
+        out[i] = inside - (scaled[i][ring].mean() if ring.any() else 0.0)
+    return out
+
+
 def score_table(
     iams: np.ndarray,
     masks: np.ndarray,
@@ -78,15 +107,29 @@ def score_table(
     class_scores: np.ndarray,
     edges: np.ndarray,
     fit: np.ndarray,
+    probs: np.ndarray,
+    other: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """GT-free scores of n instances (one per IAM); ``fit``, the best IoU of each cut IAM with any of
-    the image's proposals (it makes inference need proposals, as retrieval does)."""
+    the image's proposals (it makes inference need proposals, as retrieval does); ``probs`` the maps the
+    masks were cut from; ``other``, the masks cut the same way from the other maps (CRF / no CRF).
+    ``stability``: IoU of the cuts at 0.4 and 0.6 of the map's maximum (SAM's stability score)."""
     area = np.maximum(masks.sum((1, 2)), 1)
     mean_iam = (iams * masks).sum((1, 2)) / area
     prm = prms / np.maximum(prms.sum((1, 2)), 1e-9)[:, None, None]
     cover = (prm * masks).sum((1, 2))
     edge = contour_mean(masks, edges)
+    stored = sigmoid(peak_scores) * mean_iam
+    stability = paired_iou(cut(probs, 0.6), cut(probs, 0.4))
+    contrast = ring_contrast(probs, masks)
+    agreement = paired_iou(masks, other)
     return {
+        "stability": stability,
+        "stored x stability": stored * stability,
+        "contrast": contrast,
+        "stored x contrast": stored * np.clip(contrast, 0, None),
+        "crf agreement": agreement,
+        "stored x crf agreement": stored * agreement,
         "edge": edge,
         "stored x edge": sigmoid(peak_scores) * mean_iam * edge,
         "proposal fit": fit,
@@ -128,20 +171,20 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
             iams = predict_iams(image, prms, backbone, filler, input_size, device)
             edges, proposals = edge_strength(image), read_proposals(prop_f, image_id)[0]
             maps = {"nocrf": iams, "crf": crf_refine(image, scale_to_max(iams), crf, device)}
-            for (kind, probs), cut, snap in itertools.product(maps.items(), CUTS, (False, True)):
-                masks = probs >= cut * probs.reshape(len(probs), -1).max(1)[:, None, None]
+            for (kind, probs), level, snap in itertools.product(maps.items(), CUTS, (False, True)):
+                masks = cut(probs, level)
+                other = cut(maps["crf" if kind == "nocrf" else "nocrf"], level)
                 fits = iou_matrix(masks, proposals) if len(proposals) else np.zeros((len(masks), 1))
                 if snap and len(proposals):  # each cut IAM replaced by the proposal it fits best
                     masks = proposals[fits.argmax(1)]
                 ious = iou_matrix(masks, gt.masks, gt.void)
                 same = ious * (labels[:, None] == gt.labels[None, :])
-                table = score_table(
-                    iams, masks, prms, peak_scores, p.class_scores[labels].astype(np.float64), edges, fits.max(1)
-                )
+                classes_ = p.class_scores[labels].astype(np.float64)
+                table = score_table(iams, masks, prms, peak_scores, classes_, edges, fits.max(1), probs, other)
                 table["oracle"] = same.max(1) if same.size else np.zeros(len(masks))
                 for name, score in table.items():
                     keep = mask_nms(masks, labels, score.astype(np.float32), config["inference"]["nms_iou"])
-                    name = f"{'snap ' if snap else ''}{kind} cut {cut:g} / {name}"
+                    name = f"{'snap ' if snap else ''}{kind} cut {level:g} / {name}"
                     accs[name].add(labels[keep], score[keep], gt.labels, ious[keep])
     return {n: [round(100 * float(v), 2) for v in mean_ap(a.average_precisions("voc"))] for n, a in accs.items()}
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from proposal_cues import contour_contrast  # benchmarks/ is on the path when this script runs
 
 from iam.data.transforms import normalise
 from iam.data.voc import read_gt_instances, read_image, read_split
@@ -29,7 +30,7 @@ from iam.io.prm import read_prm
 from iam.masks import iou_matrix
 from iam.models.resnet import resnet
 from iam.proposals.store import read_proposals
-from iam.pseudo_gt.matching import background_map, border_connectivity, contours, matching_scores, normalise_prms
+from iam.pseudo_gt.matching import background_map, border_connectivity, matching_scores, normalise_prms
 
 run = Path(sys.argv[1])
 n = int(sys.argv[2])
@@ -99,17 +100,6 @@ def gauss_window(prms, peaks, sigma):
     yy, xx = np.mgrid[: prms.shape[1], : prms.shape[2]]
     d2 = (yy[None] - peaks[:, 1, None, None]) ** 2 + (xx[None] - peaks[:, 2, None, None]) ** 2
     return prms * np.exp(-d2 / (2 * sigma**2))
-
-
-def contour_contrast(props, image):
-    """z-scored mean Lab gradient magnitude on each proposal's contour."""
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    grad = sum(
-        cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1) ** 2 for c in range(3)
-    )
-    con = contours(props, 3).reshape(len(props), -1).astype(np.float32)
-    edge = con @ np.sqrt(grad).reshape(-1) / np.maximum(con.sum(1), 1)
-    return (edge - edge.mean()) / (edge.std() + 1e-6)
 
 
 def load_trunk(path):

@@ -1,0 +1,105 @@
+"""ConvCRF settings against IAM quality: on a finished run, one filler's val IAMs are computed once, then
+refined with each CRF setting of a small grid (one key changed from the config at a time, and the
+grid's pairs), cut, scored and NMS-ed as ``infer_iam`` does, and evaluated (mAP^r, ABO) on two halves
+of val: settings are chosen on the first half and checked on the second, so a choice does not rest
+on the images it is reported on. ``--grid`` replaces the grid (JSON, e.g. '{"filter_size": [7, 11, 15]}').
+
+    .venv/bin/python benchmarks/crf_sweep.py results/synthetic --k 5 --out benchmarks/results/crf_sweep.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from shards import write_record  # benchmarks/ is on the path when this script runs
+
+from iam.crf.convcrf import CRFParams
+from iam.data.voc import read_image, read_split
+from iam.evaluation.abo import average_best_overlap
+from iam.evaluation.gt import instance_reader
+from iam.evaluation.voc_ap import APAccumulator, mean_ap
+from iam.inference import InferenceParams, calibrated, crf_refine, instances, live_iams
+from iam.io.h5 import open_hdf5
+from iam.io.prm import read_prm
+from iam.masks import iou_matrix
+from iam.training.filler import load_feature_backbone, load_filler
+
+GRID = {
+    "iterations": (2, 5, 10),
+    "bil_compat": (5.0, 10.0, 20.0),
+    "bil_colour": (8.0, 13.0, 20.0),
+    "message_weight": (0.1, 0.2, 0.5),
+    "filter_size": (5, 7, 11),
+}
+
+
+def settings(base: CRFParams, grid: dict[str, tuple]) -> dict[str, CRFParams | None]:
+    """No CRF, the config's, each grid value of one key, and each pair of two keys' non-default values."""
+    out: dict[str, CRFParams | None] = {"no CRF": None, "config": base}
+    for key, values in grid.items():
+        for value in values:
+            if value != getattr(base, key):
+                out[f"{key}={value:g}"] = dataclasses.replace(base, **{key: value})
+    for (k1, v1s), (k2, v2s) in itertools.combinations(grid.items(), 2):
+        for v1, v2 in itertools.product(v1s, v2s):
+            if v1 != getattr(base, k1) and v2 != getattr(base, k2):
+                out[f"{k1}={v1:g}, {k2}={v2:g}"] = dataclasses.replace(base, **{k1: v1, k2: v2})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run", type=Path, help="results/<run> of a finished run")
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--source", default="generated", help="the filler's source (gtmask: the ceiling, k 1)")
+    parser.add_argument("--config", type=Path, default=Path("config.yaml"))
+    parser.add_argument("--grid", type=json.loads, default=GRID, help="JSON {key: [values]} instead of GRID")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/crf_sweep.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    config = yaml.safe_load(args.config.read_text())
+    classes, thresholds = config["dataset"]["classes"], config["evaluation"]["iou_thresholds"]
+    voc, device = args.run / "data" / "VOC2012", torch.device("cpu")
+    read_gt = instance_reader("voc", str(voc), None, classes)
+    filler_path = args.run / "filler" / args.source / f"k{args.k}" / "model.pt"
+    filler, size = load_filler(filler_path, device)
+    backbone = load_feature_backbone(filler_path, args.run / "backbone" / "model.pt", device)
+    inference = config["inference"]
+    params = InferenceParams(inference["mask_threshold"], inference["nms_iou"], None, inference["threshold_mode"])
+    base = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
+    grid = settings(base, args.grid)
+    ids = read_split(voc, "val")
+    halves = {"first half": set(ids[: len(ids) // 2]), "second half": set(ids[len(ids) // 2 :])}
+    accs = {(n, h): (APAccumulator(len(classes), thresholds), []) for n in grid for h in halves}
+    with open_hdf5(args.run / "prm" / "val.h5") as prm_f:
+        for image_id in ids:
+            p, gt, image = read_prm(prm_f, image_id), read_gt(image_id), read_image(voc, image_id)
+            live, iams = live_iams(image, p.prm.astype(np.float32), backbone, filler, size, device)
+            labels, peak_scores = p.peaks[live, 0].astype(np.int64), p.peak_scores[live].astype(np.float64)
+            half = next(h for h, members in halves.items() if image_id in members)
+            for name, crf in grid.items():
+                probs = crf_refine(image, calibrated(iams, params), crf, device) if crf and len(iams) else iams
+                found, _ = instances(probs, iams, labels, peak_scores, params)
+                ious = iou_matrix(found.masks.astype(bool), gt.masks, gt.void)
+                ap, per_image = accs[(name, half)]
+                ap.add(found.labels, found.scores, gt.labels, ious)
+                per_image.append(ious)
+    rows = {
+        f"{name} / {half}": [round(100 * float(v), 2) for v in mean_ap(ap.average_precisions("voc"))]
+        + [round(100 * average_best_overlap(per_image), 1)]
+        for (name, half), (ap, per_image) in accs.items()
+    }
+    for name, values in rows.items():
+        print(f"{name:60s}", *values)
+    write_record(args.out, args.run, k=args.k, source=args.source, grid=args.grid, map_percent_abo=rows)
+
+
+if __name__ == "__main__":
+    main()
