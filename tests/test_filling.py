@@ -32,6 +32,25 @@ def test_window_sum_matches_naive_reference(radius):
     torch.testing.assert_close(window_sum(x, w, radius), naive_window_sum(x, w, radius))
 
 
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_unrecorded_window_ops_equal_the_recorded_ones_and_keep_the_layout_zero(dilation):
+    """Without autograd, sum and adjoint zero only what their first tap does not write; the flat
+    layout (padding included) must come out exactly as from the zero-initialised path autograd uses,
+    whatever the freshly allocated buffer held."""
+    g = torch.Generator().manual_seed(1)
+    win = Window(6, 7, 3, dilation, margin=2 * dilation)
+    xf = win.to_flat(torch.rand(2, 3, 6, 7, generator=g))
+    wf = win.weights_to_flat(torch.rand(2, 3, 9, 6, 7, generator=g))
+    for _ in range(3):  # dirty the allocator's free blocks so that new_empty returns garbage
+        torch.full((4 * xf.numel(),), float("nan"))
+    with torch.no_grad():
+        fast_sum, fast_adjoint = win.sum(xf, wf), win.adjoint(xf, wf)
+    recorded_w = wf.clone().requires_grad_()
+    assert torch.equal(fast_sum, win.sum(xf, recorded_w).detach())
+    assert torch.equal(fast_adjoint, win.adjoint(xf, recorded_w).detach())
+    assert not fast_sum.isnan().any() and (win.to_flat(win.from_flat(fast_sum)) == fast_sum).all()
+
+
 def test_fill_is_repeated_window_sum():
     g = torch.Generator().manual_seed(1)
     x = torch.rand(3, 2, 5, 5, generator=g, dtype=torch.float64)
