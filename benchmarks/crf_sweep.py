@@ -71,9 +71,9 @@ def main() -> None:
     filler_path = args.run / "filler" / args.source / f"k{args.k}" / "model.pt"
     filler, size = load_filler(filler_path, device)
     backbone = load_feature_backbone(filler_path, args.run / "backbone" / "model.pt", device)
-    inference = config["inference"]
-    params = InferenceParams(inference["mask_threshold"], inference["nms_iou"], None, inference["threshold_mode"])
-    base = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
+    configured = InferenceParams.from_config(config["inference"], {**config["crf"], "enabled": True})
+    params, base = dataclasses.replace(configured, crf=None), configured.crf
+    assert base is not None
     grid = settings(base, args.grid)
     ids = read_split(voc, "val")
     halves = {"first half": set(ids[: len(ids) // 2]), "second half": set(ids[len(ids) // 2 :])}
@@ -84,8 +84,9 @@ def main() -> None:
             live, iams = live_iams(image, p.prm.astype(np.float32), backbone, filler, size, device)
             labels, peak_scores = p.peaks[live, 0].astype(np.int64), p.peak_scores[live].astype(np.float64)
             half = next(h for h, members in halves.items() if image_id in members)
+            unary = calibrated(iams, params)
             for name, crf in grid.items():
-                probs = crf_refine(image, calibrated(iams, params), crf, device) if crf and len(iams) else iams
+                probs = crf_refine(image, unary, crf, device) if crf and len(iams) else iams
                 found, _ = instances(probs, iams, labels, peak_scores, params)
                 ious = iou_matrix(found.masks.astype(bool), gt.masks, gt.void)
                 ap, per_image = accs[(name, half)]
