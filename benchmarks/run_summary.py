@@ -19,6 +19,7 @@ import subprocess
 from collections import defaultdict
 from pathlib import Path
 
+import torch
 import yaml
 from shards import cpu_model  # benchmarks/ is on the path when this script runs
 
@@ -105,6 +106,8 @@ def main() -> None:
         "date": datetime.date.today().isoformat(),
         "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "torch": torch.__version__,
         "commit": commit,
         "results": str(args.results),
         "wall_s": args.wall,
