@@ -75,6 +75,7 @@ def diagnostics(results: Path) -> dict[str, dict[str, float]]:
 def workload(config: dict) -> dict:
     """The config values that set the run's cost."""
     return {
+        "seed": config["seed"],
         "synthetic": config["synthetic"],
         "backbone": config["backbone"],
         "pretrain": config.get("pretrain") if config["backbone"]["weights"] == "pretrain" else None,

@@ -76,6 +76,17 @@ def dataset_marker(wildcards=None):
     return f"{DATA}/dataset.json" if SYNTHETIC else []
 
 
+def benchmark_seed():
+    """The generated benchmark's seed: synthetic.seed, or the top-level seed when that is null."""
+    seed = config["synthetic"]["seed"]
+    return config["seed"] if seed is None else seed
+
+
+def benchmark_settings():
+    """The synthetic section without its seed (passed apart, as :func:`benchmark_seed`)."""
+    return {key: value for key, value in config["synthetic"].items() if key != "seed"}
+
+
 def pretrain_output(name):
     """An input function: pretrain/{name} when backbone.weights is pretrain (nothing otherwise)."""
     return lambda wildcards=None: (

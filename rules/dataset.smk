@@ -16,9 +16,9 @@ if SYNTHETIC:
             "../envs/core.yaml"
         threads: 1
         params:
-            synthetic=config["synthetic"],
+            synthetic=benchmark_settings(),
             classes=CLASSES,
-            seed=config["seed"],
+            seed=benchmark_seed(),
         script:
             "../workflow_scripts/make_dataset.py"
 

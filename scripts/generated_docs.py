@@ -43,6 +43,11 @@ def _results(pattern: str) -> list[tuple[str, dict[str, Any]]]:
     return sorted(found, key=lambda item: (item[1].get("date", ""), item[1].get("recorded", ""), item[0]))
 
 
+def machine(run: dict[str, Any]) -> str:
+    """The run's CPU and cores, with its GPU where it had one."""
+    return f"{run['machine']} + {run['gpu']}" if run.get("gpu") else run["machine"]
+
+
 def _map_r(headline: dict[str, dict[str, float]], method: str) -> str:
     """mAP^r @.25 / @.5 (ABO) of one method."""
     if method not in headline:
@@ -71,7 +76,7 @@ def default_runs() -> str:
             f"`{name}`",
             run["commit"],
             run["date"],
-            run["machine"],
+            machine(run),
             number(run.get("wall_s"), 0),
             number(run.get("sum_job_cpu_s") or None, 0),
             number(run.get("noop_rerun_s")),
@@ -106,7 +111,11 @@ TABLE1 = {
 def _of_shipped_config(run: dict[str, Any], shipped: dict[str, Any]) -> bool:
     """Whether a recorded run used the ``shipped`` config's benchmark, backbone and PRM settings
     (variants do not)."""
-    return all(run["workload"].get(key) == shipped[key] for key in ("synthetic", "backbone", "prm"))
+
+    def settings(section: dict[str, Any] | None) -> dict[str, Any] | None:  # records before synthetic.seed lack it
+        return None if section is None else {k: v for k, v in section.items() if k != "seed"}
+
+    return all(settings(run["workload"].get(key)) == settings(shipped[key]) for key in ("synthetic", "backbone", "prm"))
 
 
 def latest_table1() -> str:
@@ -125,7 +134,7 @@ def latest_table1() -> str:
         if m in run["headline"]
     ]
     source = (
-        f"`benchmarks/results/{name}`: commit {run['commit']}, {run['date']}, {run['machine']}; "
+        f"`benchmarks/results/{name}`: commit {run['commit']}, {run['date']}, {machine(run)}; "
         f"DAG {number(run.get('wall_s'), 0)} s wall, no-op rerun {number(run.get('noop_rerun_s'))} s."
     )
     return f"{source}\n\n{markdown(header, rows)}"
