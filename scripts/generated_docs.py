@@ -204,6 +204,29 @@ def table2_runs() -> str:
     return markdown(header, rows)
 
 
+def seed_spread() -> str:
+    """The newest ``seed_spread.py`` record: Table 1's mean ± sd over its runs, then the paired differences."""
+    name, spread = _results("seed_spread-*.json")[-1]
+    runs = ", ".join(f"seed {r['seed']} on {r['gpu'] or r['machine']} (`{r['record']}`)" for r in spread["runs"])
+    header = ["method", *(f"{m} mean ± sd (min – max)" for m in ("mAP^r@0.25", "mAP^r@0.5", "mAP^r@0.75", "ABO×100"))]
+
+    def cell(row: dict[str, float]) -> str:
+        return f"{row['mean']:.2f} ± {row['sd']:.2f} ({row['min']:.2f} – {row['max']:.2f})"
+
+    rows = [
+        [label, *(cell(spread["methods"][m][k]) for k in ("map@0.25", "map@0.5", "map@0.75", "abo"))]
+        for m, label in TABLE1.items()
+        if m in spread["methods"] and not m.startswith("gt_box")
+    ]
+    paired = [
+        [label, ", ".join(f"{v:+.2f}" for v in row["values"]), cell(row)] for label, row in spread["paired"].items()
+    ]
+    return (
+        f"`benchmarks/results/{name}`, {len(spread['runs'])} runs: {runs}.\n\n"
+        f"{markdown(header, rows)}\n\n{markdown(['within each run', 'per run', 'mean ± sd (min – max)'], paired)}"
+    )
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "dataset-schema": schema.markdown_table,
     "config-keys": config.markdown_table,
@@ -211,6 +234,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "table2-runs": table2_runs,
     "latest-table1": latest_table1,
     "test-runs": test_runs,
+    "seed-spread": seed_spread,
 }
 
 

@@ -85,6 +85,11 @@ def _longer_pretraining(config: dict) -> None:
     config["pretrain"]["epochs"] += 1
 
 
+def _other_training_seed(config: dict) -> None:
+    config["synthetic"]["seed"] = config["seed"]  # the benchmark's draw stays where it was
+    config["seed"] += 1
+
+
 def _add_k(config: dict) -> None:
     config["pseudo_gt"]["k"].append(3)
 
@@ -111,6 +116,11 @@ def _add_k(config: dict) -> None:
             _longer_pretraining,
             {"pretrain_backbone", "train_backbone", "extract_prm", "make_pseudo_gt", "train_filler", "report"},
             {"make_dataset", "generate_proposals", "dataset_stats"},
+        ),
+        (
+            _other_training_seed,
+            {"train_backbone", "extract_prm", "make_pseudo_gt", "train_filler", "infer_iam", "report"},
+            {"make_dataset", "dataset_stats", "generate_proposals", "ingest_proposals", "evaluate_proposals"},
         ),
         (
             _add_k,
