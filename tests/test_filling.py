@@ -155,3 +155,35 @@ def test_dilated_filling_weights_are_distributions_per_dilation():
     torch.testing.assert_close(w[:, :, :9].sum(2), torch.ones(2, 3, 8, 8))
     torch.testing.assert_close(w[:, :, 9:].sum(2), torch.ones(2, 3, 8, 8))
     assert (w[:, :, 9:][:, :, ~valid_neighbours(8, 8, 3, dilation=2)] == 0).all()
+
+
+@pytest.mark.parametrize("recompute", [True, False])
+def test_layout_without_pad_columns_equals_the_padded_one_for_masked_weights(recompute):
+    """FillingWeights vanish at taps outside the map, so fill(masked=True) may drop the pad columns:
+    a tap leaving a row then reads the next row with weight zero. Values and gradients must not change."""
+    w = FillingWeights(IN_CHANNELS, 2, 3, 5, affinity=4, dilations=(1, 2))(features(2, 6), (6, 7)).double()
+    x = torch.rand(2, 2, 6, 7, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    results = []
+    for masked in (False, True):
+        xr, wr = x.clone().requires_grad_(), w.detach().clone().requires_grad_()
+        out = fill(xr, wr, 5, recompute, (1, 2), masked=masked)
+        (out * torch.arange(42.0, dtype=torch.float64).view(6, 7)).sum().backward()
+        results.append((out.detach(), xr.grad, wr.grad[wr.detach() > 0]))  # masked taps get no gradient in use
+    for padded, unpadded in zip(*results):
+        torch.testing.assert_close(unpadded, padded, rtol=1e-12, atol=1e-12)
+
+
+def test_prms_are_filled_in_chunks_with_the_same_result(monkeypatch):
+    """FillingModule fills its PRMs in chunks (CHUNK_BYTES); one chunk per PRM gives the same maps and gradients."""
+    torch.manual_seed(0)
+    module = FillingModule(IN_CHANNELS, channels=4, radius=3, pyramid_channels=6, affinity=3, dilations=(1, 2))
+    feats, prms, owner = features(2, 8), torch.rand(5, 1, 32, 32), torch.tensor([0, 1, 1, 0, 1])
+    results = []
+    for chunk_bytes in (2**30, 1):
+        monkeypatch.setattr("iam.models.filling.CHUNK_BYTES", chunk_bytes)
+        module.zero_grad()
+        out = module(prms, feats, owner)
+        out.square().mean().backward()
+        results.append((out.detach(), [p.grad.clone() for p in module.parameters()]))
+    torch.testing.assert_close(results[1][0], results[0][0], rtol=0, atol=0)
+    torch.testing.assert_close(results[1][1], results[0][1])

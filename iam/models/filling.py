@@ -18,6 +18,9 @@ from torch import nn
 from iam.models.window import Window, valid_neighbours
 
 LEVELS = ("res2", "res3", "res4")
+# On CPU, PRMs are filled in chunks whose gathered weights stay below glibc's largest mmap threshold
+# (32 MiB): larger blocks are mapped afresh and page-faulted in on every training step (iam.allocator).
+CHUNK_BYTES = 24 * 2**20
 FEATURES = ("image", *LEVELS)  # what the filler reads of a backbone output's features
 
 
@@ -185,24 +188,32 @@ def _states(wins: tuple[Window, ...], gf: torch.Tensor, wf: torch.Tensor, steps:
     return states
 
 
-def windows(height: int, width: int, radius: int, dilations: tuple[int, ...]) -> tuple[Window, ...]:
+def windows(
+    height: int, width: int, radius: int, dilations: tuple[int, ...], column_pad: bool = True
+) -> tuple[Window, ...]:
     """One window per dilation, all in the flat layout of the largest."""
     margin = max(dilations) * (radius // 2)
-    return tuple(Window(height, width, radius, d, margin) for d in dilations)
+    return tuple(Window(height, width, radius, d, margin, column_pad) for d in dilations)
 
 
 def fill(
-    g0: torch.Tensor, weights: torch.Tensor, steps: int, recompute: bool = True, dilations: tuple[int, ...] = (1,)
+    g0: torch.Tensor,
+    weights: torch.Tensor,
+    steps: int,
+    recompute: bool = True,
+    dilations: tuple[int, ...] = (1,),
+    masked: bool = False,
 ) -> torch.Tensor:
     """Eq. 2-3: ``steps`` times G^k_ij = sum_{uv in N_ij} W_{c;ij;uv} G^{k-1}_uv, the neighbourhood
     of step k having its taps ``dilations[k mod D]`` apart.
 
     ``g0`` (P, C, N, N); ``weights`` (P, C, D r^2, N, N) (one row per PRM). Differentiable through
     :class:`_Fill`; ``recompute`` bounds the memory by recomputing the states in the backward pass.
-    Computed in at least float32.
+    ``masked``: the weights are zero at every tap outside the map (as :class:`FillingWeights`'), which
+    allows the layout without pad columns (:mod:`iam.models.window`). Computed in at least float32.
     """
     radius = math.isqrt(weights.shape[2] // len(dilations))
-    wins = windows(g0.shape[-2], g0.shape[-1], radius, tuple(dilations))
+    wins = windows(g0.shape[-2], g0.shape[-1], radius, tuple(dilations), column_pad=not masked)
     dtype = torch.promote_types(torch.promote_types(g0.dtype, weights.dtype), torch.float32)
     gf, wf = wins[0].to_flat(g0.to(dtype)), wins[0].weights_to_flat(weights.to(dtype))
     if torch.is_grad_enabled() and (gf.requires_grad or wf.requires_grad):
@@ -243,5 +254,13 @@ class FillingModule(nn.Module):
         are several times faster that way on CPU (benchmarks/filler.py)."""
         g = self.encoder(prms.contiguous(memory_format=self.layout))
         w = self.weights(features, g.shape[-2:])
-        g = fill(g, w[owner], steps=max(g.shape[-2:]), recompute=self.recompute, dilations=self.weights.dilations)
+        steps, dilations = max(g.shape[-2:]), self.weights.dilations
+        per_prm = w[:1].numel() * max(w.element_size(), 4)  # fill() computes in at least float32
+        chunk = max(1, CHUNK_BYTES // per_prm) if g.device.type == "cpu" else len(g)
+        g = torch.cat(
+            [
+                fill(g[i : i + chunk], w[owner[i : i + chunk]], steps, self.recompute, dilations, masked=True)
+                for i in range(0, len(g) or 1, chunk)  # one call for no PRMs, as before
+            ]
+        )
         return self.decoder(g.contiguous(memory_format=self.layout))

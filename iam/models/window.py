@@ -9,6 +9,11 @@ r//2 zeros at both ends. A window shift is then a contiguous 1-D slice, so each 
 is one fused multiply-add over long contiguous rows (an order of magnitude faster on CPU than
 shifting 2-D slices, and nothing r^2-sized is materialised). Weights in this layout are zero on the
 pad columns, which keeps the padding of every output zero, so iterating stays in the layout.
+
+Where the weights already vanish at every tap outside the map (the filling weights, masked before
+their softmax), ``column_pad=False`` drops the pad columns: a tap that leaves a row then reads the
+next row's pixel, but with weight zero. Rows are then as long as the map's, every term touches a
+third fewer elements at dilation 8, and weights enter the layout as a view instead of a padded copy.
 """
 
 from __future__ import annotations
@@ -23,21 +28,28 @@ import torch.nn.functional as F
 class Window:
     """The flat padded layout of an (height, width) map for an r x r window whose taps are
     ``dilation`` apart; ``margin`` (at least dilation * (r // 2)) pads the layout, so windows of
-    several dilations can share one layout."""
+    several dilations can share one layout; ``column_pad`` False keeps rows unpadded (only for
+    weights that are zero at every tap outside the map: module docstring)."""
 
     height: int
     width: int
     radius: int
     dilation: int = 1
     margin: int | None = None
+    column_pad: bool = True
 
     @property
     def pad(self) -> int:
         return self.dilation * (self.radius // 2) if self.margin is None else self.margin
 
     @property
+    def columns(self) -> int:
+        """Pad columns on each side of a row."""
+        return self.pad if self.column_pad else 0
+
+    @property
     def stride(self) -> int:
-        return self.width + 2 * self.pad
+        return self.width + 2 * self.columns
 
     @property
     def base(self) -> int:
@@ -55,21 +67,21 @@ class Window:
 
     def to_flat(self, x: torch.Tensor) -> torch.Tensor:
         """(..., H, W) -> (..., L) flat padded."""
-        p = self.pad
-        return F.pad(F.pad(x, (p, p, p, p)).flatten(-2), (p, p))
+        p, c = self.pad, self.columns
+        return F.pad(F.pad(x, (c, c, p, p)).flatten(-2), (p, p))
 
     def from_flat(self, xf: torch.Tensor) -> torch.Tensor:
         """(..., L) flat padded -> (..., H, W)."""
         rows = xf[..., self.base : self.base + self.span].unflatten(-1, (self.height, self.stride))
-        return rows[..., self.pad : self.pad + self.width]
+        return rows[..., self.columns : self.columns + self.width]
 
     def weights_to_flat(self, w: torch.Tensor) -> torch.Tensor:
-        """(..., r^2, H, W) -> (..., r^2, span), zero on the pad columns."""
-        return F.pad(w, (self.pad, self.pad)).flatten(-2)
+        """(..., r^2, H, W) -> (..., r^2, span), zero on the pad columns (a view without them)."""
+        return F.pad(w, (self.columns, self.columns)).flatten(-2) if self.column_pad else w.flatten(-2)
 
     def weights_from_flat(self, wf: torch.Tensor) -> torch.Tensor:
         """(..., r^2, span) -> (..., r^2, H, W)."""
-        return wf.unflatten(-1, (self.height, self.stride))[..., self.pad : self.pad + self.width]
+        return wf.unflatten(-1, (self.height, self.stride))[..., self.columns : self.columns + self.width]
 
     def shifted(self, xf: torch.Tensor, offset: int) -> torch.Tensor:
         """The interior rows of ``xf`` moved by a flat offset (a view)."""
