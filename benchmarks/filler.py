@@ -12,6 +12,10 @@ several channel widths (8 also contiguous), and one 448 px image with 4 PRMs (N 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/filler.py [--device cuda]
 writes benchmarks/results/filler-cpu-<threads>thread.json (filler-cuda.json on a GPU); the
 pipeline's filler jobs run one thread each.
+
+``--shipped`` times only the filler of config.yaml as rule train_filler trains it (Adam, its batch
+of images x peaks_per_image PRMs, the image branch, glibc keeping freed memory) and also counts the
+minor page faults per step; ``--out`` names its result file (e.g. filler-shipped-cpu-<commit>.json).
 """
 
 from __future__ import annotations
@@ -29,8 +33,12 @@ from pathlib import Path
 import psutil
 import torch
 import torch.nn.functional as F
+import yaml
 
+from iam.allocator import retain_freed_memory
+from iam.config import validate_config
 from iam.models.filling import FillingModule
+from iam.training.filler import FillerConfig, build_model
 
 CHANNELS = {"res2": 64, "res3": 128, "res4": 256}
 CASES = [
@@ -44,13 +52,45 @@ CASES = [
 ]
 
 
+def shipped_config() -> dict:
+    """config.yaml with the schema's defaults filled in."""
+    return dict(validate_config(yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())))
+
+
+def shipped_case() -> dict:
+    """The case of config.yaml's filler, with the batch rule train_filler uses."""
+    config = shipped_config()
+    cfg = config["filler"]
+    return {
+        "shipped": True,
+        "size": config["backbone"]["input_size"],
+        "images": cfg["batch_size"],
+        "peaks": cfg["peaks_per_image"],
+        "channels": cfg["channels"],
+        "recompute": cfg["recompute"],
+        "channels_last": True,
+        "steps": 8,
+    }
+
+
+def build(case: dict, device: torch.device) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    """The case's filler and optimiser: config.yaml's for the shipped case, else the plain module and SGD."""
+    if case.get("shipped"):
+        retain_freed_memory()  # as the rule does (iam.workflow)
+        cfg = FillerConfig(**shipped_config()["filler"])
+        model = build_model(CHANNELS, cfg).to(device)
+        return model, torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    model = FillingModule(CHANNELS, case["channels"], 3, 64, case["recompute"], case["channels_last"]).to(device)
+    return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
 def run_case(case: dict, device: torch.device) -> dict:
     """Time ``steps`` SGD steps of one batch; report images/s, ms/PRM and peak memory."""
     torch.manual_seed(0)
     s, b, p = case["size"], case["images"], case["peaks"]
-    model = FillingModule(CHANNELS, case["channels"], 3, 64, case["recompute"], case["channels_last"]).to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model, opt = build(case, device)
     feats = {
+        "image": torch.randn(b, 3, s, s),
         "res2": torch.randn(b, 64, s // 4, s // 4),
         "res3": torch.randn(b, 128, s // 8, s // 8),
         "res4": torch.randn(b, 256, s // 8, s // 8),
@@ -61,8 +101,10 @@ def run_case(case: dict, device: torch.device) -> dict:
     owner = torch.arange(b * p, device=device) // p
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    times = []
+    times, faults = [], resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for index in range(case["steps"] + 1):
+        if index == 1:
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         tic = time.perf_counter()
         before = _memory(device) if index == 0 else None  # measured on the untimed warm-up step
         loss = F.binary_cross_entropy_with_logits(model(prms, feats, owner), target)
@@ -88,6 +130,7 @@ def run_case(case: dict, device: torch.device) -> dict:
         "peak_memory_mib": peak / 2**20,
         "forward_held_mib": held,
         "filling_steps": s // 4,
+        "minor_faults_per_step": (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) // case["steps"],
     }
 
 
@@ -100,13 +143,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--case", help="internal: run one JSON case and print its result")
+    parser.add_argument("--shipped", action="store_true", help="only config.yaml's filler, as the rule trains it")
+    parser.add_argument("--out", type=Path, help="result file (default: results/filler-<device>.json)")
     args = parser.parse_args()
     device = torch.device(args.device)
     if args.case:
         print(json.dumps(run_case(json.loads(args.case), device)))
         return
     results = []
-    for case in CASES:
+    for case in [shipped_case()] if args.shipped else CASES:
         out = subprocess.run(
             [sys.executable, __file__, "--device", args.device, "--case", json.dumps(case)],
             capture_output=True,
@@ -124,7 +169,7 @@ def main() -> None:
         "results": results,
     }
     suffix = "cuda" if device.type == "cuda" else f"cpu-{torch.get_num_threads()}thread"
-    out_path = Path(__file__).parent / "results" / f"filler-{suffix}.json"
+    out_path = args.out or Path(__file__).parent / "results" / f"filler-{suffix}.json"
     out_path.parent.mkdir(exist_ok=True)
     out_path.write_text(json.dumps(report, indent=2) + "\n")
 
