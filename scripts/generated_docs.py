@@ -115,7 +115,10 @@ def _of_shipped_config(run: dict[str, Any], shipped: dict[str, Any]) -> bool:
     def settings(section: dict[str, Any] | None) -> dict[str, Any] | None:  # records before synthetic.seed lack it
         return None if section is None else {k: v for k, v in section.items() if k != "seed"}
 
-    return all(settings(run["workload"].get(key)) == settings(shipped[key]) for key in ("synthetic", "backbone", "prm"))
+    same_seed = run["workload"].get("seed", 0) == shipped["seed"]  # records before the seed was recorded ran 0
+    return same_seed and all(
+        settings(run["workload"].get(key)) == settings(shipped[key]) for key in ("synthetic", "backbone", "prm")
+    )
 
 
 def latest_table1() -> str:
