@@ -27,6 +27,7 @@ from shards import cpu_model  # benchmarks/ is on the path when this script runs
 
 from iam.crf.convcrf import CRFParams
 from iam.data.voc import read_image, read_split
+from iam.device import resolve_device
 from iam.evaluation.ceiling import SOURCE as CEILING
 from iam.evaluation.filler_quality import filler_quality
 from iam.evaluation.gt import instance_reader
@@ -45,6 +46,7 @@ def main() -> None:
     parser.add_argument("overrides", type=json.loads)
     parser.add_argument("--config", default="config.yaml")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--work", type=Path, default=Path("/tmp/filler_ablation"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/filler_ablation.jsonl"))
     args = parser.parse_args()
@@ -55,7 +57,7 @@ def main() -> None:
     thresholds = over.pop("inference", {}).get("thresholds", [[0.5, "relative"]])
     k, source, other_targets = over.pop("k", 5), over.pop("source", "generated"), over.pop("targets", None)
     cfg = FillerConfig(**{**config["filler"], **over}, seed=0)
-    device, size = torch.device("cpu"), config["backbone"]["input_size"]
+    device, size = resolve_device(args.device), config["backbone"]["input_size"]
     voc, classes = args.run / "data" / "VOC2012", config["dataset"]["classes"]
     targets = args.run / "ceiling" / "targets.h5" if source == CEILING else args.run / f"pseudo_gt/{source}/k{k}.h5"
     targets = Path(other_targets) if other_targets else targets
@@ -69,7 +71,7 @@ def main() -> None:
         "name": args.name,
         "overrides": args.overrides,
         "train_s": round(time.perf_counter() - tic, 1),
-        "machine": cpu_model(),
+        "machine": torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model(),
         "date": datetime.date.today().isoformat(),
     }
     features = load_feature_backbone(out / "model.pt", args.run / "backbone" / "model.pt", device)

@@ -13,7 +13,15 @@ from torch import nn
 from iam.errors import TrainingError
 from iam.io.h5 import put, write_artifact
 from iam.training.checkpoint import load_latest
-from iam.training.filler import FillerConfig, Trainer, draw_batch, load_filler, train, training_samples
+from iam.training.filler import (
+    FillerConfig,
+    Trainer,
+    draw_batch,
+    fitted_targets,
+    load_filler,
+    train,
+    training_samples,
+)
 from iam.training.samples import Sample, SampleSource, StreamedSamples, load_samples
 
 SIZE = 32
@@ -212,3 +220,19 @@ def test_mean_target_is_the_candidates_pixelwise_mean_and_gives_their_average_lo
     torch.testing.assert_close(F.binary_cross_entropy_with_logits(logits, target[0, 0]), sum(each) / 2)
     _, _, sampled = draw_batch(samples, rng, peaks_per_image=2)
     assert set(np.unique(sampled.numpy())) <= {0.0, 1.0}
+
+
+def test_select_trains_towards_the_mean_then_the_candidate_the_prediction_fits():
+    samples = square_samples(3)
+    samples[2].candidates = np.array([[1, -1]])  # one candidate: the empty slot must never be picked
+    _, _, stacks = draw_batch(samples, np.random.default_rng(0), peaks_per_image=2, target="select")
+    assert stacks.shape == (3, 2, SIZE, SIZE) and not stacks[2, 1].any()
+    warm = fitted_targets(torch.zeros(3, 1, SIZE, SIZE), stacks, warm=True)
+    torch.testing.assert_close(warm[0, 0], samples[0].masks.float().mean(0))
+    torch.testing.assert_close(warm[2, 0], samples[2].masks[1].float())
+    # whole square and half square: the prediction's shape picks one, whatever its logits' scale
+    whole, half = samples[0].masks.float()
+    pair = stacks[0]
+    logits = torch.stack([half * 2 - 6, whole * 3 - 9, whole * 8 - 4])[:, None]
+    picked = fitted_targets(logits, torch.stack([pair, pair, stacks[2]]), warm=False)
+    torch.testing.assert_close(picked[:, 0], torch.stack([half, whole, samples[2].masks[1].float()]))

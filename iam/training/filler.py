@@ -52,6 +52,7 @@ class FillerConfig:
     batch_size: int = 16
     peaks_per_image: int = 2
     target: str = "sample"
+    select_after: int = 3
     optimizer: str = "sgd"
     lr: float = 0.1
     momentum: float = 0.9
@@ -100,9 +101,11 @@ def cache_features(
 def draw_batch(
     samples: list[Sample], rng: np.random.Generator, peaks_per_image: int, target: str = "sample"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(P, 1, S, S) PRMs, (P,) owner index within the batch, (P, 1, S, S) targets: one of each peak's
-    candidates drawn at random (``sample``), or their pixelwise mean (``mean``). BCE is linear in its
-    target, so ``mean`` gives exactly the loss averaged over the k candidates that ``sample`` estimates."""
+    """(P, 1, S, S) PRMs, (P,) owner index within the batch, and targets: one of each peak's
+    candidates drawn at random (``sample``: (P, 1, S, S)), their pixelwise mean (``mean``: BCE is
+    linear in its target, so this is exactly the loss averaged over the k candidates that ``sample``
+    estimates), or all k of them for :func:`fitted_targets` (``select``: (P, k, S, S), the missing ones
+    empty)."""
     prms, owner, targets = [], [], []
     for b, s in enumerate(samples):
         rows = np.arange(len(s.candidates))
@@ -111,12 +114,32 @@ def draw_batch(
         for row in rows:
             valid = s.candidates[row][s.candidates[row] >= 0]
             if target == "mean":
-                targets.append(s.masks[valid].float().mean(0))
+                targets.append(s.masks[valid].float().mean(0, keepdim=True))
+            elif target == "select":
+                stack = torch.zeros((s.candidates.shape[1], *s.masks.shape[1:]), dtype=s.masks.dtype)
+                stack[: len(valid)] = s.masks[valid]
+                targets.append(stack)
             else:
-                targets.append(s.masks[int(valid[rng.integers(len(valid))])])
+                targets.append(s.masks[int(valid[rng.integers(len(valid))])][None])
             prms.append(s.prms[row])
             owner.append(b)
-    return (torch.stack(prms)[:, None].float(), torch.tensor(owner), torch.stack(targets).float()[:, None])
+    return torch.stack(prms)[:, None].float(), torch.tensor(owner), torch.stack(targets).float()
+
+
+def fitted_targets(logits: torch.Tensor, candidates: torch.Tensor, warm: bool) -> torch.Tensor:
+    """(P, 1, S, S) targets from each peak's (P, k, S, S) candidates (empty = missing): their mean while
+    ``warm`` (the warm-up epochs), afterwards the candidate that best fits the peak's current prediction:
+    the highest IoU with the prediction cut at half its maximum, as masks are cut at inference."""
+    present = candidates.flatten(2).any(2)  # (P, k)
+    if warm:
+        return (candidates.sum(1, keepdim=True) / present.sum(1).clamp_min(1)[:, None, None, None]).float()
+    with torch.no_grad():
+        prob = torch.sigmoid(logits.float())
+        cut = (prob >= 0.5 * prob.amax((2, 3), keepdim=True)).float()
+        inter = (cut * candidates).sum((2, 3))
+        union = (cut + candidates - cut * candidates).sum((2, 3)).clamp_min(1e-6)
+        best = (inter / union).masked_fill(~present, -1.0).argmax(1)
+    return candidates[torch.arange(len(best), device=best.device), best][:, None]
 
 
 @dataclass
@@ -160,7 +183,10 @@ class Trainer:
             prms, owner, target = draw_batch(batch, rng, self.cfg.peaks_per_image, self.cfg.target)
             with self.autocast():
                 logits = self.model(prms.to(self.device), self.features(batch, cache, idx), owner.to(self.device))
-            loss = F.binary_cross_entropy_with_logits(logits.float(), target.to(self.device))
+            target = target.to(self.device)
+            if self.cfg.target == "select":
+                target = fitted_targets(logits, target, warm=epoch < self.cfg.select_after)
+            loss = F.binary_cross_entropy_with_logits(logits.float(), target)
             total, count = total + step(self.optimizer, loss, epoch, b) * len(prms), count + len(prms)
         return total / max(count, 1)
 
