@@ -33,7 +33,6 @@ import h5py
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from iam.crf.convcrf import CRFParams, refine_foreground
 from iam.data.maps import resize_stack, scale_to_max
@@ -45,6 +44,7 @@ from iam.io.instances import InstanceSet, set_classes, write_instances
 from iam.io.prm import KIND as PRM
 from iam.io.prm import read_prm
 from iam.masks import mask_nms
+from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
 
 log = logging.getLogger(__name__)
@@ -88,13 +88,13 @@ def synced_clock(device: torch.device) -> float:
 def predict_iams(
     image: np.ndarray,
     prms: np.ndarray,
-    backbone: nn.Module,
+    backbone: PeakBackbone,
     filler: FillingModule,
     input_size: int,
     device: torch.device,
 ) -> np.ndarray:
     """(n, H, W) IAMs in [0, 1] at the image's size from its (n, H, W) PRMs (one backbone forward)."""
-    features = backbone(to_tensor(image, input_size)[None].to(device)).features
+    features = backbone.features(to_tensor(image, input_size)[None].to(device))
     return fill_iams(prms, features, filler, input_size, image.shape[:2])
 
 
@@ -118,13 +118,13 @@ def fill_iams(
 @torch.no_grad()
 def image_filling_weights(
     image: np.ndarray,
-    backbone: nn.Module,
+    backbone: PeakBackbone,
     filler: FillingModule,
     input_size: int,
     device: torch.device,
 ) -> np.ndarray:
     """W of one image: (C, r^2, N, N) with N = input_size / 4."""
-    features = backbone.to(device).eval()(to_tensor(image, input_size)[None].to(device)).features
+    features = backbone.to(device).eval().features(to_tensor(image, input_size)[None].to(device))
     n = input_size // 4
     return filler.to(device).eval().weights(features, (n, n))[0].cpu().numpy()
 
@@ -178,7 +178,7 @@ def live_peaks(prms: np.ndarray) -> np.ndarray:
 def live_iams(
     image: np.ndarray,
     prms: np.ndarray,
-    backbone: nn.Module,
+    backbone: PeakBackbone,
     filler: FillingModule,
     input_size: int,
     device: torch.device,
@@ -195,7 +195,7 @@ def infer_image(
     peaks: np.ndarray,
     peak_scores: np.ndarray,
     prms: np.ndarray,
-    backbone: nn.Module,
+    backbone: PeakBackbone,
     filler: FillingModule,
     input_size: int,
     params: InferenceParams,
@@ -225,7 +225,7 @@ def write_result(f: h5py.File, image_id: str, inst: InstanceSet, iams: np.ndarra
 
 
 def infer_split(
-    backbone: nn.Module,
+    backbone: PeakBackbone,
     filler: FillingModule,
     input_size: int,
     prm_path: str | Path,

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from iam.data.voc import read_image
 from iam.inference import live_iams, write_result
@@ -28,6 +27,7 @@ from iam.io.instances import InstanceSet, set_classes
 from iam.io.prm import KIND as PRM
 from iam.io.prm import read_prm
 from iam.masks import iou_matrix, mask_nms
+from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
 from iam.proposals.store import KIND as PROPOSALS
 from iam.proposals.store import read_generator_seconds, read_proposals
@@ -71,7 +71,7 @@ def snap_instances(
 
 
 def snap_split(
-    backbone: nn.Module,
+    backbone: PeakBackbone,
     filler: FillingModule,
     input_size: int,
     paths: Mapping[str, str | Path],

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from iam.data.voc import read_image
 from iam.inference import live_iams
@@ -25,6 +24,7 @@ from iam.io.h5 import open_artifact, write_artifact
 from iam.io.prm import KIND as PRM
 from iam.io.prm import read_prm
 from iam.io.pseudo_gt import KIND, PseudoGT, write_pseudo_gt
+from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
 from iam.names import SELF_TRAINED_SOURCE
 from iam.proposal_snap import best_fits
@@ -50,7 +50,7 @@ def snapped_targets(
 
 
 def build_targets(
-    backbone: nn.Module,
+    backbone: PeakBackbone,
     filler: FillingModule,
     input_size: int,
     paths: Mapping[str, str | Path],

@@ -38,10 +38,13 @@ class TinyBackbone(nn.Module):
         self.res3 = nn.Sequential(nn.Conv2d(6, 8, 3, stride=2, padding=1), nn.ReLU())
         self.res4 = nn.Conv2d(8, 10, 3, padding=1)
 
-    def forward(self, x):
+    def features(self, x):
         r2 = self.res2(x)
         r3 = self.res3(r2)
-        return SimpleNamespace(features={"image": x, "res2": r2, "res3": r3, "res4": self.res4(r3)})
+        return {"image": x, "res2": r2, "res3": r3, "res4": self.res4(r3)}
+
+    def forward(self, x):
+        return SimpleNamespace(features=self.features(x))
 
 
 def square_samples(n: int, seed: int = 0) -> list[Sample]:

@@ -18,10 +18,10 @@ from typing import cast
 import cv2
 import numpy as np
 import torch
-from torch import nn
 
 from iam.data.voc import GTInstances
 from iam.inference import image_filling_weights
+from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
 
 
@@ -77,7 +77,7 @@ def filler_quality(
     ids: Sequence[str],
     read_image: Callable[[str], np.ndarray],
     read_gt: Callable[[str], GTInstances],
-    backbone: nn.Module,
+    backbone: PeakBackbone,
     filler: FillingModule,
     input_size: int,
     device: torch.device,

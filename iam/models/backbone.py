@@ -78,12 +78,16 @@ class PeakBackbone(nn.Module):
         head = {id(p) for p in self.classifier.parameters()}
         return [p for p in self.parameters() if id(p) not in head]
 
-    def forward(self, x: torch.Tensor) -> BackboneOutput:
+    def features(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The input and res2-res4, what the filling module reads: without layer4 and the CRM."""
         res2 = self.layer1(self.stem(x))
         res3 = self.layer2(res2)
-        res4 = self.layer3(res3)
-        crm = self.classifier(self.layer4(res4))
-        return BackboneOutput(crm, peak_stimulation(crm), {"image": x, "res2": res2, "res3": res3, "res4": res4})
+        return {"image": x, "res2": res2, "res3": res3, "res4": self.layer3(res3)}
+
+    def forward(self, x: torch.Tensor) -> BackboneOutput:
+        features = self.features(x)
+        crm = self.classifier(self.layer4(features["res4"]))
+        return BackboneOutput(crm, peak_stimulation(crm), features)
 
 
 def dilate_trunk(trunk: ResNet, layer3: bool, layer4: bool) -> None:

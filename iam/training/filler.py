@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from iam.errors import ArtifactError, TrainingError
 from iam.io.atomic import atomic_path
-from iam.models.backbone import load_backbone
+from iam.models.backbone import PeakBackbone, load_backbone
 from iam.models.filling import FEATURES, LEVELS, FillingModule
 from iam.training.loop import run_epochs, step
 from iam.training.samples import Sample, Samples, SampleSource, StreamedSamples, index_samples, sample_megabytes
@@ -86,13 +86,13 @@ def training_samples(
 
 
 def cache_features(
-    backbone: nn.Module, images: list[torch.Tensor], device: torch.device, batch: int = 32
+    backbone: PeakBackbone, images: list[torch.Tensor], device: torch.device, batch: int = 32
 ) -> list[dict[str, torch.Tensor]]:
     """res2/res3/res4 of every image, computed once with the frozen backbone (float16, on ``device``)."""
     cached = []
     with torch.no_grad():
         for start in range(0, len(images), batch):
-            feats = backbone(torch.stack(images[start : start + batch]).to(device)).features
+            feats = backbone.features(torch.stack(images[start : start + batch]).to(device))
             for i in range(len(feats[LEVELS[0]])):
                 cached.append({level: feats[level][i].half() for level in FEATURES})
     return cached
@@ -147,7 +147,7 @@ class Trainer:
     """State of one filler training run."""
 
     model: FillingModule
-    backbone: nn.Module
+    backbone: PeakBackbone
     optimizer: torch.optim.Optimizer
     cfg: FillerConfig
     device: torch.device
@@ -159,9 +159,9 @@ class Trainer:
             return {level: torch.stack([cache[i][level] for i in idx]).float() for level in FEATURES}
         images = torch.stack([s.image for s in batch]).to(self.device)
         if self.cfg.finetune_backbone:
-            return self.backbone(images).features
+            return self.backbone.features(images)
         with torch.no_grad():  # what the cache would hold
-            return {level: f.half().float() for level, f in self.backbone(images).features.items()}
+            return {level: f.half().float() for level, f in self.backbone.features(images).items()}
 
     def epoch(self, samples: Samples, cache: list[dict[str, torch.Tensor]] | None, epoch: int) -> float:
         """One pass over ``samples`` in (0-based) ``epoch``; returns the mean loss."""
@@ -216,20 +216,20 @@ def build_model(in_channels: dict[str, int], cfg: FillerConfig) -> FillingModule
     )
 
 
-def feature_shapes(backbone: nn.Module, input_size: int, device: torch.device) -> dict[str, tuple[int, ...]]:
+def feature_shapes(backbone: PeakBackbone, input_size: int, device: torch.device) -> dict[str, tuple[int, ...]]:
     """(channels, height, width) of each feature level for one image."""
     with torch.no_grad():
-        feats = backbone(torch.zeros(1, 3, input_size, input_size, device=device)).features
+        feats = backbone.features(torch.zeros(1, 3, input_size, input_size, device=device))
     return {level: tuple(feats[level].shape[1:]) for level in FEATURES}
 
 
-def feature_bytes(backbone: nn.Module, input_size: int, device: torch.device) -> int:
+def feature_bytes(backbone: PeakBackbone, input_size: int, device: torch.device) -> int:
     """Bytes the float16 feature cache holds per image."""
     return sum(2 * math.prod(shape) for shape in feature_shapes(backbone, input_size, device).values())
 
 
 def train(
-    backbone: nn.Module,
+    backbone: PeakBackbone,
     samples: Samples,
     cfg: FillerConfig,
     device: torch.device,
@@ -285,7 +285,7 @@ def trained_modules(trainer: Trainer) -> nn.ModuleDict:
 
 
 def save_model(
-    path: Path, model: FillingModule, cfg: FillerConfig, input_size: int, backbone: nn.Module | None = None
+    path: Path, model: FillingModule, cfg: FillerConfig, input_size: int, backbone: PeakBackbone | None = None
 ) -> None:
     """The filler's weights and config; with ``backbone`` (fine-tuned with the filler) its weights too."""
     state = {
@@ -311,7 +311,7 @@ def load_filler(path: str | Path, device: torch.device) -> tuple[FillingModule, 
     return model.to(device).eval(), int(state["input_size"])
 
 
-def load_feature_backbone(filler_path: str | Path, backbone_path: str | Path, device: torch.device) -> nn.Module:
+def load_feature_backbone(filler_path: str | Path, backbone_path: str | Path, device: torch.device) -> PeakBackbone:
     """The backbone whose features feed the filling weights: ``backbone_path``, with the weights
     fine-tuned with the filler when the filler file holds them (``finetune_backbone``)."""
     backbone = load_backbone(backbone_path, device)
