@@ -109,15 +109,20 @@ TABLE1 = {
 
 
 def _of_shipped_config(run: dict[str, Any], shipped: dict[str, Any]) -> bool:
-    """Whether a recorded run used the ``shipped`` config's benchmark, backbone and PRM settings
-    (variants do not)."""
+    """Whether a recorded run used the ``shipped`` config's benchmark, backbone, PRM and (recorded) filler
+    settings (variants, e.g. an overlay's, do not)."""
 
     def settings(section: dict[str, Any] | None) -> dict[str, Any] | None:  # records before synthetic.seed lack it
         return None if section is None else {k: v for k, v in section.items() if k != "seed"}
 
     same_seed = run["workload"].get("seed", 0) == shipped["seed"]  # records before the seed was recorded ran 0
-    return same_seed and all(
-        settings(run["workload"].get(key)) == settings(shipped[key]) for key in ("synthetic", "backbone", "prm")
+    same_filler = all(shipped["filler"].get(k) == v for k, v in run["workload"]["filler"].items())
+    return (
+        same_seed
+        and same_filler
+        and all(
+            settings(run["workload"].get(key)) == settings(shipped[key]) for key in ("synthetic", "backbone", "prm")
+        )
     )
 
 

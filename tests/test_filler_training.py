@@ -12,12 +12,14 @@ from torch import nn
 
 from iam.errors import TrainingError
 from iam.io.h5 import put, write_artifact
+from iam.models.backbone import PeakBackbone, save_backbone
 from iam.training.checkpoint import load_latest
 from iam.training.filler import (
     FillerConfig,
     Trainer,
     draw_batch,
     fitted_targets,
+    load_feature_backbone,
     load_filler,
     train,
     training_samples,
@@ -239,3 +241,19 @@ def test_select_trains_towards_the_mean_then_the_candidate_the_prediction_fits()
     logits = torch.stack([half * 2 - 6, whole * 3 - 9, whole * 8 - 4])[:, None]
     picked = fitted_targets(logits, torch.stack([pair, pair, stacks[2]]), warm=False)
     torch.testing.assert_close(picked[:, 0], torch.stack([half, whole, samples[2].masks[1].float()]))
+
+
+def test_a_fine_tuning_filler_saves_the_trunk_it_trained_and_leaves_layer4_alone(tmp_path):
+    """finetune_backbone: the features' layers learn with the filler and reload from its file; layer4 and
+    the classifier, which the filler never reads, keep the backbone's weights."""
+    backbone = PeakBackbone("resnet10", 2, True, False)
+    save_backbone(backbone, ["a", "b"], tmp_path / "backbone.pt")
+    before = {k: v.clone() for k, v in backbone.state_dict().items()}
+    cfg = FillerConfig(**{**CFG.__dict__, "finetune_backbone": True, "epochs": 1, "optimizer": "adam", "lr": 0.01})
+    train(backbone, square_samples(4), cfg, torch.device("cpu"), tmp_path / "filler")
+    tuned = load_feature_backbone(tmp_path / "filler" / "model.pt", tmp_path / "backbone.pt", torch.device("cpu"))
+    after = tuned.state_dict()
+    assert not torch.equal(after["layer1.0.conv1.weight"], before["layer1.0.conv1.weight"])
+    assert not torch.equal(after["layer3.0.conv1.weight"], before["layer3.0.conv1.weight"])
+    for key in ("layer4.0.conv1.weight", "layer4.0.bn1.running_mean", "classifier.weight"):
+        assert torch.equal(after[key], before[key]), key

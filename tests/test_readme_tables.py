@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = importlib.util.spec_from_file_location("generated_docs", ROOT / "scripts" / "generated_docs.py")
@@ -50,3 +51,16 @@ def test_an_empty_region_is_filled_without_swallowing_the_next():
     rendered = docs.render(text)
     assert "prose\n<!-- generated: config-keys -->\n" in rendered
     assert rendered.count("<!-- end generated -->") == 2
+
+
+def test_a_run_of_an_overlay_is_not_the_shipped_config():
+    """README's latest Table 1 must come from the shipped config: a run whose filler differed (e.g.
+    config/overlays/finetune.yaml) is a variant, one that recorded only some filler keys is judged on them."""
+    shipped = yaml.safe_load((ROOT / "config.yaml").read_text())
+    keys = ("synthetic", "backbone", "prm")
+    run = {"workload": {"seed": shipped["seed"], **{k: shipped[k] for k in keys}, "filler": dict(shipped["filler"])}}
+    assert docs._of_shipped_config(run, shipped)
+    run["workload"]["filler"] = {k: shipped["filler"][k] for k in ("epochs", "channels", "recompute")}
+    assert docs._of_shipped_config(run, shipped)
+    run["workload"]["filler"] = {**shipped["filler"], "finetune_backbone": not shipped["filler"]["finetune_backbone"]}
+    assert not docs._of_shipped_config(run, shipped)
