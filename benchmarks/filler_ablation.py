@@ -10,7 +10,7 @@ Overrides are keys of the ``filler`` config section, plus ``k`` (default 5), ``s
 or ``gtmask`` for the GT-mask ceiling, whose targets ``results/<run>/ceiling/targets.h5`` the rule
 ``make_ceiling_targets`` writes), ``targets`` (another pseudo-GT file of the same k, e.g. one built with
 other matching settings) and ``inference.thresholds`` ([threshold, mode] pairs). One JSON
-line is appended to ``--out`` per call.
+line is appended to ``--out`` per call; ``--seed`` sets the training seed, ``--device cuda`` trains on a GPU.
 """
 
 from __future__ import annotations
@@ -47,16 +47,17 @@ def main() -> None:
     parser.add_argument("--config", default="config.yaml")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--seed", type=int, default=0, help="the training seed (the run's own is config.yaml's)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/filler_ablation"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/filler_ablation.jsonl"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    seed_everything(0)
+    seed_everything(args.seed)
     config = yaml.safe_load(Path(args.config).read_text())
     over = dict(args.overrides)
     thresholds = over.pop("inference", {}).get("thresholds", [[0.5, "relative"]])
     k, source, other_targets = over.pop("k", 5), over.pop("source", "generated"), over.pop("targets", None)
-    cfg = FillerConfig(**{**config["filler"], **over}, seed=0)
+    cfg = FillerConfig(**{**config["filler"], **over}, seed=args.seed)
     device, size = resolve_device(args.device), config["backbone"]["input_size"]
     voc, classes = args.run / "data" / "VOC2012", config["dataset"]["classes"]
     targets = args.run / "ceiling" / "targets.h5" if source == CEILING else args.run / f"pseudo_gt/{source}/k{k}.h5"
@@ -70,6 +71,7 @@ def main() -> None:
     row = {
         "name": args.name,
         "overrides": args.overrides,
+        "seed": args.seed,
         "train_s": round(time.perf_counter() - tic, 1),
         "machine": torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model(),
         "date": datetime.date.today().isoformat(),
