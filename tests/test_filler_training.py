@@ -1,8 +1,6 @@
 """Filler training: loss decreases, resume == uninterrupted, NaN is caught (a pseudo GT of another k or
 source is a case of test_bad_inputs.py)."""
 
-from types import SimpleNamespace
-
 import cv2
 import numpy as np
 import pytest
@@ -44,9 +42,6 @@ class TinyBackbone(nn.Module):
         r2 = self.res2(x)
         r3 = self.res3(r2)
         return {"image": x, "res2": r2, "res3": r3, "res4": self.res4(r3)}
-
-    def forward(self, x):
-        return SimpleNamespace(features=self.features(x))
 
 
 def square_samples(n: int, seed: int = 0) -> list[Sample]:
@@ -232,14 +227,16 @@ def test_select_trains_towards_the_mean_then_the_candidate_the_prediction_fits()
     samples[2].candidates = np.array([[1, -1]])  # one candidate: the empty slot must never be picked
     _, _, stacks = draw_batch(samples, np.random.default_rng(0), peaks_per_image=2, target="select")
     assert stacks.shape == (3, 2, SIZE, SIZE) and not stacks[2, 1].any()
-    warm = fitted_targets(torch.zeros(3, 1, SIZE, SIZE), stacks, warm=True)
+    cfg = FillerConfig(target="select", select_after=3)
+    assert [cfg.target_in(epoch) for epoch in range(5)] == ["mean"] * 3 + ["select"] * 2
+    _, _, warm = draw_batch(samples, np.random.default_rng(0), peaks_per_image=2, target=cfg.target_in(0))
     torch.testing.assert_close(warm[0, 0], samples[0].masks.float().mean(0))
     torch.testing.assert_close(warm[2, 0], samples[2].masks[1].float())
     # whole square and half square: the prediction's shape picks one, whatever its logits' scale
     whole, half = samples[0].masks.float()
     pair = stacks[0]
     logits = torch.stack([half * 2 - 6, whole * 3 - 9, whole * 8 - 4])[:, None]
-    picked = fitted_targets(logits, torch.stack([pair, pair, stacks[2]]), warm=False)
+    picked = fitted_targets(logits, torch.stack([pair, pair, stacks[2]]))
     torch.testing.assert_close(picked[:, 0], torch.stack([half, whole, samples[2].masks[1].float()]))
 
 

@@ -65,6 +65,10 @@ class FillerConfig:
     workers: int = 0
     seed: int = 0
 
+    def target_in(self, epoch: int) -> str:
+        """The target of (0-based) ``epoch``: ``select`` trains towards the mean in its warm-up epochs."""
+        return "mean" if self.target == "select" and epoch < self.select_after else self.target
+
 
 def training_samples(
     where: SampleSource,
@@ -126,13 +130,11 @@ def draw_batch(
     return torch.stack(prms)[:, None].float(), torch.tensor(owner), torch.stack(targets).float()
 
 
-def fitted_targets(logits: torch.Tensor, candidates: torch.Tensor, warm: bool) -> torch.Tensor:
-    """(P, 1, S, S) targets from each peak's (P, k, S, S) candidates (empty = missing): their mean while
-    ``warm`` (the warm-up epochs), afterwards the candidate that best fits the peak's current prediction:
-    the highest IoU with the prediction cut at half its maximum, as masks are cut at inference."""
+def fitted_targets(logits: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+    """(P, 1, S, S) targets from each peak's (P, k, S, S) candidates (empty = missing): the candidate that
+    best fits the peak's current prediction, i.e. has the highest IoU with the prediction cut at half its
+    maximum, as masks are cut at inference."""
     present = candidates.flatten(2).any(2)  # (P, k)
-    if warm:
-        return (candidates.sum(1, keepdim=True) / present.sum(1).clamp_min(1)[:, None, None, None]).float()
     with torch.no_grad():
         prob = torch.sigmoid(logits.float())
         cut = (prob >= 0.5 * prob.amax((2, 3), keepdim=True)).float()
@@ -180,12 +182,13 @@ class Trainer:
         for b, (idx, batch) in enumerate(
             tqdm(zip(batches, loader), total=len(batches), desc=f"filler epoch {epoch}", leave=False, mininterval=10)
         ):
-            prms, owner, target = draw_batch(batch, rng, self.cfg.peaks_per_image, self.cfg.target)
+            mode = self.cfg.target_in(epoch)
+            prms, owner, target = draw_batch(batch, rng, self.cfg.peaks_per_image, mode)
             with self.autocast():
                 logits = self.model(prms.to(self.device), self.features(batch, cache, idx), owner.to(self.device))
             target = target.to(self.device)
-            if self.cfg.target == "select":
-                target = fitted_targets(logits, target, warm=epoch < self.cfg.select_after)
+            if mode == "select":
+                target = fitted_targets(logits, target)
             loss = F.binary_cross_entropy_with_logits(logits.float(), target)
             total, count = total + step(self.optimizer, loss, epoch, b) * len(prms), count + len(prms)
         return total / max(count, 1)
