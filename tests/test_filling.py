@@ -142,11 +142,12 @@ def test_dilated_fill_cycles_its_windows_and_matches_the_reference():
 
 
 @pytest.mark.parametrize("recompute", [True, False])
-def test_gradcheck_dilated_backward(recompute):
+@pytest.mark.parametrize("steps", [3, 2])  # 2 < 3 windows: a window without a step has zero weight gradient
+def test_gradcheck_dilated_backward(recompute, steps):
     g = torch.Generator().manual_seed(6)
     x = torch.rand(1, 2, 5, 6, generator=g, dtype=torch.float64, requires_grad=True)
-    w = torch.rand(1, 2, 18, 5, 6, generator=g, dtype=torch.float64).requires_grad_()
-    assert torch.autograd.gradcheck(lambda a, b: fill(a, b, 3, recompute, (1, 2)).double(), (x, w))
+    w = torch.rand(1, 2, 27, 5, 6, generator=g, dtype=torch.float64).requires_grad_()
+    assert torch.autograd.gradcheck(lambda a, b: fill(a, b, steps, recompute, (1, 2, 3)).double(), (x, w))
 
 
 def test_dilated_filling_weights_are_distributions_per_dilation():

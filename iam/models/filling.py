@@ -115,20 +115,33 @@ class FillingWeights(nn.Module):
             top = torch.cat([top, image], 1)
         taps = self.radius * self.radius
         logits = self.head(top).unflatten(1, (self.channels, len(self.dilations) * taps)).float()
-        if self.embed is not None:
-            e = self.embed(top).float()
-            logits = logits - torch.cat([self.feature_distances(e, d) for d in self.dilations], 1)[:, None]
-        inside = torch.cat([valid_neighbours(*size, self.radius, logits.device, d) for d in self.dilations])
-        logits = logits.masked_fill(~inside, float("-inf")).unflatten(2, (len(self.dilations), taps))
-        return logits.softmax(dim=3).flatten(2, 3)
+        logits = logits + self.neighbour_bias(top, size)[:, None]
+        return logits.unflatten(2, (len(self.dilations), taps)).softmax(dim=3).flatten(2, 3)
+
+    def neighbour_bias(self, top: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """(B or 1, D r^2, N, N) added to the head's logits: minus the squared embedding distance of
+        each location to each window neighbour (with ``affinity``), -inf at taps outside the map."""
+        inside = torch.cat([valid_neighbours(*size, self.radius, top.device, d) for d in self.dilations])
+        if self.embed is None:
+            return torch.zeros(inside.shape, device=top.device).masked_fill(~inside, float("-inf"))[None]
+        e = self.embed(top).float()
+        distances = torch.cat([self.feature_distances(e, d) for d in self.dilations], 1)
+        return (-distances).masked_fill(~inside, float("-inf"))
 
     def feature_distances(self, e: torch.Tensor, dilation: int = 1) -> torch.Tensor:
         """(B, r^2, N, N): squared distance of each location's embedding to each window neighbour's
-        (taps ``dilation`` apart; 0 outside the map, where the weights are masked anyway)."""
-        r = self.radius
-        neighbours = F.unfold(e, r, dilation=dilation, padding=dilation * (r // 2))
-        neighbours = neighbours.unflatten(1, (e.shape[1], r * r)).unflatten(-1, e.shape[-2:])
-        return (neighbours - e[:, :, None]).pow(2).sum(1)
+        (taps ``dilation`` apart; to zero outside the map, where the weights are masked anyway)."""
+        r, (height, width) = self.radius, e.shape[-2:]
+        pad = dilation * (r // 2)
+        padded = F.pad(e, (pad, pad, pad, pad))
+        return torch.stack(
+            [
+                (padded[..., dy : dy + height, dx : dx + width] - e).pow(2).sum(1)
+                for dy in range(0, 2 * pad + 1, dilation)
+                for dx in range(0, 2 * pad + 1, dilation)
+            ],
+            1,
+        )
 
 
 class _Fill(torch.autograd.Function):
@@ -154,10 +167,11 @@ class _Fill(torch.autograd.Function):
         wins = ctx.wins
         states = ctx.states if ctx.states is not None else _states(wins, gf, wf, ctx.steps)
         ctx.states = None
-        grad_w = torch.zeros_like(wf)
+        # the last step of each window writes its block first (a window without a step leaves zeros)
+        grad_w = torch.empty_like(wf) if ctx.steps >= len(wins) else torch.zeros_like(wf)
         for t in reversed(range(ctx.steps)):
             win, block = _window_of(wins, t, wf)
-            win.accumulate_weight_grad(grad_w[..., block, :], grad, states[t])
+            win.accumulate_weight_grad(grad_w[..., block, :], grad, states[t], first=t >= ctx.steps - len(wins))
             grad = win.adjoint(grad, wf[..., block, :])
         return grad, grad_w, None, None, None
 
@@ -244,14 +258,17 @@ class FillingModule(nn.Module):
         self.decoder = Decoder(channels)
         self.recompute = recompute
         self.layout = torch.channels_last if channels_last else torch.contiguous_format
-        self.to(memory_format=self.layout)
+        self.encoder.to(memory_format=self.layout)
+        self.decoder.to(memory_format=self.layout)
 
     def forward(self, prms: torch.Tensor, features: dict[str, torch.Tensor], owner: torch.Tensor) -> torch.Tensor:
         """``prms`` (P, 1, S, S) scaled to max 1; ``features`` of B images; ``owner`` (P,) image index
         of each PRM. Returns (P, 1, S, S) IAM logits.
 
-        Channels-last by default: E's first and D's last convolution (one channel at input size)
-        are several times faster that way on CPU (benchmarks/filler.py)."""
+        Channels-last by default for E and D: their first and last convolution (one channel at input
+        size) are several times faster that way on CPU (benchmarks/filler.py). R stays in NCHW: its
+        1x1 convolutions gain nothing from channels-last, and the softmax and the filling read its
+        output in NCHW (on a channels-last head output every elementwise op was strided)."""
         g = self.encoder(prms.contiguous(memory_format=self.layout))
         w = self.weights(features, g.shape[-2:])
         steps, dilations = max(g.shape[-2:]), self.weights.dilations

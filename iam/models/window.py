@@ -117,11 +117,17 @@ class Window:
             self.shifted(out, off).addcmul_(wf[..., s, :], gmid)
         return out
 
-    def accumulate_weight_grad(self, acc: torch.Tensor, gf: torch.Tensor, xf: torch.Tensor) -> None:
-        """``acc`` (..., r^2, span) += the gradient of :meth:`sum` in ``wf`` given output gradient ``gf``."""
+    def accumulate_weight_grad(
+        self, acc: torch.Tensor, gf: torch.Tensor, xf: torch.Tensor, first: bool = False
+    ) -> None:
+        """``acc`` (..., r^2, span) += the gradient of :meth:`sum` in ``wf`` given output gradient ``gf``;
+        ``first``: overwrite ``acc`` instead (it need not be zeroed)."""
         gmid = gf[..., self.base : self.base + self.span]
         for s, off in enumerate(self.offsets()):
-            acc[..., s, :].addcmul_(gmid, self.shifted(xf, off))
+            if first:
+                torch.mul(gmid, self.shifted(xf, off), out=acc[..., s, :])
+            else:
+                acc[..., s, :].addcmul_(gmid, self.shifted(xf, off))
 
 
 def _recorded(*tensors: torch.Tensor) -> bool:
