@@ -25,9 +25,28 @@ def test_rows_measure_the_first_candidate_against_the_peaks_instance():
     rows = image_rows(
         np.array([[0, 3, 3]]), prm, np.zeros((1, 2, 2)), candidates, proposals, proposals, gt, MatchParams()
     )
-    top1, best_k, best_proposal, rank, area, background = rows[0]
+    top1, best_k, best_proposal, rank, area, background, top1_recall, union_recall = rows[0]
     assert (top1, best_k, best_proposal, rank) == (pytest.approx(0.25), 1.0, 1.0, 1)
     assert area == 4.0 and background == pytest.approx(48 / 64)
+    assert top1_recall == 1.0 and union_recall == 1.0
+
+
+def test_recall_counts_the_instance_pixels_no_candidate_covers():
+    obj = _box(2, 6, 2, 6)  # 16 pixels
+    left, part = _box(2, 6, 2, 4), _box(2, 4, 2, 4)  # 8 and 4 of them
+    gt = GTInstances(obj[None], np.array([0]), np.zeros((10, 10), bool))
+    proposals = np.stack([part, left, obj])
+    rows = image_rows(
+        np.array([[0, 3, 3]]),
+        obj[None].astype(np.float32),
+        np.zeros((1, 2, 2)),
+        np.array([[0, 1]]),  # the part first, then the left half; the whole object is not a candidate
+        proposals,
+        proposals,
+        gt,
+        MatchParams(),
+    )
+    assert rows[0][6:] == (pytest.approx(4 / 16), pytest.approx(8 / 16))
 
 
 def test_a_peak_of_a_class_not_in_the_image_gets_no_row_and_no_candidate_no_background():
@@ -45,4 +64,4 @@ def test_a_peak_of_a_class_not_in_the_image_gets_no_row_and_no_candidate_no_back
         gt,
         MatchParams(),
     )
-    assert len(rows) == 1 and rows[0][0] == 0.0 and np.isnan(rows[0][5])
+    assert len(rows) == 1 and rows[0][0] == 0.0 and np.isnan(rows[0][5]) and rows[0][6:] == (0.0, 0.0)

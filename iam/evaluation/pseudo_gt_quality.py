@@ -12,6 +12,9 @@ A training peak's *instance* is the GT instance of its class holding most of its
 ``area_ratio_median``   median area of the first candidate over the instance's area
 ``top1_background``     mean share of the first candidate's (non-void) pixels outside every instance
 ``top1_mostly_background``  fraction of peaks whose first candidate is more than half background
+``top1_recall``         mean share of its instance's pixels inside its first candidate
+``union_recall``        mean share of its instance's pixels inside any of its k candidates: the rest
+                        is background in every target the filler is trained towards
 ``without_candidate``   fraction of peaks (all training peaks) left without any candidate
 """
 
@@ -45,9 +48,9 @@ def image_rows(
     proposals: np.ndarray,
     gt: GTInstances,
     match: MatchParams,
-) -> list[tuple[float, float, float, int, float, float]]:
-    """(top1, best_of_k, best_proposal, rank, area ratio, background share of the top-1 candidate)
-    of each peak whose class is in the image."""
+) -> list[tuple[float, float, float, int, float, float, float, float]]:
+    """(top1, best_of_k, best_proposal, rank, area ratio, background share of the top-1 candidate,
+    top-1 recall, union recall) of each peak whose class is in the image."""
     scores, _ = score_proposals(peaks, prms, crm, proposals, match)
     prop_iou = iou_matrix(proposals, gt.masks, gt.void) if len(proposals) else np.zeros((0, len(gt.masks)))
     cand_iou = iou_matrix(masks, gt.masks, gt.void) if len(masks) else np.zeros((0, len(gt.masks)))
@@ -64,7 +67,9 @@ def image_rows(
         rank = int((scores[i] > scores[i, best]).sum()) + 1 if best >= 0 else len(proposals) + 1
         area = float(masks[valid[0]].sum() / max(gt.masks[inst].sum(), 1)) if len(valid) else np.nan
         bg = _share(masks[valid[0]] & ~gt.void, background) if len(valid) else np.nan
-        rows.append((top1, best_k, float(prop_iou[best, inst]) if best >= 0 else 0.0, rank, area, bg))
+        own = gt.masks[inst] & ~gt.void
+        recall = (_share(own, masks[valid[0]]), _share(own, masks[valid].any(0))) if len(valid) else (0.0, 0.0)
+        rows.append((top1, best_k, float(prop_iou[best, inst]) if best >= 0 else 0.0, rank, area, bg, *recall))
     return rows
 
 
@@ -99,7 +104,7 @@ def pseudo_gt_quality(
             proposals, _ = read_proposals(prop_f, image_id)
             gt = read_gt(image_id)
             rows += image_rows(g.peaks, prms, p.crm, candidates, g.masks.astype(bool), proposals, gt, params)
-    r = np.asarray(rows, np.float64).reshape(-1, 6)
+    r = np.asarray(rows, np.float64).reshape(-1, 8)
     bg = r[~np.isnan(r[:, 5]), 5]
     mean = lambda v: float(np.nanmean(v)) if v.size else None  # noqa: E731
     median = lambda v: float(np.nanmedian(v)) if v.size else None  # noqa: E731
@@ -115,5 +120,7 @@ def pseudo_gt_quality(
         "area_ratio_median": median(r[:, 4]),
         "top1_background": mean(bg),
         "top1_mostly_background": mean(bg > 0.5),
+        "top1_recall": mean(r[:, 6]),
+        "union_recall": mean(r[:, 7]),
         "without_candidate": n_without / n_peaks if n_peaks else None,
     }

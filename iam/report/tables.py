@@ -122,6 +122,8 @@ PSEUDO_GT_ROWS = {
     "area_ratio_median": "top-1 candidate area / instance area (median)",
     "top1_background": "top-1 candidate: mean share of its pixels on no instance",
     "top1_mostly_background": "top-1 candidate: share more than half on no instance",
+    "top1_recall": "top-1 candidate: mean share of the instance it covers",
+    "union_recall": "the k candidates together: mean share of the instance they cover",
     "without_candidate": "training peaks without a candidate",
 }
 FILLER_ROWS = {
