@@ -53,6 +53,17 @@ IAM_INFERENCE = {k: v for k, v in config["inference"].items() if k != "snap_thre
 SNAP_INFERENCE = {k: config["inference"][k] for k in ("snap_threshold", "nms_iou")}
 
 
+def prm_params(split):
+    """config["prm"] as the split's extraction reads it: the training split's classes are its image
+    labels, so class_threshold does not reach it (a change reruns the other splits' PRMs only).
+    """
+    return {
+        k: v
+        for k, v in config["prm"].items()
+        if split != TRAIN or k != "class_threshold"
+    }
+
+
 wildcard_constraints:
     split="[A-Za-z0-9_]+",
     source=f"generated|mcg|{CEILING_SOURCE}|{SELF_TRAINED_SOURCE}",

@@ -19,7 +19,7 @@ rule extract_prm:
     resources:
         gpu=torch_resources,
     params:
-        prm=config["prm"],
+        prm=lambda w: prm_params(w.split),
         input_size=config["backbone"]["input_size"],
         classes=CLASSES,
         train_split=TRAIN,

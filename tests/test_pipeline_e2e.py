@@ -90,6 +90,10 @@ def _other_training_seed(config: dict) -> None:
     config["seed"] += 1
 
 
+def _other_class_threshold(config: dict) -> None:
+    config["prm"]["class_threshold"] -= 1.0  # chooses the classes of val and test only
+
+
 def _add_k(config: dict) -> None:
     config["pseudo_gt"]["k"].append(3)
 
@@ -123,6 +127,11 @@ def _add_k(config: dict) -> None:
             {"make_dataset", "dataset_stats", "generate_proposals", "ingest_proposals", "evaluate_proposals"},
         ),
         (
+            _other_class_threshold,
+            {"extract_prm", "retrieve_prm", "infer_iam", "report"},
+            {"train_backbone", "make_pseudo_gt", "train_filler", "make_ceiling_targets", "generate_proposals"},
+        ),
+        (
             _add_k,
             {"make_pseudo_gt", "train_filler", "infer_iam", "report"},
             {"make_dataset", "train_backbone", "extract_prm", "generate_proposals", "retrieve_prm"},
@@ -142,6 +151,9 @@ def test_config_change_reruns_only_downstream(tiny_run, change, must_run, must_n
     if change is _other_self_training_cut:  # the paper's fillers stay: only the self-trained one retrains
         outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
         assert not [o for o in outputs if "/filler/generated/" in o or "/iam/generated/" in o], outputs
+    if change is _other_class_threshold:  # the training split's PRMs stay
+        outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
+        assert [o for o in outputs if "/prm/" in o] and not [o for o in outputs if "/prm/train" in o], outputs
     if change is _add_k:  # the existing k keep their pseudo GT, fillers and IAMs: only k3 outputs are planned
         outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
         assert not [o for o in outputs if re.search(r"/k(1|5)[./]", o)], outputs

@@ -15,7 +15,7 @@ def main(smk) -> None:
     backbone = load_backbone(smk.input.backbone, resolve_device(p.device), num_classes=len(p.classes))
     peak_rule = PeakRule(
         split == p.train_split,
-        p.prm["class_threshold"],
+        p.prm.get("class_threshold"),  # None on the training split (rules/common.smk: prm_params)
         p.prm["peak_threshold"],
         p.prm["max_peaks"],
         p.prm["refine_peaks"],

@@ -39,7 +39,7 @@ class PeakRule:
     """Which classes and peaks of an image become PRMs."""
 
     use_labels: bool  # training split: the image's labels choose the classes
-    class_threshold: float
+    class_threshold: float | None  # other splits: the class scores above it (unused with use_labels)
     peak_threshold: float
     max_peaks: int
     refine: bool = True  # store each peak where its PRM peaks (:func:`refine_peaks`), not at the CRM cell
@@ -60,6 +60,7 @@ def peak_classes(scores: np.ndarray, labels: np.ndarray | None, peak_rule: PeakR
     if peak_rule.use_labels:
         assert labels is not None, "peak_rule.use_labels needs the image's labels"
         return np.flatnonzero(labels > 0), True
+    assert peak_rule.class_threshold is not None, "a split without labels needs prm.class_threshold"
     above = np.flatnonzero(scores > peak_rule.class_threshold)
     if len(above) or not len(scores):
         return above, False
