@@ -1,8 +1,10 @@
-"""ConvCRF settings against IAM quality: on a finished run, one filler's val IAMs are computed once, then
-refined with each CRF setting of a small grid (one key changed from the config at a time, and the
-grid's pairs), cut, scored and NMS-ed as ``infer_iam`` does, and evaluated (mAP^r, ABO) on two halves
-of val: settings are chosen on the first half and checked on the second, so a choice does not rest
-on the images it is reported on. ``--grid`` replaces the grid (JSON, e.g. '{"filter_size": [7, 11, 15]}').
+"""ConvCRF and mask settings against IAM quality: on a finished run, one filler's val IAMs are computed
+once, then refined with each setting of a small grid (one key changed from the config at a time, and
+the grid's pairs), cut, scored and NMS-ed as ``infer_iam`` does, and evaluated (mAP^r, ABO) on two
+halves of val: settings are chosen on the first half and checked on the second, so a choice does not
+rest on the images it is reported on. A grid key is a key of the ``crf`` section or of ``inference``
+(``mask_threshold``, ``threshold_mode``, ``nms_iou``); ``--grid`` replaces the grid (JSON, e.g.
+'{"filter_size": [7, 11, 15]}' or '{"nms_iou": [0.3, 0.7], "mask_threshold": [0.3, 0.7]}').
 
     .venv/bin/python benchmarks/crf_sweep.py results/synthetic --k 5 --out benchmarks/results/crf_sweep.json
 """
@@ -14,6 +16,7 @@ import dataclasses
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,17 +43,36 @@ GRID = {
 }
 
 
-def settings(base: CRFParams, grid: dict[str, tuple]) -> dict[str, CRFParams | None]:
+CRF_KEYS = {f.name for f in dataclasses.fields(CRFParams)}
+
+
+def value_of(params: InferenceParams, key: str) -> Any:
+    """A grid key's value in ``params`` (a CRF key reads its ``crf``, which must be set)."""
+    return getattr(params.crf, key) if key in CRF_KEYS else getattr(params, key)
+
+
+def changed(params: InferenceParams, values: dict[str, Any]) -> InferenceParams:
+    """``params`` with the grid keys' ``values`` (CRF keys go to its ``crf``)."""
+    crf = {k: v for k, v in values.items() if k in CRF_KEYS}
+    rest = {k: v for k, v in values.items() if k not in CRF_KEYS}
+    return dataclasses.replace(params, crf=dataclasses.replace(params.crf, **crf) if crf else params.crf, **rest)
+
+
+def label(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in values.items())
+
+
+def settings(base: InferenceParams, grid: dict[str, tuple]) -> dict[str, InferenceParams]:
     """No CRF, the config's, each grid value of one key, and each pair of two keys' non-default values."""
-    out: dict[str, CRFParams | None] = {"no CRF": None, "config": base}
+    out = {"no CRF": dataclasses.replace(base, crf=None), "config": base}
     for key, values in grid.items():
         for value in values:
-            if value != getattr(base, key):
-                out[f"{key}={value:g}"] = dataclasses.replace(base, **{key: value})
+            if value != value_of(base, key):
+                out[label({key: value})] = changed(base, {key: value})
     for (k1, v1s), (k2, v2s) in itertools.combinations(grid.items(), 2):
         for v1, v2 in itertools.product(v1s, v2s):
-            if v1 != getattr(base, k1) and v2 != getattr(base, k2):
-                out[f"{k1}={v1:g}, {k2}={v2:g}"] = dataclasses.replace(base, **{k1: v1, k2: v2})
+            if v1 != value_of(base, k1) and v2 != value_of(base, k2):
+                out[label({k1: v1, k2: v2})] = changed(base, {k1: v1, k2: v2})
     return out
 
 
@@ -71,10 +93,7 @@ def main() -> None:
     filler_path = args.run / "filler" / args.source / f"k{args.k}" / "model.pt"
     filler, size = load_filler(filler_path, device)
     backbone = load_feature_backbone(filler_path, args.run / "backbone" / "model.pt", device)
-    configured = InferenceParams.from_config(config["inference"], {**config["crf"], "enabled": True})
-    params, base = dataclasses.replace(configured, crf=None), configured.crf
-    assert base is not None
-    grid = settings(base, args.grid)
+    grid = settings(InferenceParams.from_config(config["inference"], {**config["crf"], "enabled": True}), args.grid)
     ids = read_split(voc, "val")
     halves = {"first half": set(ids[: len(ids) // 2]), "second half": set(ids[len(ids) // 2 :])}
     accs = {(n, h): (APAccumulator(len(classes), thresholds), []) for n in grid for h in halves}
@@ -84,9 +103,9 @@ def main() -> None:
             live, iams = live_iams(image, p.prm.astype(np.float32), backbone, filler, size, device)
             labels, peak_scores = p.peaks[live, 0].astype(np.int64), p.peak_scores[live].astype(np.float64)
             half = next(h for h, members in halves.items() if image_id in members)
-            unary = calibrated(iams, params)
-            for name, crf in grid.items():
-                probs = crf_refine(image, unary, crf, device) if crf and len(iams) else iams
+            for name, params in grid.items():
+                refine = params.crf is not None and len(iams)
+                probs = crf_refine(image, calibrated(iams, params), params.crf, device) if refine else iams
                 found, _ = instances(probs, iams, labels, peak_scores, params)
                 ious = iou_matrix(found.masks.astype(bool), gt.masks, gt.void)
                 ap, per_image = accs[(name, half)]
