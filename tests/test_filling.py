@@ -158,6 +158,21 @@ def test_dilated_filling_weights_are_distributions_per_dilation():
     assert (w[:, :, 9:][:, :, ~valid_neighbours(8, 8, 3, dilation=2)] == 0).all()
 
 
+@pytest.mark.parametrize("radius, dilation", [(3, 1), (3, 2), (5, 1)])
+def test_embedding_distance_of_each_tap_is_to_the_neighbour_the_window_reads(radius, dilation):
+    """Tap s of the affinity term and tap s of the windowed sum must be the same neighbour."""
+    weights = FillingWeights(IN_CHANNELS, 2, radius, 5, affinity=3, dilations=(dilation,))
+    e = torch.rand(1, 3, 6, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    distances = weights.feature_distances(e, dilation)
+    inside = valid_neighbours(6, 7, radius, dilation=dilation)
+    for s in range(radius * radius):
+        one_hot = torch.zeros(1, radius * radius, 6, 7, dtype=torch.float64)
+        one_hot[:, s] = 1
+        neighbour = naive_window_sum(e, one_hot[:, None].expand(1, 3, -1, 6, 7), radius, dilation)
+        expected = (neighbour - e).pow(2).sum(1)[0]
+        torch.testing.assert_close(distances[0, s][inside[s]], expected[inside[s]])
+
+
 @pytest.mark.parametrize("recompute", [True, False])
 def test_layout_without_pad_columns_equals_the_padded_one_for_masked_weights(recompute):
     """FillingWeights vanish at taps outside the map, so fill(masked=True) may drop the pad columns:

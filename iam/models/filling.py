@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from iam.models.window import Window, valid_neighbours
+from iam.models.window import Window, taps, valid_neighbours
 
 LEVELS = ("res2", "res3", "res4")
 # On CPU, PRMs are filled in chunks whose gathered weights stay below glibc's largest mmap threshold
@@ -131,17 +131,10 @@ class FillingWeights(nn.Module):
     def feature_distances(self, e: torch.Tensor, dilation: int = 1) -> torch.Tensor:
         """(B, r^2, N, N): squared distance of each location's embedding to each window neighbour's
         (taps ``dilation`` apart; to zero outside the map, where the weights are masked anyway)."""
-        r, (height, width) = self.radius, e.shape[-2:]
-        pad = dilation * (r // 2)
+        (height, width), pad = e.shape[-2:], dilation * (self.radius // 2)
         padded = F.pad(e, (pad, pad, pad, pad))
-        return torch.stack(
-            [
-                (padded[..., dy : dy + height, dx : dx + width] - e).pow(2).sum(1)
-                for dy in range(0, 2 * pad + 1, dilation)
-                for dx in range(0, 2 * pad + 1, dilation)
-            ],
-            1,
-        )
+        shifted = [(pad + dilation * dy, pad + dilation * dx) for dy, dx in taps(self.radius)]
+        return torch.stack([(padded[..., y : y + height, x : x + width] - e).pow(2).sum(1) for y, x in shifted], 1)
 
 
 class _Fill(torch.autograd.Function):
