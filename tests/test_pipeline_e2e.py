@@ -148,14 +148,12 @@ def test_config_change_reruns_only_downstream(tiny_run, change, must_run, must_n
     assert result.returncode == 0, result.stderr
     planned = planned_jobs(result)
     assert must_run <= planned.keys() and not planned.keys() & must_not_run, planned
+    outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
     if change is _other_self_training_cut:  # the paper's fillers stay: only the self-trained one retrains
-        outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
         assert not [o for o in outputs if "/filler/generated/" in o or "/iam/generated/" in o], outputs
     if change is _other_class_threshold:  # the training split's PRMs stay
-        outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
         assert [o for o in outputs if "/prm/" in o] and not [o for o in outputs if "/prm/train" in o], outputs
     if change is _add_k:  # the existing k keep their pseudo GT, fillers and IAMs: only k3 outputs are planned
-        outputs = re.findall(r"^\s+output: (.*)$", result.stdout, re.M)
         assert not [o for o in outputs if re.search(r"/k(1|5)[./]", o)], outputs
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from iam.models.window import Window
+from iam.models.window import Window, tap_positions
 
 EXP_FLOOR = -80.0  # exp(-80) ~ 1.8e-35, above float32's smallest normal (~1.2e-38)
 
@@ -61,8 +61,7 @@ def flat_kernel(image: torch.Tensor, params: CRFParams) -> torch.Tensor:
         torch.mul(diff[0], diff[0], out=colour2[s]).addcmul_(diff[1], diff[1]).addcmul_(diff[2], diff[2])
         valid[s] = win.shifted(inside, off)  # valid_neighbours() instead: kernel +40 % at 448 px
     valid.mul_(win.shifted(inside, 0))[r * r // 2] = 0
-    step = torch.arange(r * r, device=image.device)
-    dist2 = ((step // r - r // 2) ** 2 + (step % r - r // 2) ** 2).float()[:, None]
+    dist2 = torch.tensor([dy * dy + dx * dx for dy, dx in tap_positions(r)], device=image.device)[:, None].float()
     bilateral = colour2.mul_(-1 / (2 * params.bil_colour**2)).sub_(dist2 / (2 * params.bil_sdims**2))
     bilateral = bilateral.clamp_(min=EXP_FLOOR).exp_()
     spatial = params.pos_compat * torch.exp(-dist2 / (2 * params.pos_sdims**2))

@@ -23,6 +23,7 @@ from iam.data.voc import GTInstances
 from iam.inference import image_filling_weights
 from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
+from iam.models.window import tap_positions
 
 
 def region_grid(gt: GTInstances, n: int) -> np.ndarray:
@@ -39,13 +40,8 @@ def neighbour_regions(regions: np.ndarray, r: int, dilation: int = 1) -> np.ndar
     map), window in raster order."""
     pad, n = dilation * (r // 2), regions.shape[0]
     padded = np.pad(regions, pad, constant_values=-1)
-    return np.stack(
-        [
-            padded[dy : dy + n, dx : dx + n]
-            for dy in range(0, 2 * pad + 1, dilation)
-            for dx in range(0, 2 * pad + 1, dilation)
-        ]
-    )
+    shifted = [(pad + dilation * dy, pad + dilation * dx) for dy, dx in tap_positions(r)]
+    return np.stack([padded[y : y + n, x : x + n] for y, x in shifted])
 
 
 def weight_sums(weights: np.ndarray, regions: np.ndarray, dilations: tuple[int, ...] = (1,)) -> np.ndarray:

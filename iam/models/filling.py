@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from iam.models.window import Window, taps, valid_neighbours
+from iam.models.window import Window, tap_positions, valid_neighbours
 
 LEVELS = ("res2", "res3", "res4")
 # On CPU, PRMs are filled in chunks whose gathered weights stay below glibc's largest mmap threshold
@@ -133,7 +133,7 @@ class FillingWeights(nn.Module):
         (taps ``dilation`` apart; to zero outside the map, where the weights are masked anyway)."""
         (height, width), pad = e.shape[-2:], dilation * (self.radius // 2)
         padded = F.pad(e, (pad, pad, pad, pad))
-        shifted = [(pad + dilation * dy, pad + dilation * dx) for dy, dx in taps(self.radius)]
+        shifted = [(pad + dilation * dy, pad + dilation * dx) for dy, dx in tap_positions(self.radius)]
         return torch.stack([(padded[..., y : y + height, x : x + width] - e).pow(2).sum(1) for y, x in shifted], 1)
 
 

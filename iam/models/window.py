@@ -62,8 +62,8 @@ class Window:
         return self.height * self.stride
 
     def offsets(self) -> list[int]:
-        """The flat offset of each tap, in :func:`taps` order."""
-        return [self.dilation * (dy * self.stride + dx) for dy, dx in taps(self.radius)]
+        """The flat offset of each tap, in :func:`tap_positions` order."""
+        return [self.dilation * (dy * self.stride + dx) for dy, dx in tap_positions(self.radius)]
 
     def to_flat(self, x: torch.Tensor) -> torch.Tensor:
         """(..., H, W) -> (..., L) flat padded."""
@@ -130,9 +130,10 @@ class Window:
                 acc[..., s, :].addcmul_(gmid, self.shifted(xf, off))
 
 
-def taps(radius: int) -> list[tuple[int, int]]:
+def tap_positions(radius: int) -> list[tuple[int, int]]:
     """(dy, dx) of the r^2 taps of an r x r window in tap units, row-major: tap s is (s // r, s % r) less
-    the centre. Every layout of the window's weights (filling, CRF) indexes its taps in this order."""
+    the centre. Every layout of the window's weights (filling, CRF, their diagnostics and figures)
+    indexes its taps in this order."""
     h = radius // 2
     return [(s // radius - h, s % radius - h) for s in range(radius * radius)]
 

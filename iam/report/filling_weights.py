@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from iam.io.atomic import atomic_path  # noqa: E402
+from iam.models.window import tap_positions  # noqa: E402
 
 
 def direction_field(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -24,7 +25,7 @@ def direction_field(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = weights.mean(0)
     field = mean - mean.mean(0, keepdims=True)
     r = int(round(np.sqrt(len(mean))))
-    offsets = np.array([divmod(s, r) for s in range(r * r)], np.float32) - r // 2
+    offsets = np.array(tap_positions(r), np.float32)
     return offsets, field
 
 
