@@ -161,9 +161,54 @@ def test_transfer_splits(tree):
         ([f"c{i}" for i in range(21)], {}, "dataset.classes"),
         (["bird", "unseen"], {}, "dataset.classes"),
         (CLASSES, {"min_instances": 5}, "synthetic.min_instances"),
+        (CLASSES, {"body_saturation": [0.5, 0.3]}, "synthetic.body_saturation"),
     ],
 )
 def test_bad_generator_config_names_the_key(tmp_path, classes, change, key):
     with pytest.raises(InputError, match=f"config key '{key}'"):
         generate_benchmark(tmp_path, classes, {**PARAMS, **change}, seed=0)
     assert not (tmp_path / "dataset.json").exists() and not (tmp_path / "VOC2012").exists()
+
+
+def _pixels(root, folder, image_id, suffix="png"):
+    return np.asarray(Image.open(root / "VOC2012" / folder / f"{image_id}.{suffix}"))
+
+
+def test_body_cue_repaints_bodies_and_keeps_the_geometry(tree, tmp_path):
+    """Share 0 is the benchmark as before; share 1 tints every seen-class body towards its part's hue
+    and leaves every instance, class and part mask as it was."""
+    generate_benchmark(tmp_path / "zero", CLASSES, {**PARAMS, "body_cue": 0.0}, seed=3)
+    assert _digest(tmp_path / "zero") == _digest(tree)
+    generate_benchmark(tmp_path / "cue", CLASSES, {**PARAMS, "body_cue": 1.0}, seed=3)
+    hue_error = {"before": [], "after": []}
+    for image_id in read_split(tree / "VOC2012", "train"):
+        for folder in ("SegmentationObject", "SegmentationClass", "SegmentationPart"):
+            assert np.array_equal(_pixels(tree, folder, image_id), _pixels(tmp_path / "cue", folder, image_id))
+        gt = read_gt_instances(tree / "VOC2012", image_id, CLASSES)
+        parts = read_part_masks(tree / "VOC2012", image_id)
+        for root, key in ((tree, "before"), (tmp_path / "cue", "after")):
+            image = read_image(root / "VOC2012", image_id).astype(np.float32) / 255
+            for mask, label in zip(gt.masks, gt.labels):
+                body = mask & (parts == 0)
+                if body.sum() < 20:
+                    continue
+                hue = colorsys.rgb_to_hsv(*image[body].mean(0))[0]
+                error = abs(hue - label / len(CLASSES))
+                hue_error[key].append(min(error, 1 - error))
+    assert np.median(hue_error["after"]) < 1 / (2 * len(CLASSES)) < np.median(hue_error["before"])
+
+
+def test_body_saturation_moves_only_the_bodies_colour(tree, tmp_path):
+    """Vivid bodies (the diagnostic overlay) are more saturated than the default's; masks are the same."""
+    generate_benchmark(tmp_path / "vivid", CLASSES, {**PARAMS, "body_saturation": [0.3, 0.5]}, seed=3)
+    saturation = {"default": [], "vivid": []}
+    for image_id in read_split(tree / "VOC2012", "train"):
+        assert np.array_equal(
+            _pixels(tree, "SegmentationObject", image_id), _pixels(tmp_path / "vivid", "SegmentationObject", image_id)
+        )
+        gt = read_gt_instances(tree / "VOC2012", image_id, CLASSES)
+        bodies = gt.masks.any(0) & (read_part_masks(tree / "VOC2012", image_id) == 0)
+        for root, key in ((tree, "default"), (tmp_path / "vivid", "vivid")):
+            image = read_image(root / "VOC2012", image_id).astype(np.float32)[bodies]
+            saturation[key].append(1 - image.min(-1) / np.maximum(image.max(-1), 1))
+    assert np.median(np.concatenate(saturation["vivid"])) > 1.5 * np.median(np.concatenate(saturation["default"]))

@@ -59,6 +59,8 @@ def artifacts(data, tmp_path_factory):
             g = f_prm.create_group(image_id)
             put(g, "peaks", np.array([[gt.labels[0], y, x]]))
             put(g, "prm", gt.masks[:1].astype(np.float32))
+            put(g, "crm", np.ones((len(CLASSES), 4, 4), np.float32))
+            g.attrs["height"], g.attrs["width"] = gt.void.shape
             props = SuperpixelProposals(
                 np.zeros(gt.void.shape, np.int32), np.array([0]), np.array([0, 1]), np.array([1.0], np.float32)
             )

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from iam.data.synthetic import Scene, load_textures, multi_object_scene, single_object_scene
+from iam.data.synthetic import MUTED, BodyStyle, Scene, load_textures, multi_object_scene, single_object_scene
 from iam.data.voc_writer import (
     annotation_xml,
     boxes_of,
@@ -56,16 +56,25 @@ def _write_scene(voc: Path, sbd: Path, image_id: str, scene: Scene, classes: Seq
 
 
 def _scene(
-    rng: np.random.Generator,
+    key: list[int],
     split: str,
     params: dict[str, Any],
     n_classes: int,
     textures: list[np.ndarray],
 ) -> Scene:
+    """The scene of generator key ``(seed, split, image)``; the class-tied bodies draw from ``key + [1]``
+    (``params`` without the body keys: the schema's defaults, the benchmark before they existed)."""
+    rng = np.random.default_rng(key)
+    style = BodyStyle(
+        np.random.default_rng([*key, 1]),
+        n_classes,
+        params.get("body_cue", 0.0),
+        tuple(params.get("body_saturation", MUTED)),
+    )
     size = params["image_size"]
     if split in TRANSFER_SPLITS:
-        return single_object_scene(rng, size, n_classes, textures, unseen_class=split == SALIENCY)
-    return multi_object_scene(rng, size, n_classes, params["min_instances"], params["max_instances"], textures)
+        return single_object_scene(rng, size, n_classes, textures, split == SALIENCY, style)
+    return multi_object_scene(rng, size, n_classes, params["min_instances"], params["max_instances"], textures, style)
 
 
 def _write_lists(voc: Path, split: str, ids: list[str], labels: list[list[int]], classes: Sequence[str]) -> None:
@@ -84,6 +93,9 @@ def _check(classes: Sequence[str], params: dict[str, Any]) -> None:
         raise InputError(key, f"{UNSEEN_CLASS_NAME!r} is reserved for the saliency_test class")
     if params["min_instances"] > params["max_instances"]:
         raise InputError("config key 'synthetic.min_instances'", "exceeds synthetic.max_instances")
+    low, high = params.get("body_saturation", MUTED)
+    if low > high:
+        raise InputError("config key 'synthetic.body_saturation'", f"needs [low, high], got [{low}, {high}]")
 
 
 def generate_benchmark(out: str | Path, classes: Sequence[str], params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -105,8 +117,7 @@ def generate_benchmark(out: str | Path, classes: Sequence[str], params: dict[str
     for s, split in enumerate(SYNTHETIC_SPLITS):
         ids, labels = [], []
         for i in range(params[f"n_{split}"]):
-            rng = np.random.default_rng([seed, s, i])
-            scene = _scene(rng, split, params, len(classes), textures)
+            scene = _scene([seed, s, i], split, params, len(classes), textures)
             image_id = f"{split}_{i:05d}"
             _write_scene(voc, sbd, image_id, scene, classes, params["jpeg_quality"])
             ids.append(image_id)

@@ -27,6 +27,7 @@ PART_SIZE = 0.34  # part radius relative to the body's half-length
 MIN_VISIBLE = 0.35  # an instance keeps at least this fraction of its drawn area
 MIN_PART_VISIBLE = 0.3
 OCCLUDED_BELOW = 0.95  # an instance showing less than this fraction of its drawn area is occluded
+BODY_CONTRAST = 0.18  # texture amplitude on bodies (backgrounds: 0.12)
 
 
 @dataclass
@@ -65,20 +66,65 @@ def part_shape(label: int) -> str:
     return PART_SHAPES[label % len(PART_SHAPES)]
 
 
-def texture_patch(rng: np.random.Generator, textures: list[np.ndarray], size: int) -> np.ndarray:
-    tex = textures[rng.integers(len(textures))]
+def texture_patch(
+    rng: np.random.Generator, textures: list[np.ndarray], size: int, index: int | None = None
+) -> np.ndarray:
+    """A random crop of texture ``index`` (a random one when None), resized and standardised."""
+    tex = textures[rng.integers(len(textures)) if index is None else index]
     crop = int(rng.integers(size, max(size + 1, min(tex.shape) // 2)))
     y, x = rng.integers(0, tex.shape[0] - crop + 1), rng.integers(0, tex.shape[1] - crop + 1)
     patch = cv2.resize(tex[y : y + crop, x : x + crop], (size, size), interpolation=cv2.INTER_AREA)
     return (patch - patch.mean()) / (patch.std() + 1e-6)
 
 
-def muted_colour(rng: np.random.Generator) -> np.ndarray:
-    return np.array(colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.05, 0.25), rng.uniform(0.3, 0.8)), np.float32)
+MUTED = (0.05, 0.25)  # saturation range of backgrounds and, by default, bodies
 
 
-def textured(rng: np.random.Generator, textures: list[np.ndarray], size: int, contrast: float) -> np.ndarray:
-    return np.clip(muted_colour(rng) + contrast * texture_patch(rng, textures, size)[..., None], 0, 1)
+def muted_colour(
+    rng: np.random.Generator, hue: float | None = None, saturation: tuple[float, float] = MUTED
+) -> np.ndarray:
+    """A dull RGB colour of a random hue (or of ``hue``)."""
+    hue = rng.uniform() if hue is None else hue
+    return np.array(colorsys.hsv_to_rgb(hue, rng.uniform(*saturation), rng.uniform(0.3, 0.8)), np.float32)
+
+
+def textured(
+    rng: np.random.Generator,
+    textures: list[np.ndarray],
+    size: int,
+    contrast: float,
+    saturation: tuple[float, float] = MUTED,
+) -> np.ndarray:
+    colour = muted_colour(rng, saturation=saturation)
+    return np.clip(colour + contrast * texture_patch(rng, textures, size)[..., None], 0, 1)
+
+
+@dataclass(frozen=True)
+class BodyStyle:
+    """How bodies are painted (``synthetic.body_cue``, ``synthetic.body_saturation``).
+
+    Every body draws a colour of random hue with saturation in ``saturation`` and a random texture
+    from the scene's generator. With probability ``cue`` a seen-class body is then repainted from
+    ``rng`` with its class's texture and a hue from its class's 1/n of the hue circle, at the same
+    saturation, value and contrast: over classes drawn uniformly (and as many classes as textures)
+    a body's appearance keeps its distribution, only its dependence on the class is new, and the
+    scene's geometry and every other pixel stay those of ``cue`` 0. The defaults (cue 0, MUTED)
+    paint the benchmark as before 2026-12-05.
+    """
+
+    rng: np.random.Generator
+    n_classes: int
+    cue: float = 0.0
+    saturation: tuple[float, float] = MUTED
+
+    def surface(self, scene_rng: np.random.Generator, textures: list[np.ndarray], size: int, label: int) -> np.ndarray:
+        """The (size, size, 3) surface of a body of class ``label``."""
+        surface = textured(scene_rng, textures, size, BODY_CONTRAST, self.saturation)
+        if label < 0 or self.cue <= 0 or self.rng.uniform() >= self.cue:
+            return surface
+        hue = ((label + self.rng.uniform(-0.5, 0.5)) / self.n_classes) % 1.0
+        patch = texture_patch(self.rng, textures, size, label % len(textures))
+        return np.clip(muted_colour(self.rng, hue, self.saturation) + BODY_CONTRAST * patch[..., None], 0, 1)
 
 
 def fill_polygon(poly: np.ndarray, size: int) -> np.ndarray:
@@ -87,7 +133,13 @@ def fill_polygon(poly: np.ndarray, size: int) -> np.ndarray:
     return mask.astype(bool)
 
 
-def render(rng: np.random.Generator, size: int, objects: list[ObjectSpec], textures: list[np.ndarray]) -> Scene:
+def render(
+    rng: np.random.Generator,
+    size: int,
+    objects: list[ObjectSpec],
+    textures: list[np.ndarray],
+    style: BodyStyle,
+) -> Scene:
     """Paint objects back to front; keep instances that stay visible and recognisable."""
     image = textured(rng, textures, size, contrast=0.12)
     inst = np.zeros((size, size), np.int32)
@@ -99,7 +151,7 @@ def render(rng: np.random.Generator, size: int, objects: list[ObjectSpec], textu
         part_poly = transform(part_outline(obj.part_shape), PART_SIZE * obj.radius, obj.angle, tip)
         part_mask = fill_polygon(part_poly, size)
         full = body | part_mask
-        image[body] = textured(rng, textures, size, contrast=0.18)[body]
+        image[body] = style.surface(rng, textures, size, obj.label)[body]
         shade = 1 + 0.04 * texture_patch(rng, textures, size)[..., None]
         image[part_mask] = np.clip(obj.part_colour * shade, 0, 1)[part_mask]
         inst[full] = k
@@ -174,7 +226,13 @@ def _neighbour(rng: np.random.Generator, obj: ObjectSpec) -> ObjectSpec:
 
 
 def multi_object_scene(
-    rng: np.random.Generator, size: int, n_classes: int, n_min: int, n_max: int, textures: list[np.ndarray]
+    rng: np.random.Generator,
+    size: int,
+    n_classes: int,
+    n_min: int,
+    n_max: int,
+    textures: list[np.ndarray],
+    style: BodyStyle,
 ) -> Scene:
     """A train/val scene: 1-5 instances, touching same-class pairs, occlusion, 1-45 % sizes."""
     for _ in range(20):
@@ -186,21 +244,26 @@ def multi_object_scene(
             objects.append(obj)
             if len(objects) < n and rng.uniform() < 0.35:
                 objects.append(_neighbour(rng, obj))
-        scene = render(rng, size, objects, textures)
+        scene = render(rng, size, objects, textures, style)
         if len(scene.labels) >= n_min:
             return scene
     raise RuntimeError("could not place a visible object after 20 attempts")
 
 
 def single_object_scene(
-    rng: np.random.Generator, size: int, n_classes: int, textures: list[np.ndarray], unseen_class: bool
+    rng: np.random.Generator,
+    size: int,
+    n_classes: int,
+    textures: list[np.ndarray],
+    unseen_class: bool,
+    style: BodyStyle,
 ) -> Scene:
     """A transfer scene: one object on an unseen body (loc_test) or of an unseen class (saliency_test)."""
     for _ in range(20):
         label = -1 if unseen_class else int(rng.integers(n_classes))
         radius = _radius(rng, size, 0.06, 0.4)
         obj = _spec(rng, size, label, n_classes, radius, unseen_body=True, unseen_part=unseen_class)
-        scene = render(rng, size, [obj], textures)
+        scene = render(rng, size, [obj], textures, style)
         if scene.labels:
             return scene
     raise RuntimeError("could not place a visible object after 20 attempts")
