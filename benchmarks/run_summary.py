@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 import yaml
+from snakemake.utils import update_config
 from shards import cpu_model  # benchmarks/ is on the path when this script runs
 
 from iam.io.atomic import write_json
@@ -72,6 +73,15 @@ def diagnostics(results: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+def run_config(paths: list[Path]) -> dict:
+    """The config a run saw: its config files merged as Snakemake merges them (schema defaults left out,
+    so that records stay comparable with older ones)."""
+    config: dict = {}
+    for path in paths:
+        update_config(config, yaml.safe_load(path.read_text()))
+    return config
+
+
 def workload(config: dict) -> dict:
     """The config values that set the run's cost and its filler (older records hold three filler keys)."""
     return {
@@ -93,7 +103,9 @@ def main() -> None:
     parser.add_argument("--noop", type=float, help="measured wall seconds of a rerun with nothing to do")
     parser.add_argument("--load", help="load average observed during the run")
     parser.add_argument("--commit", help="commit the run was made at (default: this checkout's HEAD)")
-    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the config the run used")
+    parser.add_argument(
+        "--config", type=Path, nargs="+", default=[Path("config.yaml")], help="the config files the run used, in order"
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     rules = rule_seconds(args.results)
@@ -117,7 +129,7 @@ def main() -> None:
         "jobs": sum(r["jobs"] for r in rules.values()),
         "sum_job_s": sum(r["s"] for r in rules.values()),
         "sum_job_cpu_s": sum(r["cpu_s"] for r in rules.values()),
-        "workload": workload(yaml.safe_load(args.config.read_text())),
+        "workload": workload(run_config(args.config)),
         "headline": headline(args.results),
         "backbone_val_map": backbone_val_map(args.results),
         "pretrain_last_epoch": last_row(args.results / "pretrain" / "metrics.json"),
