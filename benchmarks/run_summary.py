@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 import yaml
-from snakemake.utils import update_config
 from shards import cpu_model  # benchmarks/ is on the path when this script runs
+from snakemake.utils import update_config
 
 from iam.io.atomic import write_json
 
