@@ -34,12 +34,14 @@ def cam_confusion(cams: np.ndarray, classes: np.ndarray, gt: GTInstances, n_clas
     """(len(THRESHOLDS), n + 1, n + 1) confusion counts (GT row, prediction column) of one image,
     ``cams`` (k, H, W) in [0, 1] being the CAMs of its labelled ``classes`` (k,)."""
     sem, keep, size = semantic_map(gt), ~gt.void, n_classes + 1
-    names = np.concatenate([[0], classes + 1])
+    cams = cams.astype(np.float32)
+    strongest = cams.max(0)[keep] if len(cams) else np.zeros(int(keep.sum()), np.float32)
+    winner = (classes + 1)[cams.argmax(0)][keep] if len(cams) else np.zeros(int(keep.sum()), np.int64)
+    truth = sem[keep] * size
     out = np.zeros((len(THRESHOLDS), size, size), np.int64)
-    for k, t in enumerate(THRESHOLDS):
-        scores = np.concatenate([np.full((1, *sem.shape), t, np.float32), cams.astype(np.float32)])
-        pred = names[scores.argmax(0)]
-        out[k] = np.bincount(sem[keep] * size + pred[keep], minlength=size * size).reshape(size, size)
+    for k, t in enumerate(THRESHOLDS):  # background wins ties, as the first of [t, cams...] would
+        pred = np.where(strongest > np.float32(t), winner, 0)
+        out[k] = np.bincount(truth + pred, minlength=size * size).reshape(size, size)
     return out
 
 
