@@ -9,7 +9,7 @@ to one IAM logit map at input size (``Decoder``). The weights depend only on the
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -49,16 +49,6 @@ class Decoder(nn.Sequential):
         )
 
 
-def image_branch(channels: int, layers: int) -> nn.Sequential:
-    """The image's own path into R: two stride-2 3x3 convs to 1/4 of the input, then ``layers`` - 2
-    3x3 convs dilated 2 at that stride (each widens the field by 16 input pixels)."""
-    modules: list[nn.Module] = [nn.Conv2d(3, channels, 3, 2, 1), nn.ReLU(inplace=True)]
-    modules.append(nn.Conv2d(channels, channels, 3, 2, 1))
-    for _ in range(layers - 2):
-        modules += [nn.ReLU(inplace=True), nn.Conv2d(channels, channels, 3, padding=2, dilation=2)]
-    return nn.Sequential(*modules)
-
-
 class FillingWeights(nn.Module):
     """R: a feature pyramid over res2/res3/res4 -> W (B, C, D r^2, N, N), softmax over each window;
     D = len(dilations) windows per location, one per tap spacing (step k uses dilation k mod D).
@@ -81,13 +71,20 @@ class FillingWeights(nn.Module):
         affinity: int = 0,
         image_channels: int = 0,
         dilations: tuple[int, ...] = (1,),
-        image_layers: int = 2,
     ) -> None:
         super().__init__()
         if radius % 2 == 0:
             raise ValueError(f"filling radius must be odd, got {radius}")
         self.channels, self.radius, self.dilations = channels, radius, tuple(dilations)
-        self.image = image_branch(image_channels, image_layers) if image_channels else None
+        self.image = (
+            nn.Sequential(
+                nn.Conv2d(3, image_channels, 3, 2, 1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(image_channels, image_channels, 3, 2, 1),
+            )
+            if image_channels
+            else None
+        )
         width = pyramid_channels + image_channels
         self.embed = nn.Conv2d(width, affinity, 1) if affinity else None
         self.lateral = nn.ModuleDict(
@@ -102,16 +99,7 @@ class FillingWeights(nn.Module):
         )
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(width, channels * len(self.dilations) * radius * radius, 1))
 
-    @property
-    def width(self) -> int:
-        """Channels of the pyramid (plus the image branch) that the head reads."""
-        return cast(nn.Conv2d, self.head[1]).in_channels
-
     def forward(self, features: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
-        return self.weights_of(self.pyramid(features, size), size)
-
-    def pyramid(self, features: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
-        """(B, width, N, N): the summed FPN levels at the filling grid, with the image branch."""
         top: torch.Tensor | None = None
         for level in reversed(LEVELS):
             lat = self.lateral[level](features[level])
@@ -125,10 +113,6 @@ class FillingWeights(nn.Module):
         if self.image is not None:
             image = F.interpolate(self.image(features["image"]), size=size, mode="bilinear", align_corners=False)
             top = torch.cat([top, image], 1)
-        return top
-
-    def weights_of(self, top: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """W from the pyramid: the head's logits plus the neighbour bias, softmax over each window."""
         taps = self.radius * self.radius
         logits = self.head(top).unflatten(1, (self.channels, len(self.dilations) * taps)).float()
         logits = logits + self.neighbour_bias(top, size)[:, None]
@@ -258,21 +242,12 @@ class FillingModule(nn.Module):
         affinity: int = 0,
         image_channels: int = 0,
         dilations: tuple[int, ...] = (1,),
-        prm_power: float = 1.0,
-        image_layers: int = 2,
-        gate: str = "none",
     ) -> None:
         super().__init__()
-        self.prm_power = prm_power
         self.encoder = Encoder(channels)
         self.weights = FillingWeights(
-            in_channels, channels, radius, pyramid_channels, affinity, image_channels, dilations, image_layers
+            in_channels, channels, radius, pyramid_channels, affinity, image_channels, dilations
         )
-        self.gate_mode = gate
-        self.gate = nn.Conv2d(self.weights.width, 1, 1) if gate != "none" else None
-        if self.gate is not None and gate == "retention":  # ~0.98 per step at the start
-            nn.init.zeros_(self.gate.weight)
-            nn.init.constant_(self.gate.bias, 4.0)
         self.decoder = Decoder(channels)
         self.recompute = recompute
         self.layout = torch.channels_last if channels_last else torch.contiguous_format
@@ -287,17 +262,8 @@ class FillingModule(nn.Module):
         size) are several times faster that way on CPU (benchmarks/filler.py). R stays in NCHW: its
         1x1 convolutions gain nothing from channels-last, and the softmax and the filling read its
         output in NCHW (on a channels-last head output every elementwise op was strided)."""
-        if self.prm_power != 1.0:  # a PRM's halo off the part fades faster than its core
-            prms = prms.clamp_min(0).pow(self.prm_power)
         g = self.encoder(prms.contiguous(memory_format=self.layout))
-        top = self.weights.pyramid(features, g.shape[-2:])
-        w = self.weights.weights_of(top, g.shape[-2:])
-        if self.gate is not None:
-            keep = torch.sigmoid(self.gate(top).float())
-            if self.gate_mode == "source":  # G^0 kept where the image says the filling may start
-                g = g * keep[owner].to(g.dtype)
-            else:  # retention: each step keeps this share of what a location gathers
-                w = w * keep[:, None]
+        w = self.weights(features, g.shape[-2:])
         steps, dilations = max(g.shape[-2:]), self.weights.dilations
         per_prm = w[:1].numel() * max(w.element_size(), 4)  # fill() computes in at least float32
         chunk = max(1, CHUNK_BYTES // per_prm) if g.device.type == "cpu" else len(g)

@@ -48,15 +48,11 @@ class FillerConfig:
     affinity: int = 0
     image_channels: int = 0
     dilations: tuple[int, ...] = (1,)
-    prm_power: float = 1.0
-    image_layers: int = 2
-    gate: str = "none"
     epochs: int = 4
     batch_size: int = 16
     peaks_per_image: int = 2
     target: str = "sample"
     select_after: int = 3
-    ignore_band: tuple[float, float] | None = None
     optimizer: str = "sgd"
     lr: float = 0.1
     momentum: float = 0.9
@@ -148,16 +144,6 @@ def fitted_targets(logits: torch.Tensor, candidates: torch.Tensor) -> torch.Tens
     return candidates[torch.arange(len(best), device=best.device), best][:, None]
 
 
-def target_loss(logits: torch.Tensor, target: torch.Tensor, band: tuple[float, float] | None) -> torch.Tensor:
-    """BCE over the pixels whose target lies outside the open interval ``band`` (all pixels without
-    one): with ``target: mean`` the pixels where the k candidates disagree are left to the filler."""
-    if band is None:
-        return F.binary_cross_entropy_with_logits(logits, target)
-    keep = ((target <= band[0]) | (target >= band[1])).float()
-    loss = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
-    return (loss * keep).sum() / keep.sum().clamp_min(1.0)
-
-
 @dataclass
 class Trainer:
     """State of one filler training run."""
@@ -203,7 +189,7 @@ class Trainer:
             target = target.to(self.device)
             if mode == "select":
                 target = fitted_targets(logits, target)
-            loss = target_loss(logits.float(), target, self.cfg.ignore_band)
+            loss = F.binary_cross_entropy_with_logits(logits.float(), target)
             total, count = total + step(self.optimizer, loss, epoch, b) * len(prms), count + len(prms)
         return total / max(count, 1)
 
@@ -230,9 +216,6 @@ def build_model(in_channels: dict[str, int], cfg: FillerConfig) -> FillingModule
         affinity=cfg.affinity,
         image_channels=cfg.image_channels,
         dilations=tuple(cfg.dilations),
-        prm_power=cfg.prm_power,
-        image_layers=cfg.image_layers,
-        gate=cfg.gate,
     )
 
 
