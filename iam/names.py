@@ -31,14 +31,27 @@ def parse_method(name: str) -> tuple[int, str] | None:
 # Self-training (our extension, opt-in): the proposal-source name of a second filler's targets, the
 # first filler's training IAMs snapped to proposals (pseudo_gt/selftrain/k{k}.h5, filler/selftrain/k{k}/).
 SELF_TRAINED_SOURCE = "selftrain"
+# A diagnostic that reads GT (Table 1): the IAM-S{k} filler fed the val PRMs cut to their own GT
+# instance (prm_oracle/{split}.h5 -> iam/prm_oracle/k{k}/{split}.h5).
+PRM_ORACLE = "prm_oracle"
+
+
+def derived_method(k: int, source: str) -> str:
+    """The method name of IAM-S{k} from ``source``'s filler or PRMs (CRF masks, as ``iam_s{k}``)."""
+    return f"iam_s{k}_{source}"
+
+
+def parse_derived(name: str, source: str) -> int | None:
+    """k of a :func:`derived_method` name of ``source``; None for any other method."""
+    match = re.fullmatch(rf"iam_s(\d+)_{source}", name)
+    return int(match[1]) if match else None
 
 
 def self_trained_method(k: int) -> str:
-    """The method name of the self-trained IAM-S{k} (CRF masks, as ``iam_s{k}``)."""
-    return f"iam_s{k}_{SELF_TRAINED_SOURCE}"
+    """The method name of the self-trained IAM-S{k}."""
+    return derived_method(k, SELF_TRAINED_SOURCE)
 
 
 def parse_self_trained(name: str) -> int | None:
     """k of a :func:`self_trained_method` name; None for any other method."""
-    match = re.fullmatch(rf"iam_s(\d+)_{SELF_TRAINED_SOURCE}", name)
-    return int(match[1]) if match else None
+    return parse_derived(name, SELF_TRAINED_SOURCE)

@@ -2,7 +2,9 @@ from pathlib import Path
 
 from iam.names import (
     IAM_VARIANTS,
+    PRM_ORACLE,
     SELF_TRAINED_SOURCE,
+    derived_method,
     iam_method,
     parse_method,
     self_trained_method,
@@ -39,7 +41,18 @@ CEILING, CEILING_SOURCE = "iam_ceiling", "gtmask"
 SELF_TRAINING = config["self_training"]["enabled"]
 SELF_TRAINED_K = config["self_training"]["k"]
 SELF_TRAINED = [self_trained_method(SELF_TRAINED_K)] if SELF_TRAINING else []
-METHODS = [*IAM_METHODS, *SELF_TRAINED, CEILING, "prm_retrieval", *BOX_BASELINES]
+TRANSFER_K = config["evaluation"]["transfer_k"]
+# The IAM-S{TRANSFER_K} filler fed val PRMs cut to their GT instances: what the PRMs' mass off
+# their instance costs the masks (reads GT).
+PRM_ORACLE_METHOD = derived_method(TRANSFER_K, PRM_ORACLE)
+METHODS = [
+    *IAM_METHODS,
+    *SELF_TRAINED,
+    CEILING,
+    PRM_ORACLE_METHOD,
+    "prm_retrieval",
+    *BOX_BASELINES,
+]
 # The fillers whose targets, weights and curves the report's stage chain shows: (source, k) by label.
 CHAIN_FILLERS = {f"k={k}": (SOURCE, k) for k in KS}
 if SELF_TRAINING:
@@ -47,7 +60,6 @@ if SELF_TRAINING:
         SELF_TRAINED_SOURCE,
         SELF_TRAINED_K,
     )
-TRANSFER_K = config["evaluation"]["transfer_k"]
 # The inference keys of infer_iam and of snap_iam: each reruns only on a change of its own keys.
 IAM_INFERENCE = {k: v for k, v in config["inference"].items() if k != "snap_threshold"}
 SNAP_INFERENCE = {k: config["inference"][k] for k in ("snap_threshold", "nms_iou")}
@@ -182,6 +194,8 @@ def method_instances(wildcards):
     name = wildcards.method
     if name == CEILING:
         return f"{OUT}/iam/{CEILING_SOURCE}/k1/{VAL}.h5"
+    if name == PRM_ORACLE_METHOD:
+        return f"{OUT}/iam/{PRM_ORACLE}/k{TRANSFER_K}/{VAL}.h5"
     if name in SELF_TRAINED:
         return f"{OUT}/iam/{SELF_TRAINED_SOURCE}/k{SELF_TRAINED_K}/{VAL}.h5"
     if iam := parse_method(name):

@@ -212,3 +212,62 @@ rule make_ceiling_targets:
         classes=CLASSES,
     script:
         "../workflow_scripts/make_ceiling_targets.py"
+
+
+rule cut_prms_to_gt:
+    input:
+        prm=f"{OUT}/prm/{VAL}.h5",
+        data=dataset_marker,
+        split=split_file(VAL),
+    output:
+        f"{OUT}/{PRM_ORACLE}/{VAL}.h5",
+    log:
+        log_path("cut_prms_to_gt"),
+    benchmark:
+        benchmark_path("cut_prms_to_gt")
+    conda:
+        "../envs/core.yaml"
+    threads: 1
+    params:
+        voc_root=voc_root_of,
+        sbd_root=SBD,
+        gt_source=config["dataset"]["gt_source"],
+        split=VAL,
+        classes=CLASSES,
+    script:
+        "../workflow_scripts/cut_prms_to_gt.py"
+
+
+# The IAM-S{TRANSFER_K} filler, as trained, on the PRMs cut to their GT instances (one job, no shards).
+rule infer_prm_oracle:
+    input:
+        data=dataset_marker,
+        backbone=f"{OUT}/backbone/model.pt",
+        filler=f"{OUT}/filler/{SOURCE}/k{TRANSFER_K}/model.pt",
+        prm=f"{OUT}/{PRM_ORACLE}/{VAL}.h5",
+        split=split_file(VAL),
+    output:
+        crf=f"{OUT}/iam/{PRM_ORACLE}/k{TRANSFER_K}/{VAL}.h5",
+        nocrf=f"{OUT}/iam/{PRM_ORACLE}/k{TRANSFER_K}/{VAL}.nocrf.h5",
+    log:
+        log_path("infer_prm_oracle"),
+    benchmark:
+        benchmark_path("infer_prm_oracle")
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        gpu=torch_resources,
+    params:
+        k=TRANSFER_K,
+        source=PRM_ORACLE,
+        split=VAL,
+        shard=0,
+        inference=IAM_INFERENCE,
+        crf=config["crf"],
+        classes=CLASSES,
+        device=config["device"],
+        voc_root=voc_root_of,
+        shards=1,
+    script:
+        "../workflow_scripts/infer_iam.py"

@@ -24,6 +24,8 @@ rule infer_iam:
     params:
         k=lambda w: int(w.k),
         source=lambda w: w.source,
+        split=lambda w: w.split,
+        shard=lambda w: int(w.i),
         inference=IAM_INFERENCE,
         crf=config["crf"],
         classes=CLASSES,

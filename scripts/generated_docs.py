@@ -102,6 +102,7 @@ TABLE1 = {
     "iam_s9": "IAM-S9",
     "iam_s5_snap": "IAM-S5 snapped to proposals (ours, not the paper's)",
     "iam_ceiling": "filler trained on GT masks (upper bound, uses GT masks)",
+    "iam_s5_prm_oracle": "IAM-S5 filler fed PRMs cut to their GT instance (diagnostic, uses GT masks)",
     "gt_box_rect": "GT box → Rect (upper bound)",
     "gt_box_ellipse": "GT box → Ellipse (upper bound)",
     "gt_box_proposal": "GT box → best proposal (upper bound)",

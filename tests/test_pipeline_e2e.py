@@ -15,6 +15,7 @@ from conftest import copy_workflow, planned_jobs, run_snakemake
 from iam.evaluation.ceiling import SOURCE as CEILING_SOURCE
 from iam.io.compare import artifact_differences
 from iam.io.schema import LAYOUTS
+from iam.names import PRM_ORACLE
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +41,8 @@ def test_report_and_metrics(tiny_run):
         assert all((c[:, 1:] < 0).all() for c in candidates) and any((c[:, 0] >= 0).any() for c in candidates)
     ceiling = json.loads((out / "metrics" / "iam_ceiling.json").read_text())
     assert ceiling["n_predictions"] > 0
+    oracle = json.loads((out / "metrics" / "iam_s5_prm_oracle.json").read_text())
+    assert oracle["n_predictions"] > 0 and oracle["n_images"] == iam["n_images"]
     tables = (out / "report" / "tables.md").read_text()
     assert "upper bound, uses GT masks" in tables and "Per-stage diagnostics" in tables
     assert (out / "report" / "tables.md").read_text().count("|") > 20
@@ -176,8 +179,8 @@ def test_upstream_never_reads_ground_truth_and_is_deterministic(tiny_run, tmp_pa
         str(p.relative_to(tiny_run.workdir))
         for stage in UPSTREAM
         for p in (tiny_run.results / stage).rglob("*.h5")
-        if "shard" not in p.name and CEILING_SOURCE not in p.parts
-    ]  # the ceiling reads GT by design
+        if "shard" not in p.name and not {CEILING_SOURCE, PRM_ORACLE} & set(p.parts)
+    ]  # the ceiling and the PRM oracle read GT by design
     result = run_snakemake(work, *targets)
     assert result.returncode == 0, result.stderr[-3000:]
     for target in targets:

@@ -46,6 +46,7 @@ def test_verdict_and_table2_from_numbers():
     t2 = tables.table2(loaded)
     assert abs(t2.loc["IAM-S5", "total"] - 0.35) < 1e-12 and abs(t2.loc["PRM retrieval", "total"] - 3.2) < 1e-12
     assert tables.method_label("gt_box_ellipse").endswith("(upper bound, uses GT boxes)")
+    assert tables.method_label("iam_s5_prm_oracle").startswith("IAM-S5 filler fed PRMs cut to their GT instance")
 
 
 def test_build_report_writes_every_output(tmp_path):

@@ -1,4 +1,4 @@
-"""IAM instances (with and without ConvCRF) for one shard of a split."""
+"""IAM instances (with and without ConvCRF) for one shard of a split (params ``split``, ``shard``, ``shards``)."""
 
 from iam.data.voc import read_split
 from iam.device import resolve_device
@@ -11,7 +11,7 @@ def main(smk) -> None:
     p = smk.params
     device = resolve_device(p.device)
     filler, input_size = load_filler(smk.input.filler, device)
-    ids = shard_ids(read_split(p.voc_root, smk.wildcards.split), int(smk.wildcards.i), p.shards)
+    ids = shard_ids(read_split(p.voc_root, p.split), p.shard, p.shards)
     provenance = {"k": p.k, "source": p.source, "inference": dict(p.inference), "crf": dict(p.crf)}
     infer_split(
         load_feature_backbone(smk.input.filler, smk.input.backbone, device),

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from iam.names import SELF_TRAINED_SOURCE, parse_method, parse_self_trained
+from iam.names import PRM_ORACLE, SELF_TRAINED_SOURCE, parse_derived, parse_method, parse_self_trained
 
 FILL_NAMES = {"rect": "Rect", "ellipse": "Ellipse", "proposal": "best proposal"}
 VARIANT_LABELS = {"crf": "", "nocrf": " (no CRF)", "snap": " snapped to proposals (ours, not the paper's)"}
@@ -29,6 +29,8 @@ def method_label(method: str) -> str:
         return "PRM retrieval"
     if (of_k := parse_self_trained(method)) is not None:
         return f"IAM-S{of_k} self-trained on its snapped training IAMs (ours, not the paper's)"
+    if (fed_k := parse_derived(method, PRM_ORACLE)) is not None:
+        return f"IAM-S{fed_k} filler fed PRMs cut to their GT instance (diagnostic, uses GT masks)"
     if method == "iam_ceiling":
         return "IAM-S1 filler trained on GT masks (upper bound, uses GT masks)"
     boxes, fill = method.rsplit("_", 1)
