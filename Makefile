@@ -37,7 +37,7 @@ lock: $(STAMP)
 	mv requirements.lock.tmp requirements.lock
 
 rulegraph: $(STAMP)
-	$(BIN)/snakemake --rulegraph | dot -Tsvg > docs/rulegraph.svg
+	$(BIN)/snakemake --rulegraph | dot -Tsvg > docs/rulegraph.svg.tmp && mv docs/rulegraph.svg.tmp docs/rulegraph.svg
 
 clean:
 	rm -rf results .snakemake
