@@ -211,7 +211,7 @@ rule make_ceiling_targets:
         split=TRAIN,
         classes=CLASSES,
     script:
-        "../workflow_scripts/make_ceiling_targets.py"
+        "../workflow_scripts/from_gt.py"
 
 
 rule cut_prms_to_gt:
@@ -235,7 +235,7 @@ rule cut_prms_to_gt:
         split=VAL,
         classes=CLASSES,
     script:
-        "../workflow_scripts/cut_prms_to_gt.py"
+        "../workflow_scripts/from_gt.py"
 
 
 # The IAM-S{TRANSFER_K} filler, as trained, on the PRMs cut to their GT instances (one job, no shards).
