@@ -17,7 +17,7 @@ import numpy as np
 from iam.data.voc import GTInstances
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import open_artifact, write_artifact
-from iam.io.prm import KIND, PRMRecord, read_prm, write_prm
+from iam.io.prm import KIND, PRMRecord, StoredPRM, read_prm, write_prm
 
 
 def cut_to_instances(peaks: np.ndarray, prms: np.ndarray, gt: GTInstances) -> np.ndarray:
@@ -32,6 +32,23 @@ def cut_to_instances(peaks: np.ndarray, prms: np.ndarray, gt: GTInstances) -> np
     return out
 
 
+def write_prms(
+    prm_path: str | Path,
+    image_ids: Sequence[str],
+    transform: Callable[[str, StoredPRM], np.ndarray],
+    out: str | Path,
+    rule: str,
+    params: Mapping[str, Any] | None = None,
+) -> None:
+    """A ``prm`` artifact of ``image_ids`` whose PRMs are ``transform(image_id, stored)`` (peaks, scores,
+    class scores and CRMs as stored; the forward time is carried over)."""
+    with open_artifact(prm_path, KIND) as src, write_artifact(out, KIND, rule, params) as f:
+        for image_id in image_ids:
+            p = read_prm(src, image_id)
+            record = PRMRecord(p.peaks, p.peak_scores, transform(image_id, p), p.class_scores, p.crm.astype(np.float32))
+            write_prm(f, image_id, record).attrs.update(dict(p.group.attrs))
+
+
 def write_cut_prms(
     prm_path: str | Path,
     image_ids: Sequence[str],
@@ -40,11 +57,5 @@ def write_cut_prms(
     rule: str = "cut_prms_to_gt",
     params: Mapping[str, Any] | None = None,
 ) -> None:
-    """A ``prm`` artifact of ``image_ids`` whose PRMs are cut to their GT instances (peaks, scores,
-    class scores and CRMs as stored; the forward time is carried over)."""
-    with open_artifact(prm_path, KIND) as src, write_artifact(out, KIND, rule, params) as f:
-        for image_id in image_ids:
-            p = read_prm(src, image_id)
-            prms = cut_to_instances(p.peaks, p.prm, read_gt(image_id))
-            record = PRMRecord(p.peaks, p.peak_scores, prms, p.class_scores, p.crm.astype(np.float32))
-            write_prm(f, image_id, record).attrs.update(dict(p.group.attrs))
+    """The PRM oracle's artifact: the PRMs of ``image_ids`` cut to their GT instances."""
+    write_prms(prm_path, image_ids, lambda i, p: cut_to_instances(p.peaks, p.prm, read_gt(i)), out, rule, params)
