@@ -18,12 +18,12 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 import yaml
 from shards import write_record  # benchmarks/ is on the path when this script runs
 
+from iam.data.maps import upsample_cam
 from iam.data.voc import read_image, read_split
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.instance_metrics import evaluate_instances
@@ -32,24 +32,25 @@ from iam.inference import InferenceParams, infer_split, live_iams
 from iam.io.prm import StoredPRM
 from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
+from iam.pseudo_gt.matching import normalise_prms
 from iam.training.filler import load_feature_backbone, load_filler
 
 Transform = Callable[[str, StoredPRM], np.ndarray]
 
 
 def normalised(prms: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """Each map rescaled to sum 1; where one sums to 0, the ``fallback`` map instead."""
-    sums = prms.reshape(len(prms), -1).sum(1)
-    out = np.where((sums > 0)[:, None, None], prms / np.maximum(sums, 1e-12)[:, None, None], fallback)
-    return out.astype(np.float32)
+    """Each map rescaled to sum 1 (:func:`normalise_prms`); where one sums to 0, the ``fallback`` map."""
+    out = normalise_prms(prms).reshape(prms.shape)
+    empty = ~out.reshape(len(out), -1).any(1)
+    out[empty] = fallback[empty]
+    return out
 
 
 def crm_weighted(p: StoredPRM, gamma: float) -> np.ndarray:
+    """The PRMs times their class's upsampled CRM (:func:`upsample_cam`) to the power ``gamma``."""
     prms = p.prm.astype(np.float32)
-    height, width = prms.shape[1:]
-    cams = [cv2.resize(np.maximum(p.crm_of(int(c)).astype(np.float32), 0), (width, height)) for c in p.peaks[:, 0]]
-    weights = np.stack([(cam / max(float(cam.max()), 1e-6)) ** gamma for cam in cams]) if cams else prms
-    return normalised(prms * weights, prms)
+    weights = [upsample_cam(p.crm_of(int(c)), prms.shape[1:]) ** gamma for c in p.peaks[:, 0]]
+    return normalised(prms * np.stack(weights), prms) if weights else prms
 
 
 def self_cut(

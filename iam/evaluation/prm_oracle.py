@@ -26,8 +26,10 @@ def cut_to_instances(peaks: np.ndarray, prms: np.ndarray, gt: GTInstances) -> np
     out = prms.astype(np.float32)
     for j, (cls, prm) in enumerate(zip(peaks[:, 0], out)):
         own = own_instance(int(cls), prm.astype(np.float64), gt)
-        cut = prm * gt.masks[own] if own is not None else prm
-        if own is not None and cut.sum() > 0:
+        if own is None:
+            continue
+        cut = prm * gt.masks[own]
+        if cut.sum() > 0:
             out[j] = cut / cut.sum()
     return out
 
