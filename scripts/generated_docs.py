@@ -111,10 +111,15 @@ TABLE1 = {
 
 def _of_shipped_config(run: dict[str, Any], shipped: dict[str, Any]) -> bool:
     """Whether a recorded run used the ``shipped`` config's benchmark, backbone, PRM and (recorded) filler
-    settings (variants, e.g. an overlay's, do not)."""
+    settings (variants, e.g. an overlay's, do not); keys a record predates count at their schema default."""
+    schema = config.load_schema()["properties"]
 
-    def settings(section: dict[str, Any] | None) -> dict[str, Any] | None:  # records before synthetic.seed lack it
-        return None if section is None else {k: v for k, v in section.items() if k != "seed"}
+    def settings(key: str, section: dict[str, Any] | None) -> dict[str, Any] | None:
+        if section is None:
+            return None
+        section = json.loads(json.dumps(section))  # a copy to fill
+        config.fill_defaults(section, schema[key])
+        return {k: v for k, v in section.items() if k != "seed"}  # records before synthetic.seed lack it
 
     same_seed = run["workload"].get("seed", 0) == shipped["seed"]  # records before the seed was recorded ran 0
     same_filler = all(shipped["filler"].get(k) == v for k, v in run["workload"]["filler"].items())
@@ -122,7 +127,8 @@ def _of_shipped_config(run: dict[str, Any], shipped: dict[str, Any]) -> bool:
         same_seed
         and same_filler
         and all(
-            settings(run["workload"].get(key)) == settings(shipped[key]) for key in ("synthetic", "backbone", "prm")
+            settings(key, run["workload"].get(key)) == settings(key, shipped[key])
+            for key in ("synthetic", "backbone", "prm")
         )
     )
 

@@ -1,5 +1,7 @@
 """Peak backpropagation: the custom conv rule against a direct NumPy Eq. 1, batched vs looped."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -123,3 +125,54 @@ def test_bfloat16_top_down_pass_stays_close_to_float32(resnet_case):
     l1 = (maps - reference).abs().sum((1, 2)) / reference.abs().sum((1, 2))
     assert (l1 > 0).all() and (l1 < 0.02).all()
     torch.testing.assert_close(maps.sum((1, 2)), torch.ones(3))
+
+
+def _level_probabilities(net: nn.Module, x: torch.Tensor, level: str, seed: torch.Tensor) -> torch.Tensor:
+    """Reference: the probabilities a unit seed of the upsampled CRM sends to the backbone level ``level``
+    (res2/res3/res4: the output of layer1/2/3), by autograd through the probabilistic modules."""
+    stages = ["stem", "layer1", "layer2", "layer3", "layer4"]
+    depth = {"res2": 2, "res3": 3, "res4": 4}[level]
+    h = x
+    for stage in stages[:depth]:
+        h = getattr(net, stage)(h)
+    h = h.detach().requires_grad_(True)
+    top = h
+    for stage in stages[depth:]:
+        top = getattr(net, stage)(top)
+    response = F.interpolate(net.classifier(top), size=x.shape[-2:], mode="bilinear", align_corners=False)
+    (p,) = torch.autograd.grad(response, h, seed)
+    return p
+
+
+@pytest.mark.parametrize("level", ["res2", "res3", "res4"])
+def test_contrastive_pass_carries_down_what_the_class_sends_beyond_its_dual(resnet_case, level):
+    """prm.contrast: the probabilities at the level minus those of the dual unit (a copy of the network
+    whose classifier weights and bias are negated), clamped at zero, then the ordinary pass to the
+    pixels; the forward values (CRMs, scores, features) are the plain pass's."""
+    model, net, x = resnet_case
+    dual_model = copy.deepcopy(model)
+    with torch.no_grad():
+        dual_model.classifier.weight.neg_()
+        dual_model.classifier.bias.neg_()
+    response, pullback, out = top_down(net, x, level)
+    plain_response, plain_pullback, plain_out = top_down(net, x)
+    torch.testing.assert_close(response, plain_response)
+    torch.testing.assert_close(out.scores, plain_out.scores)
+    assert out.features.keys() == plain_out.features.keys()
+    for key, value in plain_out.features.items():
+        torch.testing.assert_close(out.features[key], value)
+    seed = torch.zeros_like(response)
+    seed[0, 1, 10, 20] = 1
+    rest = (
+        _level_probabilities(net, x, level, seed) - _level_probabilities(probabilistic(dual_model), x, level, seed)
+    ).clamp(min=0)
+    assert 0 < rest.sum() < 1  # the contrast removes some mass and keeps some
+    h = x.clone().requires_grad_(True)
+    below = h
+    for stage in ["stem", "layer1", "layer2", "layer3"][: {"res2": 2, "res3": 3, "res4": 4}[level]]:
+        below = getattr(net, stage)(below)
+    (expected,) = torch.autograd.grad(below, h, rest)
+    (p,) = pullback(seed)
+    torch.testing.assert_close(p, expected, rtol=1e-4, atol=1e-8)
+    (plain,) = plain_pullback(seed)
+    assert p.min() >= 0 and (p / p.sum() - plain / plain.sum()).abs().sum() > 0.01  # another map

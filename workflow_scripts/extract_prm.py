@@ -31,6 +31,7 @@ def main(smk) -> None:
         smk.rule,
         {**p.prm, "input_size": p.input_size, "split": split, "voc_root": p.voc_root},
         getattr(torch, p.prm["dtype"]),
+        None if p.prm["contrast"] == "none" else p.prm["contrast"],
     )
 
 

@@ -20,7 +20,8 @@ backward pass carries probabilities instead of gradients:
 The map in pixel space is averaged over the colour channels and normalised by its sum
 (:func:`peak_response_maps`). All peaks of an image share one forward pass (:func:`top_down`,
 ``torch.func.vjp``) and one backward pass vectorised over the peaks (``torch.func.vmap``): each
-convolution's backward runs once with the peaks as its batch. (``autograd.grad`` with
+convolution's backward runs once with the peaks as its batch. ``top_down(..., contrast=level)`` is
+the contrastive variant (config ``prm.contrast``, ours, measured in the README's method notes). (``autograd.grad`` with
 ``is_grads_batched`` ran the custom backward once per peak.) :func:`peak_response_maps_looped` is
 the one-backward-per-peak reference.
 """
@@ -36,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.grad import conv2d_input
 
-from iam.models.backbone import BackboneOutput
+from iam.models.backbone import BackboneOutput, peak_stimulation
 from iam.models.resnet import BasicBlock, Bottleneck
 
 EPS = 1e-12
@@ -166,16 +167,82 @@ def _pixel_maps(p_input: torch.Tensor) -> torch.Tensor:
 Pullback = Callable[[torch.Tensor], tuple[torch.Tensor]]
 
 
-def top_down(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, Pullback, BackboneOutput]:
-    """Forward of a :func:`probabilistic` network on ``x`` (1, 3, H, W): the CRMs bilinearly upsampled to
-    H x W (1, C, H, W), the pullback of probabilities from that response to ``x``, and the network's output."""
+STAGES = ("stem", "layer1", "layer2", "layer3", "layer4")
+LEVEL_OF = {"layer1": "res2", "layer2": "res3", "layer3": "res4"}  # the feature each stage outputs
+STAGE_OF = {level: stage for stage, level in LEVEL_OF.items()}
 
+
+def top_down(
+    net: nn.Module, x: torch.Tensor, contrast: str | None = None
+) -> tuple[torch.Tensor, Pullback, BackboneOutput]:
+    """Forward of a :func:`probabilistic` network on ``x`` (1, 3, H, W): the CRMs bilinearly upsampled to
+    H x W (1, C, H, W), the pullback of probabilities from that response to ``x``, and the network's output.
+
+    ``contrast`` (res2, res3 or res4): the pullback subtracts, at that level, the
+    probabilities the peak's *dual* unit (the classifier's weights negated) sends there, and carries
+    only the positive rest down to the pixels: the contrastive marginal winning probability of Zhang et
+    al. (ECCV 2016), which cancels the mass that units of the level receive whatever the class. A peak
+    whose contrast is nowhere positive keeps its plain map."""
+    if contrast is None:
+        return _vjp(_response(net), x)
+    depth = STAGES.index(STAGE_OF[contrast]) + 1  # the stages up to the level
+    h, lower, features = _vjp(lambda inputs: _run_stages(net, inputs, STAGES[:depth]), x)
+    response, upper, (crm, deeper) = _vjp(_upper(net, depth, x.shape[-2:], 1), h)
+    _, dual, _ = _vjp(_upper(net, depth, x.shape[-2:], -1), h)
+
+    def pullback(seed: torch.Tensor) -> tuple[torch.Tensor]:
+        (plain,), (negative,) = upper(seed), dual(seed)
+        rest = (plain - negative).clamp(min=0)
+        return lower(torch.where(rest.sum() > 0, rest, plain))
+
+    return response, pullback, BackboneOutput(crm, peak_stimulation(crm), {"image": x, **features, **deeper})
+
+
+def _vjp(fn: Callable[[torch.Tensor], tuple[torch.Tensor, Any]], x: torch.Tensor) -> tuple[torch.Tensor, Pullback, Any]:
+    """``torch.func.vjp`` with an auxiliary output (its stub returns a union over has_aux)."""
+    return cast(tuple[torch.Tensor, Pullback, Any], torch.func.vjp(fn, x, has_aux=True))
+
+
+def _run_stages(
+    net: nn.Module, x: torch.Tensor, stages: tuple[str, ...]
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``x`` through ``stages`` of a :class:`PeakBackbone`, and the res features they output."""
+    features = {}
+    for stage in stages:
+        x = getattr(net, stage)(x)
+        if stage in LEVEL_OF:
+            features[LEVEL_OF[stage]] = x
+    return x, features
+
+
+def _upper(
+    net: nn.Module, depth: int, size: torch.Size, sign: int
+) -> Callable[[torch.Tensor], tuple[torch.Tensor, tuple[torch.Tensor, dict[str, torch.Tensor]]]]:
+    """The stages from ``depth`` on and the classifier, its weights times ``sign`` (-1: the dual unit):
+    features -> (CRMs upsampled to ``size``, (CRMs, the res features on the way))."""
+
+    def upper(h: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+        top, features = _run_stages(net, h, STAGES[depth:])
+        head = cast(ProbConv2d, net.classifier)
+        crm = ProbConv.apply(
+            top, sign * head.weight, head.stride, head.padding, head.dilation, head.groups, head.top_down_dtype
+        )
+        crm = crm + sign * cast(torch.Tensor, head.bias)[:, None, None]
+        return _upsampled(crm, size), (crm, features)
+
+    return upper
+
+
+def _response(net: nn.Module) -> Callable[[torch.Tensor], tuple[torch.Tensor, BackboneOutput]]:
     def response(inputs: torch.Tensor) -> tuple[torch.Tensor, BackboneOutput]:
         out = net(inputs)
-        return F.interpolate(out.crm, size=inputs.shape[-2:], mode="bilinear", align_corners=False), out
+        return _upsampled(out.crm, inputs.shape[-2:]), out
 
-    # vjp's stub returns a union over has_aux; with has_aux=True it is (output, pullback, aux)
-    return cast(tuple[torch.Tensor, Pullback, BackboneOutput], torch.func.vjp(response, x, has_aux=True))
+    return response
+
+
+def _upsampled(crm: torch.Tensor, size: torch.Size) -> torch.Tensor:
+    return F.interpolate(crm, size=size, mode="bilinear", align_corners=False)
 
 
 def _seeds(response: torch.Tensor, peaks: torch.Tensor) -> torch.Tensor:

@@ -122,11 +122,13 @@ def image_prm(
     size: int,
     peak_rule: PeakRule,
     batched: bool = True,
+    contrast: str | None = None,
 ) -> ImagePRM:
-    """Peaks and PRMs of one image with a :func:`probabilistic` backbone (``batched=False``: per-peak loop)."""
+    """Peaks and PRMs of one image with a :func:`probabilistic` backbone (``batched=False``: per-peak loop;
+    ``contrast``: see :func:`top_down`)."""
     height, width = image.shape[:2]
     device = next(net.parameters()).device
-    response, pullback, out = top_down(net, to_tensor(image, size)[None].to(device))
+    response, pullback, out = top_down(net, to_tensor(image, size)[None].to(device), contrast)
     scores, maps = _numpy(out.scores[0]), _numpy(response[0])
     peaks = select_peaks(maps, *peak_classes(scores, labels, peak_rule), peak_rule)
     backward = peak_response_maps if batched else peak_response_maps_looped
@@ -156,9 +158,10 @@ def extract_split(
     rule: str = "extract_prm",
     params: dict | None = None,
     dtype: torch.dtype = torch.float32,
+    contrast: str | None = None,
 ) -> None:
     """Write the ``prm`` artifact of ``ids``, streaming one image at a time, atomically (``dtype``: of
-    the top-down pass's convolutions, see :func:`probabilistic`)."""
+    the top-down pass's convolutions, see :func:`probabilistic`; ``contrast``: see :func:`top_down`)."""
     device = next(backbone.parameters()).device
     if dtype == torch.bfloat16 and not has_fast_bfloat16(device):
         log.warning(
@@ -172,6 +175,6 @@ def extract_split(
             labels = read_image_labels(voc_root, image_id, classes) if peak_rule.use_labels else None
             image = read_image(voc_root, image_id)
             tic = time.perf_counter()
-            result = image_prm(net, image, labels, size, peak_rule)
+            result = image_prm(net, image, labels, size, peak_rule, contrast=contrast)
             write_prm(f, image_id, result).attrs["time_forward"] = time.perf_counter() - tic
     log.info("wrote PRMs of %d images to %s", len(ids), out_path)
