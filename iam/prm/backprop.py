@@ -20,10 +20,10 @@ backward pass carries probabilities instead of gradients:
 The map in pixel space is averaged over the colour channels and normalised by its sum
 (:func:`peak_response_maps`). All peaks of an image share one forward pass (:func:`top_down`,
 ``torch.func.vjp``) and one backward pass vectorised over the peaks (``torch.func.vmap``): each
-convolution's backward runs once with the peaks as its batch. ``top_down(..., contrast=level)`` is
-the contrastive variant (config ``prm.contrast``, ours, measured in the README's method notes). (``autograd.grad`` with
+convolution's backward runs once with the peaks as its batch. (``autograd.grad`` with
 ``is_grads_batched`` ran the custom backward once per peak.) :func:`peak_response_maps_looped` is
-the one-backward-per-peak reference.
+the one-backward-per-peak reference. ``top_down(..., contrast=level)`` is the contrastive variant
+(config ``prm.contrast``; ours, measured in the README's method notes).
 """
 
 from __future__ import annotations
