@@ -8,7 +8,7 @@ import pytest
 from iam.data.benchmark import generate_benchmark
 from iam.data.voc import GTInstances, read_gt_instances, read_part_masks, read_split
 from iam.evaluation.gt import instance_reader
-from iam.evaluation.prm_quality import peak_hits, prm_masses, prm_quality
+from iam.evaluation.prm_quality import body_sides, peak_hits, prm_masses, prm_quality
 from iam.io.h5 import put, write_artifact
 
 CLASSES = ["bird", "cat"]
@@ -87,3 +87,25 @@ def test_prm_maxima_and_on_object_mass_score_the_maps_not_the_stored_peaks(voc, 
     q = prm_quality(path, voc, instance_reader("voc", voc, None, CLASSES))
     assert q["peak_precision"] == 0.0 and q["prm_max_precision"] == 1.0
     assert q["on_object"] == 1.0 and q["on_object_own_mass"] == pytest.approx(0.8, abs=1e-3)
+
+
+def _disc(shape: tuple[int, int], y: int, x: int, radius: float) -> np.ndarray:
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return ((yy - y) ** 2 + (xx - x) ** 2 <= radius**2).astype(np.float32)
+
+
+def test_body_side_tells_a_lean_towards_the_body_from_a_symmetric_halo(voc):
+    """A PRM spread evenly over its instance leans towards the body (mass on the body's side of the
+    peak above 0.5, cosine near 1); a disc centred on the peak leans nowhere (0.5 up to the pixels
+    on the dividing line, cosine 0); a peak off its instance is not counted."""
+    image_id = read_split(voc, "val")[0]
+    gt, parts = read_gt_instances(voc, image_id, CLASSES), read_part_masks(voc, image_id)
+    inst = gt.masks[0]
+    y, x = np.argwhere(inst & (parts > 0) & (parts != 255))[0]
+    peaks = np.array([[gt.labels[0], y, x]] * 2 + [[gt.labels[0], *np.argwhere(~gt.masks.any(0))[0]]])
+    own = inst / inst.sum()
+    disc = _disc(inst.shape, y, x, 6)
+    sides = body_sides(peaks, np.stack([own, disc, own]).astype(np.float32), gt)
+    assert sides.shape == (2, 2)
+    assert sides[0, 0] > 0.75 and sides[0, 1] > 0.99
+    assert sides[1, 0] == pytest.approx(0.5, abs=0.1) and abs(sides[1, 1]) < 0.05

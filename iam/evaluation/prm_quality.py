@@ -14,6 +14,11 @@ For a ``prm`` artifact and the split's GT:
 ``mass_outside``        ... outside that instance
 ``part_area_fraction``  mean part area / instance area of the matched instances (what a PRM
                         spread uniformly over its instance would put on the part)
+``body_side_mass``      mean mass of a PRM whose stored peak lies on its instance on the half-plane
+                        through the peak that faces the instance's centroid (0.5: a halo symmetric
+                        about the peak; the body's side is where a part's filling should go)
+``body_side_cos``       median cosine between the offsets of the PRM's centroid and of the
+                        instance's centroid from the peak (0: no lean towards the body)
 
 A PRM's instance is the GT instance of its class holding most of its mass; PRMs whose class has
 no instance in the image count for precision but not for the mass fractions. Part masks exist for
@@ -70,6 +75,23 @@ def prm_masses(peaks: np.ndarray, prm: np.ndarray, gt: GTInstances, parts: np.nd
     return np.asarray(rows, np.float64).reshape(-1, 4)
 
 
+def body_sides(peaks: np.ndarray, prm: np.ndarray, gt: GTInstances) -> np.ndarray:
+    """(k, 2) rows (body_side_mass, cosine) of the PRMs whose stored peak lies on their own instance."""
+    rows = []
+    for (c, y, x), m in zip(peaks, prm.astype(np.float64)):
+        own = own_instance(int(c), m, gt)
+        if own is None or m.sum() <= 0 or not gt.masks[own][y, x]:
+            continue
+        m = m / m.sum()
+        yy, xx = np.mgrid[: m.shape[0], : m.shape[1]]
+        to_prm = np.array([(m * yy).sum() - y, (m * xx).sum() - x])
+        inst = gt.masks[own]
+        to_body = np.array([yy[inst].mean() - y, xx[inst].mean() - x])
+        facing = (yy - y) * to_body[0] + (xx - x) * to_body[1] > 0
+        rows.append((m[facing].sum(), to_prm @ to_body / max(np.linalg.norm(to_prm) * np.linalg.norm(to_body), 1e-9)))
+    return np.asarray(rows, np.float64).reshape(-1, 2)
+
+
 def _mean(values: np.ndarray) -> float | None:
     return float(values.mean()) if values.size else None
 
@@ -80,7 +102,7 @@ def prm_quality(
     """The diagnostics of the module docstring over all images of the artifact; GT instances from
     ``read_gt`` (:func:`iam.evaluation.gt.instance_reader`), part masks from ``voc_root``."""
     with_parts = (Path(voc_root) / "SegmentationPart").is_dir()
-    hits, recalled, masses, n_instances = [], 0, [], 0
+    hits, recalled, masses, sides, n_instances = [], 0, [], [], 0
     max_hits, max_recalled = [], 0
     with open_artifact(prm_path, KIND) as f:
         ids = image_ids(f)
@@ -97,6 +119,7 @@ def prm_quality(
             max_recalled += int(at_max.any(axis=0).sum())
             n_instances += len(gt.labels)
             masses.append(prm_masses(peaks, prm, gt, parts))
+            sides.append(body_sides(peaks, prm, gt))
     hit, mass = np.concatenate(hits) if hits else np.zeros(0), np.concatenate(masses) if masses else np.zeros((0, 4))
     result: dict[str, float | int | None] = {
         "n_images": len(ids),
@@ -112,4 +135,7 @@ def prm_quality(
     result["on_object_own_mass"] = _mean(own[own >= ON_OBJECT])
     for k, key in enumerate((*MASS_KEYS, "part_area_fraction")):
         result[key] = _mean(mass[:, k]) if with_parts or key == "mass_outside" else None
+    side = np.concatenate(sides) if sides else np.zeros((0, 2))
+    result["body_side_mass"] = _mean(side[:, 0])
+    result["body_side_cos"] = float(np.median(side[:, 1])) if len(side) else None
     return result

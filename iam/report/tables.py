@@ -115,6 +115,8 @@ PRM_ROWS = {
     "on_object": "PRMs with >= 30 % of their mass on one instance of their class",
     "on_object_own_mass": "mass of such a PRM on its own instance",
     "mass_outside": "PRM mass outside its instance",
+    "body_side_mass": "PRM mass on the body's side of its peak (0.5: no lean)",
+    "body_side_cos": "PRM centroid towards the body: median cosine (0: no lean)",
 }
 PSEUDO_GT_ROWS = {
     "top1_iou": "top-1 candidate: mean IoU with the peak's instance",
