@@ -101,6 +101,25 @@ def test_bfloat16_extraction_keeps_peaks_and_warns_only_without_native_support(s
             assert 0 < np.abs(pa - pb).sum() < 0.02 * np.abs(pa).sum()
 
 
+def test_contrastive_extraction_keeps_the_forward_and_changes_the_maps(setup):
+    """prm.contrast: the same peaks (unrefined), class scores and CRMs as the plain pass; other maps,
+    each still a distribution."""
+    voc, model, out = setup
+    ids = read_split(voc, "val")[:2]
+    peak_rule = PeakRule(False, -1e9, -1e9, 2, refine=False)
+    extract_split(model, voc, ids, CLASSES, SIZE, peak_rule, out / "plain.h5")
+    extract_split(model, voc, ids, CLASSES, SIZE, peak_rule, out / "contrast.h5", contrast="res3")
+    with open_artifact(out / "plain.h5", "prm") as a, open_artifact(out / "contrast.h5", "prm") as b:
+        for i in ids:
+            plain, contrast = read_prm(a, i), read_prm(b, i)
+            np.testing.assert_array_equal(plain.peaks, contrast.peaks)
+            np.testing.assert_array_equal(plain.class_scores, contrast.class_scores)
+            np.testing.assert_allclose(plain.crm, contrast.crm, atol=1e-3)
+            pa, pb = plain.prm.astype(np.float64), contrast.prm.astype(np.float64)
+            np.testing.assert_allclose(pb.sum(axis=(1, 2)), 1.0, atol=2e-3)
+            assert (pb >= 0).all() and np.abs(pa - pb).sum() > 0.05 * len(pa)
+
+
 def test_class_peaks_thresholds_and_keeps_labelled_best():
     m = np.full((6, 6), -5.0, np.float32)
     m[1, 1], m[4, 4] = -1.0, -2.0
