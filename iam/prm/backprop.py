@@ -187,11 +187,12 @@ def top_down(
         return _vjp(_response(net), x)
     depth = STAGES.index(STAGE_OF[contrast]) + 1  # the stages up to the level
     h, lower, features = _vjp(lambda inputs: _run_stages(net, inputs, STAGES[:depth]), x)
-    response, upper, (crm, deeper) = _vjp(_upper(net, depth, x.shape[-2:], 1), h)
-    _, dual, _ = _vjp(_upper(net, depth, x.shape[-2:], -1), h)
+    top, middle, deeper = _vjp(lambda level: _run_stages(net, level, STAGES[depth:]), h)
+    response, head, crm = _vjp(_head(net, x.shape[-2:], 1), top)
+    _, dual_head, _ = _vjp(_head(net, x.shape[-2:], -1), top)
 
     def pullback(seed: torch.Tensor) -> tuple[torch.Tensor]:
-        (plain,), (negative,) = upper(seed), dual(seed)
+        (plain,), (negative,) = middle(*head(seed)), middle(*dual_head(seed))
         rest = (plain - negative).clamp(min=0)
         return lower(torch.where(rest.sum() > 0, rest, plain))
 
@@ -215,22 +216,19 @@ def _run_stages(
     return x, features
 
 
-def _upper(
-    net: nn.Module, depth: int, size: torch.Size, sign: int
-) -> Callable[[torch.Tensor], tuple[torch.Tensor, tuple[torch.Tensor, dict[str, torch.Tensor]]]]:
-    """The stages from ``depth`` on and the classifier, its weights times ``sign`` (-1: the dual unit):
-    features -> (CRMs upsampled to ``size``, (CRMs, the res features on the way))."""
+def _head(net: nn.Module, size: torch.Size, sign: int) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """The classifier, its weights times ``sign`` (-1: the dual unit): the last stage's output ->
+    (CRMs upsampled to ``size``, CRMs)."""
 
-    def upper(h: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, dict[str, torch.Tensor]]]:
-        top, features = _run_stages(net, h, STAGES[depth:])
-        head = cast(ProbConv2d, net.classifier)
+    def head(top: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        conv = cast(ProbConv2d, net.classifier)
         crm = ProbConv.apply(
-            top, sign * head.weight, head.stride, head.padding, head.dilation, head.groups, head.top_down_dtype
+            top, sign * conv.weight, conv.stride, conv.padding, conv.dilation, conv.groups, conv.top_down_dtype
         )
-        crm = crm + sign * cast(torch.Tensor, head.bias)[:, None, None]
-        return _upsampled(crm, size), (crm, features)
+        crm = crm + sign * cast(torch.Tensor, conv.bias)[:, None, None]
+        return _upsampled(crm, size), crm
 
-    return upper
+    return head
 
 
 def _response(net: nn.Module) -> Callable[[torch.Tensor], tuple[torch.Tensor, BackboneOutput]]:
