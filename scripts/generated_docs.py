@@ -8,6 +8,7 @@ Run from the repo root: ``.venv/bin/python scripts/generated_docs.py``.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -109,16 +110,18 @@ TABLE1 = {
 }
 
 
+SCHEMA = config.load_schema()["properties"]  # the config sections' schemas
+
+
 def _of_shipped_config(run: dict[str, Any], shipped: dict[str, Any]) -> bool:
     """Whether a recorded run used the ``shipped`` config's benchmark, backbone, PRM and (recorded) filler
     settings (variants, e.g. an overlay's, do not); keys a record predates count at their schema default."""
-    schema = config.load_schema()["properties"]
 
     def settings(key: str, section: dict[str, Any] | None) -> dict[str, Any] | None:
         if section is None:
             return None
-        section = json.loads(json.dumps(section))  # a copy to fill
-        config.fill_defaults(section, schema[key])
+        section = copy.deepcopy(section)
+        config.fill_defaults(section, SCHEMA[key])
         return {k: v for k, v in section.items() if k != "seed"}  # records before synthetic.seed lack it
 
     same_seed = run["workload"].get("seed", 0) == shipped["seed"]  # records before the seed was recorded ran 0
