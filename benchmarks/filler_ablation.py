@@ -9,7 +9,9 @@ weights (normalised entropy, across/within-boundary ratio; reads GT, like every 
 Overrides are keys of the ``filler`` config section, plus ``k`` (default 5), ``source`` (``generated``,
 or ``gtmask`` for the GT-mask ceiling, whose targets ``results/<run>/ceiling/targets.h5`` the rule
 ``make_ceiling_targets`` writes), ``targets`` (another pseudo-GT file of the same k, e.g. one built with
-other matching settings) and ``inference.thresholds`` ([threshold, mode] pairs). One JSON
+other matching settings), ``prm_cut`` (train and infer on the PRMs transformed by one of
+``benchmarks/prm_input.py``'s modes that read no GT, e.g. ``disc:0.16`` or ``compete:1``) and
+``inference.thresholds`` ([threshold, mode] pairs). One JSON
 line is appended to ``--out`` per call; ``--seed`` sets the training seed, ``--device cuda`` trains on a GPU.
 """
 
@@ -23,7 +25,8 @@ from pathlib import Path
 
 import torch
 import yaml
-from shards import cpu_model  # benchmarks/ is on the path when this script runs
+from prm_input import gt_free_transform  # benchmarks/ is on the path when this script runs
+from shards import cpu_model
 
 from iam.crf.convcrf import CRFParams
 from iam.data.voc import read_image, read_split
@@ -32,6 +35,7 @@ from iam.evaluation.ceiling import SOURCE as CEILING
 from iam.evaluation.filler_quality import filler_quality
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.instance_metrics import evaluate_instances
+from iam.evaluation.prm_oracle import write_prms
 from iam.inference import InferenceParams, infer_split
 from iam.models.backbone import load_backbone
 from iam.training.filler import FillerConfig, feature_bytes, load_feature_backbone, train, training_samples
@@ -57,15 +61,24 @@ def main() -> None:
     over = dict(args.overrides)
     thresholds = over.pop("inference", {}).get("thresholds", [[0.5, "relative"]])
     k, source, other_targets = over.pop("k", 5), over.pop("source", "generated"), over.pop("targets", None)
+    prm_cut = over.pop("prm_cut", None)
+    if prm_cut and gt_free_transform(prm_cut, args.run, config) is None:
+        raise SystemExit(f"prm_cut {prm_cut!r} is not a GT-free mode of benchmarks/prm_input.py")
     cfg = FillerConfig(**{**config["filler"], **over}, seed=args.seed)
     device, size = resolve_device(args.device), config["backbone"]["input_size"]
     voc, classes = args.run / "data" / "VOC2012", config["dataset"]["classes"]
     targets = args.run / "ceiling" / "targets.h5" if source == CEILING else args.run / f"pseudo_gt/{source}/k{k}.h5"
     targets = Path(other_targets) if other_targets else targets
     backbone = load_backbone(args.run / "backbone" / "model.pt", device)
-    where = SampleSource(voc, args.run / "prm" / "train.h5", targets, size)
-    samples = training_samples(where, read_split(voc, "train"), k, source, cfg, feature_bytes(backbone, size, device))
     out = args.work / args.name
+    prm = {split: args.run / "prm" / f"{split}.h5" for split in ("train", "val")}
+    if prm_cut:
+        for split, path in prm.items():
+            prm[split] = out / f"prm_cut_{split}.h5"
+            transform = gt_free_transform(prm_cut, args.run, config, split)
+            write_prms(path, read_split(voc, split), transform, prm[split], "filler_ablation")  # type: ignore[arg-type]
+    where = SampleSource(voc, prm["train"], targets, size)
+    samples = training_samples(where, read_split(voc, "train"), k, source, cfg, feature_bytes(backbone, size, device))
     tic = time.perf_counter()
     model = train(backbone, samples, cfg, device, out)
     row = {
@@ -80,13 +93,14 @@ def main() -> None:
     ids, read_gt = read_split(voc, "val"), instance_reader("voc", str(voc), None, classes)
     row.update(filler_quality(ids[:50], lambda i: read_image(voc, i), read_gt, features, model, size, device))
     crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
+    competition = row["prm_competition"] = config["inference"].get("prm_competition", 0.0)
     for threshold, mode in thresholds:
-        params = InferenceParams(threshold, config["inference"]["nms_iou"], crf, mode)
+        params = InferenceParams(threshold, config["inference"]["nms_iou"], crf, mode, competition)
         infer_split(
             features,
             model,
             size,
-            args.run / "prm" / "val.h5",
+            prm["val"],
             voc,
             ids,
             out / "val.h5",

@@ -10,6 +10,10 @@ and split the object between them before NMS can merge them; per-instance CRFs k
 whole (NMS removes them afterwards) and keep overlapping instances possible. They share one
 pairwise kernel per image and run as one batch.
 
+With ``prm_competition`` > 0 (ours, not the paper's) each PRM is first cut to the pixels where it holds
+at least that share of the strongest of the image's other PRMs (:func:`iam.data.maps.compete`), so
+that the halo a PRM spills onto a neighbouring instance stays with that instance's own peak.
+
 Instance i: mask = refined probability > ``mask_threshold``; class = the peak's class;
 score = sigmoid(peak score) x mean IAM inside the mask. Duplicates are removed by class-wise mask
 NMS. Two files come from the same forward pass: with CRF (``{split}.h5``) and without
@@ -35,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from iam.crf.convcrf import CRFParams, refine_foreground
-from iam.data.maps import resize_stack, scale_to_max
+from iam.data.maps import compete, resize_stack, scale_to_max
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image
 from iam.io.h5 import open_artifact, write_artifact
@@ -59,12 +63,19 @@ class InferenceParams:
     nms_iou: float = 0.5
     crf: CRFParams | None = CRFParams()
     threshold_mode: str = "absolute"
+    prm_competition: float = 0.0
 
     @classmethod
     def from_config(cls, inference: Mapping[str, Any], crf: Mapping[str, Any]) -> InferenceParams:
         """From the config sections ``inference`` and ``crf``."""
         refine_with = CRFParams(**{k: v for k, v in crf.items() if k != "enabled"}) if crf["enabled"] else None
-        return cls(inference["mask_threshold"], inference["nms_iou"], refine_with, inference["threshold_mode"])
+        return cls(
+            inference["mask_threshold"],
+            inference["nms_iou"],
+            refine_with,
+            inference["threshold_mode"],
+            inference["prm_competition"],
+        )
 
 
 @dataclass
@@ -207,7 +218,7 @@ def infer_image(
     if not live.any():
         empty, none = InstanceSet.empty(height, width), np.zeros(0, np.int64)
         return ImageResult(np.zeros((0, height, width), np.float32), empty, empty, none, none, 0.0, 0.0)
-    peaks, peak_scores, prms = peaks[live], peak_scores[live], prms[live]
+    peaks, peak_scores, prms = peaks[live], peak_scores[live], compete(prms[live], params.prm_competition)
     tic = synced_clock(device)
     iams = predict_iams(image, prms, backbone, filler, input_size, device)
     toc = synced_clock(device)

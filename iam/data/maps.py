@@ -35,3 +35,26 @@ def upsample_cam(crm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     raw = cv2.resize(crm.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
     spread = float(raw.max() - raw.min())
     return (raw - raw.min()) / spread if spread > 0 else np.zeros_like(raw)
+
+
+def compete(prms: np.ndarray, share: float, groups: np.ndarray | None = None) -> np.ndarray:
+    """Each of the (n, H, W) PRMs cut to the pixels where it holds at least ``share`` x the largest of
+    the image's other PRMs (only those of another ``groups`` entry, when given), all compared as
+    distributions (each rescaled to sum 1). A PRM without rivals, or one the cut would empty, stays
+    whole; ``share`` 0 keeps every PRM whole."""
+    if share <= 0 or len(prms) < 2:
+        return prms
+    flat = np.clip(prms, 0, None).astype(np.float32)
+    mass = flat.reshape(len(flat), -1).sum(1)
+    dist = flat / np.where(mass > 0, mass, 1)[:, None, None]
+    out = prms.copy()
+    for i in range(len(prms)):
+        rivals = np.arange(len(prms)) != i
+        if groups is not None:
+            rivals &= groups != groups[i]
+        if not rivals.any():
+            continue
+        cut = np.where(dist[i] >= share * dist[rivals].max(0), prms[i], 0)
+        if (cut > 0).any():
+            out[i] = cut
+    return out

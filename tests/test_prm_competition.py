@@ -1,0 +1,66 @@
+"""PRM competition before the filler (``inference.prm_competition``): each pixel's response stays with
+the peaks that hold enough of it, and inference fills the cut PRMs."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from iam.data.maps import compete
+from iam.inference import InferenceParams, infer_image
+from iam.models.filling import FillingModule
+from test_filler_training import SIZE, TinyBackbone
+
+
+def blobs(centres: list[tuple[int, int]], sigma: float = 6.0, size: int = 32) -> np.ndarray:
+    yy, xx = np.mgrid[:size, :size]
+    return np.stack([np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / (2 * sigma**2)) for y, x in centres]).astype(np.float32)
+
+
+def test_each_pixel_goes_to_its_strongest_peak():
+    prms = blobs([(16, 8), (16, 24)])
+    prms[1] *= 5  # the scale of a PRM does not matter: they compete as distributions
+    cut = compete(prms, 1.0)
+    assert (cut[0][:, :16] == prms[0][:, :16]).all() and not cut[0][:, 17:].any()
+    assert (cut[1][:, 16:] == prms[1][:, 16:]).all() and not cut[1][:, :16].any()
+
+
+def test_share_zero_lonely_and_emptied_prms_stay_whole():
+    prms = blobs([(16, 8), (16, 24)])
+    assert compete(prms, 0.0) is prms
+    assert (compete(prms[:1], 1.0) == prms[:1]).all()
+    inside = prms.copy()
+    inside[0] = 0
+    inside[0, 16, 20] = 1e-6  # everywhere weaker than the other PRM: a cut would empty it
+    assert (compete(inside, 1.0)[0] == inside[0]).all()
+
+
+def test_a_lower_share_keeps_the_contested_band_and_groups_do_not_compete():
+    prms = blobs([(16, 12), (16, 20)])
+    whole, half = compete(prms, 1.0), compete(prms, 0.5)
+    assert (half[0] > 0).sum() > (whole[0] > 0).sum()
+    assert ((half[0] > 0) | ~(whole[0] > 0)).all()  # the lower share keeps a superset
+    same_class = compete(prms, 1.0, groups=np.array([3, 3]))
+    assert (same_class == prms).all()
+    three = blobs([(16, 12), (16, 20), (16, 28)])
+    cut = compete(three, 1.0, groups=np.array([0, 0, 1]))  # 0 competes with 2 only, not with 1
+    assert cut[0][16, 16] > 0 and cut[1][16, 28] == 0
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_inference_fills_the_competed_prms(share):
+    torch.manual_seed(0)
+    filler = FillingModule({"res2": 6, "res3": 8, "res4": 10}, channels=4, pyramid_channels=8).eval()
+    image = np.full((SIZE, SIZE, 3), 128, np.uint8)
+    prms = blobs([(SIZE // 2, SIZE // 3), (SIZE // 2, 2 * SIZE // 3)], size=SIZE)
+    peaks = np.array([[0, SIZE // 2, SIZE // 3], [1, SIZE // 2, 2 * SIZE // 3]])
+    plain = InferenceParams(mask_threshold=0.5, threshold_mode="relative", crf=None)
+
+    def iams(maps: np.ndarray, params: InferenceParams) -> np.ndarray:
+        cpu = torch.device("cpu")
+        return infer_image(image, peaks, np.ones(2), maps, TinyBackbone(), filler, SIZE, params, cpu).iams
+
+    competing = iams(prms, replace(plain, prm_competition=share))
+    np.testing.assert_array_equal(competing, iams(compete(prms, share), plain))
+    assert np.array_equal(competing, iams(prms, plain)) == (share == 0)
