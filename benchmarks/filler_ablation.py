@@ -94,8 +94,9 @@ def main() -> None:
     row.update(filler_quality(ids[:50], lambda i: read_image(voc, i), read_gt, features, model, size, device))
     crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
     competition = row["prm_competition"] = config["inference"].get("prm_competition", 0.0)
+    duplicate_cosine = row["duplicate_cosine"] = config["inference"].get("duplicate_cosine", 1.0)
     for threshold, mode in thresholds:
-        params = InferenceParams(threshold, config["inference"]["nms_iou"], crf, mode, competition)
+        params = InferenceParams(threshold, config["inference"]["nms_iou"], crf, mode, competition, duplicate_cosine)
         infer_split(
             features,
             model,

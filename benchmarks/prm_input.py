@@ -13,6 +13,8 @@ Transforms (``--modes``); those marked GT read the val GT, the others do not:
 ``compete:G``  cut to where it holds at least G x the strongest other PRM of the image (G = 1: each pixel
                to its strongest peak; ``iam.data.maps.compete``, as ``inference.prm_competition: G``)
 ``xclass:G``   the same, against the PRMs of the other classes only
+``dup:C``      ``compete:1``, sparing PRMs of one class with a cosine similarity of at least C (taken for
+               duplicate peaks on one instance), as ``inference.duplicate_cosine: C``
 ``disc:R``     cut to a disc of radius R x the image's shorter side around the stored peak
 ``propbox:K``  cut to the bounding box of the union of their top-K proposals by the pseudo-GT score
 ``power:G``    raised to the power G (sharper: the halo off the part fades)
@@ -148,13 +150,17 @@ def proposal_box_cut(p: StoredPRM, proposals: np.ndarray, match: MatchParams, k:
 
 
 def gt_free_transform(mode: str, run: Path, config: dict, split: str = "val") -> Transform | None:
-    """The transform of a mode that reads no GT (``stored``, ``disc``, ``compete``, ``xclass``, ``propbox``)
+    """The transform of a mode that reads no GT (``stored``, ``disc``, ``compete``, ``xclass``, ``dup``, ``propbox``)
     for the PRMs of ``split``."""
     name, _, arg = mode.partition(":")
     if name == "stored":
         return lambda i, p: p.prm.astype(np.float32)
-    if name in ("compete", "xclass"):
-        return lambda i, p: compete(p.prm.astype(np.float32), float(arg), p.peaks[:, 0] if name == "xclass" else None)
+    if name == "compete":
+        return lambda i, p: compete(p.prm.astype(np.float32), float(arg))
+    if name == "xclass":
+        return lambda i, p: compete(p.prm.astype(np.float32), float(arg), p.peaks[:, 0], duplicate_cosine=-1.0)
+    if name == "dup":
+        return lambda i, p: compete(p.prm.astype(np.float32), 1.0, p.peaks[:, 0], duplicate_cosine=float(arg))
     if name == "disc":
         return lambda i, p: disc_cut(p, float(arg))
     if name == "propbox":

@@ -12,7 +12,8 @@ pairwise kernel per image and run as one batch.
 
 With ``prm_competition`` > 0 (ours, not the paper's) each PRM is first cut to the pixels where it holds
 at least that share of the strongest of the image's other PRMs (:func:`iam.data.maps.compete`), so
-that the halo a PRM spills onto a neighbouring instance stays with that instance's own peak.
+that the halo a PRM spills onto a neighbouring instance stays with that instance's own peak; PRMs of
+one class at least ``duplicate_cosine`` alike are taken for duplicates on one instance and spared.
 
 Instance i: mask = refined probability > ``mask_threshold``; class = the peak's class;
 score = sigmoid(peak score) x mean IAM inside the mask. Duplicates are removed by class-wise mask
@@ -64,6 +65,7 @@ class InferenceParams:
     crf: CRFParams | None = CRFParams()
     threshold_mode: str = "absolute"
     prm_competition: float = 0.0
+    duplicate_cosine: float = 1.0
 
     @classmethod
     def from_config(cls, inference: Mapping[str, Any], crf: Mapping[str, Any]) -> InferenceParams:
@@ -75,6 +77,7 @@ class InferenceParams:
             refine_with,
             inference["threshold_mode"],
             inference["prm_competition"],
+            inference["duplicate_cosine"],
         )
 
 
@@ -218,7 +221,8 @@ def infer_image(
     if not live.any():
         empty, none = InstanceSet.empty(height, width), np.zeros(0, np.int64)
         return ImageResult(np.zeros((0, height, width), np.float32), empty, empty, none, none, 0.0, 0.0)
-    peaks, peak_scores, prms = peaks[live], peak_scores[live], compete(prms[live], params.prm_competition)
+    peaks, peak_scores = peaks[live], peak_scores[live]
+    prms = compete(prms[live], params.prm_competition, peaks[:, 0], params.duplicate_cosine)
     tic = synced_clock(device)
     iams = predict_iams(image, prms, backbone, filler, input_size, device)
     toc = synced_clock(device)

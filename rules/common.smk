@@ -63,6 +63,8 @@ if SELF_TRAINING:
 # The inference keys of infer_iam and of snap_iam: each reruns only on a change of its own keys.
 IAM_INFERENCE = {k: v for k, v in config["inference"].items() if k != "snap_threshold"}
 SNAP_INFERENCE = {k: config["inference"][k] for k in ("snap_threshold", "nms_iou")}
+# The PRM oracle's GT-cut PRMs spill onto nothing: competing would only split an instance between its peaks.
+ORACLE_INFERENCE = {**IAM_INFERENCE, "prm_competition": 0.0}
 
 
 def prm_params(split):

@@ -263,7 +263,7 @@ rule infer_prm_oracle:
         source=PRM_ORACLE,
         split=VAL,
         shard=0,
-        inference=IAM_INFERENCE,
+        inference=ORACLE_INFERENCE,
         crf=config["crf"],
         classes=CLASSES,
         device=config["device"],

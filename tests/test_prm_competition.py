@@ -36,16 +36,27 @@ def test_share_zero_lonely_and_emptied_prms_stay_whole():
     assert (compete(inside, 1.0)[0] == inside[0]).all()
 
 
-def test_a_lower_share_keeps_the_contested_band_and_groups_do_not_compete():
+def test_a_lower_share_keeps_the_contested_band():
     prms = blobs([(16, 12), (16, 20)])
     whole, half = compete(prms, 1.0), compete(prms, 0.5)
     assert (half[0] > 0).sum() > (whole[0] > 0).sum()
     assert ((half[0] > 0) | ~(whole[0] > 0)).all()  # the lower share keeps a superset
-    same_class = compete(prms, 1.0, groups=np.array([3, 3]))
-    assert (same_class == prms).all()
-    three = blobs([(16, 12), (16, 20), (16, 28)])
-    cut = compete(three, 1.0, groups=np.array([0, 0, 1]))  # 0 competes with 2 only, not with 1
-    assert cut[0][16, 16] > 0 and cut[1][16, 28] == 0
+
+
+def test_duplicates_of_one_class_are_spared():
+    twins = blobs([(16, 12), (16, 13), (16, 24)])  # 0 and 1: two peaks on one instance
+    classes = np.array([0, 0, 0])
+    cosine = float((twins[0] * twins[1]).sum() / np.linalg.norm(twins[0]) / np.linalg.norm(twins[1]))
+    assert 0.9 < cosine < 1
+    split = compete(twins, 1.0, classes, duplicate_cosine=1.0)
+    assert not split[0][16, 15] and split[1][16, 15] > 0  # without sparing, the twins split the instance
+    spared = compete(twins, 1.0, classes, duplicate_cosine=0.9)
+    assert spared[0][16, 15] > 0 and spared[1][16, 11] > 0  # each keeps the other's side
+    assert not spared[0][16, 24] and not spared[1][16, 24]  # both still lose the third peak's ground
+    other_class = compete(twins, 1.0, np.array([0, 1, 0]), duplicate_cosine=0.9)
+    assert not other_class[0][16, 15]  # alike maps of other classes still compete
+    only_across = compete(twins, 1.0, np.array([0, 0, 1]), duplicate_cosine=-1.0)
+    assert (only_across[0][:, :18] == twins[0][:, :18]).all() and not only_across[0][16, 24]
 
 
 @pytest.mark.parametrize("share", [0.0, 1.0])

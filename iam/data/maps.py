@@ -37,24 +37,29 @@ def upsample_cam(crm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return (raw - raw.min()) / spread if spread > 0 else np.zeros_like(raw)
 
 
-def compete(prms: np.ndarray, share: float, groups: np.ndarray | None = None) -> np.ndarray:
+def compete(
+    prms: np.ndarray, share: float, classes: np.ndarray | None = None, duplicate_cosine: float = 1.0
+) -> np.ndarray:
     """Each of the (n, H, W) PRMs cut to the pixels where it holds at least ``share`` x the largest of
-    the image's other PRMs (only those of another ``groups`` entry, when given), all compared as
-    distributions (each rescaled to sum 1). A PRM without rivals, or one the cut would empty, stays
-    whole; ``share`` 0 keeps every PRM whole."""
+    its rivals, all compared as distributions (each rescaled to sum 1). Its rivals are the image's
+    other PRMs except those of its own class (``classes``) whose cosine similarity with it is at least
+    ``duplicate_cosine``: two peaks on one instance, which NMS merges later, are not split between
+    them. A PRM without rivals, or one the cut would empty, stays whole; ``share`` 0 keeps all whole."""
     if share <= 0 or len(prms) < 2:
         return prms
-    flat = np.clip(prms, 0, None).astype(np.float32)
-    mass = flat.reshape(len(flat), -1).sum(1)
-    dist = flat / np.where(mass > 0, mass, 1)[:, None, None]
+    flat = np.clip(prms, 0, None).astype(np.float32).reshape(len(prms), -1)
+    dist = flat / np.maximum(flat.sum(1, keepdims=True), 1e-12)
+    unit = flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)
+    duplicate = unit @ unit.T >= duplicate_cosine
+    if classes is not None:
+        duplicate &= classes[:, None] == classes[None, :]
     out = prms.copy()
     for i in range(len(prms)):
-        rivals = np.arange(len(prms)) != i
-        if groups is not None:
-            rivals &= groups != groups[i]
+        rivals = ~duplicate[i]
+        rivals[i] = False
         if not rivals.any():
             continue
-        cut = np.where(dist[i] >= share * dist[rivals].max(0), prms[i], 0)
+        cut = np.where(dist[i] >= share * dist[rivals].max(0), prms[i].reshape(-1), 0).reshape(prms.shape[1:])
         if (cut > 0).any():
             out[i] = cut
     return out
