@@ -21,6 +21,7 @@ import argparse
 import datetime
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -93,10 +94,10 @@ def main() -> None:
     ids, read_gt = read_split(voc, "val"), instance_reader("voc", str(voc), None, classes)
     row.update(filler_quality(ids[:50], lambda i: read_image(voc, i), read_gt, features, model, size, device))
     crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
-    competition = row["prm_competition"] = config["inference"].get("prm_competition", 0.0)
-    duplicate_cosine = row["duplicate_cosine"] = config["inference"].get("duplicate_cosine", 1.0)
+    shipped = replace(InferenceParams.from_config(config["inference"], config["crf"]), crf=crf)
+    row.update(prm_competition=shipped.prm_competition, duplicate_cosine=shipped.duplicate_cosine)
     for threshold, mode in thresholds:
-        params = InferenceParams(threshold, config["inference"]["nms_iou"], crf, mode, competition, duplicate_cosine)
+        params = replace(shipped, mask_threshold=threshold, threshold_mode=mode)
         infer_split(
             features,
             model,

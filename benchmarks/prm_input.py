@@ -40,7 +40,7 @@ import torch
 import yaml
 from shards import write_record  # benchmarks/ is on the path when this script runs
 
-from iam.data.maps import compete, upsample_cam
+from iam.data.maps import compete, normalise_prms, upsample_cam
 from iam.data.voc import GTInstances, read_image, read_split
 from iam.evaluation.ceiling import SOURCE as CEILING
 from iam.evaluation.gt import instance_reader
@@ -54,7 +54,7 @@ from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
 from iam.proposals.store import KIND as PROPOSALS
 from iam.proposals.store import read_proposals
-from iam.pseudo_gt.matching import normalise_prms, select_candidates
+from iam.pseudo_gt.matching import select_candidates
 from iam.pseudo_gt.scoring import MatchParams, score_proposals
 from iam.training.filler import load_feature_backbone, load_filler
 

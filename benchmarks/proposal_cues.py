@@ -26,13 +26,14 @@ import torch
 import yaml
 from shards import write_record  # benchmarks/ is on the path when this script runs
 
+from iam.data.maps import normalise_prms
 from iam.data.voc import GTInstances, read_gt_instances, read_image, read_split
 from iam.evaluation.prm_quality import own_instance
 from iam.io.h5 import open_artifact
 from iam.io.prm import StoredPRM, read_prm
 from iam.masks import iou_matrix
 from iam.proposals.store import read_proposals
-from iam.pseudo_gt.matching import background_map, border_connectivity, contours, normalise_prms
+from iam.pseudo_gt.matching import background_map, border_connectivity, contours
 from iam.pseudo_gt.scoring import MatchParams
 
 CUES = (

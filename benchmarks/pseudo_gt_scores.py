@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from proposal_cues import contour_contrast  # benchmarks/ is on the path when this script runs
 
+from iam.data.maps import normalise_prms
 from iam.data.transforms import normalise
 from iam.data.voc import read_gt_instances, read_image, read_split
 from iam.evaluation.prm_quality import own_instance
@@ -30,7 +31,7 @@ from iam.io.prm import read_prm
 from iam.masks import iou_matrix
 from iam.models.resnet import resnet
 from iam.proposals.store import read_proposals
-from iam.pseudo_gt.matching import background_map, border_connectivity, matching_scores, normalise_prms
+from iam.pseudo_gt.matching import background_map, border_connectivity, matching_scores
 
 run = Path(sys.argv[1])
 n = int(sys.argv[2])

@@ -37,6 +37,13 @@ def upsample_cam(crm: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return (raw - raw.min()) / spread if spread > 0 else np.zeros_like(raw)
 
 
+def normalise_prms(prms: np.ndarray) -> np.ndarray:
+    """(m, H, W) -> (m, H*W) float32, each row non-negative and summing to 1 (0 if empty)."""
+    flat = np.clip(prms.reshape(len(prms), int(np.prod(prms.shape[1:]))).astype(np.float32), 0, None)
+    mass = flat.sum(1, keepdims=True)
+    return np.divide(flat, mass, out=np.zeros_like(flat), where=mass > 0)
+
+
 def compete(
     prms: np.ndarray, share: float, classes: np.ndarray | None = None, duplicate_cosine: float = 1.0
 ) -> np.ndarray:
@@ -47,9 +54,8 @@ def compete(
     them. A PRM without rivals, or one the cut would empty, stays whole; ``share`` 0 keeps all whole."""
     if share <= 0 or len(prms) < 2:
         return prms
-    flat = np.clip(prms, 0, None).astype(np.float32).reshape(len(prms), -1)
-    dist = flat / np.maximum(flat.sum(1, keepdims=True), 1e-12)
-    unit = flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)
+    dist = normalise_prms(prms)
+    unit = dist / np.maximum(np.linalg.norm(dist, axis=1, keepdims=True), 1e-12)
     duplicate = unit @ unit.T >= duplicate_cosine
     if classes is not None:
         duplicate &= classes[:, None] == classes[None, :]

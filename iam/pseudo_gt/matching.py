@@ -18,12 +18,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-
-def normalise_prms(prms: np.ndarray) -> np.ndarray:
-    """(m, H, W) -> (m, H*W) float32, each row non-negative and summing to 1 (0 if empty)."""
-    flat = np.clip(prms.reshape(len(prms), int(np.prod(prms.shape[1:]))).astype(np.float32), 0, None)
-    mass = flat.sum(1, keepdims=True)
-    return np.divide(flat, mass, out=np.zeros_like(flat), where=mass > 0)
+from iam.data.maps import normalise_prms
 
 
 def contours(masks: np.ndarray, width: int) -> np.ndarray:
