@@ -21,10 +21,8 @@ from pathlib import Path
 
 import torch
 import yaml
-from shards import write_record  # benchmarks/ is on the path when this script runs
+from shards import val_split, write_record  # benchmarks/ is on the path when this script runs
 
-from iam.data.voc import read_split
-from iam.evaluation.gt import instance_reader
 from iam.evaluation.instance_metrics import evaluate_instances
 from iam.inference import InferenceParams, infer_split
 from iam.models.filling import FillingModule
@@ -56,8 +54,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     config = yaml.safe_load(args.config.read_text())
-    voc, classes, device = args.run / "data" / "VOC2012", config["dataset"]["classes"], torch.device("cpu")
-    ids, read_gt = read_split(voc, "val"), instance_reader("voc", str(voc), None, classes)
+    voc, classes, ids, read_gt = val_split(args.run, config)
+    device = torch.device("cpu")
     loaded = [load_filler(path, device) for path in args.models]
     if len({size for _, size in loaded}) != 1:
         raise SystemExit("the fillers were trained at different input sizes")

@@ -38,12 +38,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from shards import write_record  # benchmarks/ is on the path when this script runs
+from shards import val_split, write_record  # benchmarks/ is on the path when this script runs
 
 from iam.data.maps import compete, normalise_prms, upsample_cam
-from iam.data.voc import GTInstances, read_image, read_split
+from iam.data.voc import GTInstances, read_image
 from iam.evaluation.ceiling import SOURCE as CEILING
-from iam.evaluation.gt import instance_reader
 from iam.evaluation.instance_metrics import evaluate_instances
 from iam.evaluation.prm_oracle import cut_to_instances, write_prms
 from iam.evaluation.prm_quality import own_instance
@@ -207,8 +206,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     config = yaml.safe_load(args.config.read_text())
-    voc, classes, device = args.run / "data" / "VOC2012", config["dataset"]["classes"], torch.device("cpu")
-    ids, read_gt = read_split(voc, "val"), instance_reader("voc", str(voc), None, classes)
+    voc, classes, ids, read_gt = val_split(args.run, config)
+    device = torch.device("cpu")
     filler_dir = f"{CEILING}/k1" if args.ceiling else f"{config['proposals']['source']}/k{args.k}"
     filler_path = args.model or args.run / "filler" / filler_dir / "model.pt"
     filler, size = load_filler(filler_path, device)

@@ -29,11 +29,14 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
+from iam.data.voc import GTInstances, read_split
 from iam.device import cpu_flags
+from iam.evaluation.gt import instance_reader
 from iam.io.atomic import write_json
 from iam.workflow import shard_rules
 
@@ -61,6 +64,12 @@ def cpu_model() -> str:
     ]
     name = names[0] if names else platform.processor() or platform.machine()
     return f"{name} ({', '.join(vector)})" if vector else name
+
+
+def val_split(run: Path, config: dict) -> tuple[Path, list[str], list[str], Callable[[str], GTInstances]]:
+    """A finished run's VOC root, its classes, the val image ids and their GT instance reader."""
+    voc, classes = run / "data" / "VOC2012", config["dataset"]["classes"]
+    return voc, classes, read_split(voc, "val"), instance_reader("voc", str(voc), None, classes)
 
 
 def write_record(out: Path, run: Path, **fields: object) -> None:
