@@ -2,7 +2,7 @@
 the val split are recomputed (with and without ConvCRF), cut at several fractions of each map's
 maximum (and, in the ``snap`` rows, replaced by the proposal each cut fits best), scored by several
 GT-free scores, NMS-ed and evaluated (mAP^r); the oracle score (true IoU, reads GT) bounds what
-ranking alone can give.
+ranking alone can give. The PRMs compete first as the config's ``inference`` section says.
 
     .venv/bin/python benchmarks/iam_scoring.py results/synthetic --k 5 \\
         --out benchmarks/results/iam_scoring.json
@@ -21,7 +21,7 @@ import yaml
 from shards import write_record  # benchmarks/ is on the path when this script runs
 
 from iam.crf.convcrf import CRFParams
-from iam.data.maps import scale_to_max
+from iam.data.maps import compete, scale_to_max
 from iam.data.voc import read_image, read_split
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
@@ -156,6 +156,7 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
     names = [f"{m} cut {c:g} / {s}" for m in kinds for c in CUTS for s in SCORES]
     accs = {name: APAccumulator(len(classes), thresholds) for name in names}
     crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
+    inference = {"prm_competition": 0.0, "duplicate_cosine": 1.0, **config["inference"]}
     with open_hdf5(run / "prm" / "val.h5") as prm_f, open_hdf5(run / "proposals/generated/val.h5") as prop_f:
         for image_id in read_split(voc, "val")[:images]:
             p, gt = read_prm(prm_f, image_id), read_gt(image_id)
@@ -167,6 +168,7 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
                 continue
             prms, peaks, peak_scores = prms[live], p.peaks[live], p.peak_scores[live].astype(np.float64)
             labels = peaks[:, 0].astype(np.int64)
+            prms = compete(prms, inference["prm_competition"], labels, inference["duplicate_cosine"])
             image = read_image(voc, image_id)
             iams = predict_iams(image, prms, backbone, filler, input_size, device)
             edges, proposals = edge_strength(image), read_proposals(prop_f, image_id)[0]
@@ -183,7 +185,7 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
                 table = score_table(iams, masks, prms, peak_scores, classes_, edges, fits.max(1), probs, other)
                 table["oracle"] = same.max(1) if same.size else np.zeros(len(masks))
                 for name, score in table.items():
-                    keep = mask_nms(masks, labels, score.astype(np.float32), config["inference"]["nms_iou"])
+                    keep = mask_nms(masks, labels, score.astype(np.float32), inference["nms_iou"])
                     name = f"{'snap ' if snap else ''}{kind} cut {level:g} / {name}"
                     accs[name].add(labels[keep], score[keep], gt.labels, ious[keep])
     return {n: [round(100 * float(v), 2) for v in mean_ap(a.average_precisions("voc"))] for n, a in accs.items()}

@@ -3,9 +3,10 @@ where an instance is and how far it reaches, a proposal supplies a boundary that
 
 Each IAM is cut at ``threshold`` times its maximum and replaced by the proposal it overlaps best
 (IoU); score = sigmoid(peak score) x mean IAM over that proposal x that IoU; class-wise mask NMS
-then removes the duplicates that snapped to the same object. No CRF, no GT. Unlike the paper's IAM,
-inference needs proposals (Table 2 counts their time, as for PRM retrieval). Why: the IAMs find the
-objects but not their outline (benchmarks/results/iam_scoring-92d9769-k5.json).
+then removes the duplicates that snapped to the same object. No CRF, no GT. The PRMs compete first,
+as in :func:`iam.inference.infer_image` (``inference.prm_competition`` and ``duplicate_cosine``).
+Unlike the paper's IAM, inference needs proposals (Table 2 counts their time, as for PRM
+retrieval). Why: the IAMs find the objects but not their outline (benchmarks/results/iam_scoring-92d9769-k5.json).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from iam.data.maps import compete
 from iam.data.voc import read_image
 from iam.inference import live_iams, write_result
 from iam.io.h5 import open_artifact, write_artifact
@@ -29,20 +31,24 @@ from iam.io.prm import read_prm
 from iam.masks import iou_matrix, mask_nms
 from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
+from iam.names import SNAP_KEYS
 from iam.proposals.store import KIND as PROPOSALS
 from iam.proposals.store import read_generator_seconds, read_proposals
 
 
 @dataclass(frozen=True)
 class SnapParams:
-    """``inference.snap_threshold`` (the relative cut matched to the proposals) and ``nms_iou``."""
+    """``inference.snap_threshold`` (the relative cut matched to the proposals), ``nms_iou`` and the
+    PRM competition of IAM inference."""
 
     threshold: float = 0.9
     nms_iou: float = 0.5
+    prm_competition: float = 0.0
+    duplicate_cosine: float = 1.0
 
     @classmethod
     def from_config(cls, inference: Mapping[str, Any]) -> SnapParams:
-        return cls(inference["snap_threshold"], inference["nms_iou"])
+        return cls(*(inference[key] for key in SNAP_KEYS))
 
 
 def best_fits(iams: np.ndarray, proposals: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -68,6 +74,21 @@ def snap_instances(
     scores = (mean_iam * fit / (1 + np.exp(-peak_scores))).astype(np.float32)
     kept = mask_nms(masks, classes, scores, params.nms_iou)
     return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept]), kept
+
+
+def competing_iams(
+    image: np.ndarray,
+    peaks: np.ndarray,
+    prms: np.ndarray,
+    backbone: PeakBackbone,
+    filler: FillingModule,
+    input_size: int,
+    params: SnapParams,
+    device: torch.device,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`iam.inference.live_iams` of the PRMs after their competition (``params``)."""
+    prms = compete(prms, params.prm_competition, peaks[:, 0], params.duplicate_cosine)
+    return live_iams(image, prms, backbone, filler, input_size, device)
 
 
 def snap_split(
@@ -96,7 +117,7 @@ def snap_split(
         for image_id in image_ids:
             p, image = read_prm(prm_f, image_id), read_image(paths["voc_root"], image_id)
             tic = time.perf_counter()
-            live, iams = live_iams(image, p.prm, backbone, filler, input_size, device)
+            live, iams = competing_iams(image, p.peaks, p.prm, backbone, filler, input_size, params, device)
             toc = time.perf_counter()
             proposals, _ = read_proposals(prop_f, image_id)
             labels = p.peaks[live][:, 0].astype(np.int64)

@@ -3,6 +3,7 @@ from pathlib import Path
 from iam.names import (
     IAM_VARIANTS,
     PRM_ORACLE,
+    SNAP_KEYS,
     SELF_TRAINED_SOURCE,
     derived_method,
     iam_method,
@@ -62,7 +63,7 @@ if SELF_TRAINING:
     )
 # The inference keys of infer_iam and of snap_iam: each reruns only on a change of its own keys.
 IAM_INFERENCE = {k: v for k, v in config["inference"].items() if k != "snap_threshold"}
-SNAP_INFERENCE = {k: config["inference"][k] for k in ("snap_threshold", "nms_iou")}
+SNAP_INFERENCE = {k: config["inference"][k] for k in SNAP_KEYS}
 # The PRM oracle's GT-cut PRMs spill onto nothing: competing would only split an instance between its peaks.
 ORACLE_INFERENCE = {**IAM_INFERENCE, "prm_competition": 0.0}
 

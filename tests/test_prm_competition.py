@@ -10,6 +10,7 @@ import torch
 from iam.data.maps import compete
 from iam.inference import InferenceParams, infer_image
 from iam.models.filling import FillingModule
+from iam.proposal_snap import SnapParams, competing_iams
 from test_filler_training import SIZE, TinyBackbone
 
 
@@ -59,13 +60,19 @@ def test_duplicates_of_one_class_are_spared():
     assert (only_across[0][:, :18] == twins[0][:, :18]).all() and not only_across[0][16, 24]
 
 
-@pytest.mark.parametrize("share", [0.0, 1.0])
-def test_inference_fills_the_competed_prms(share):
+def two_peaks() -> tuple[FillingModule, np.ndarray, np.ndarray, np.ndarray]:
+    """A random filler, a grey image, two neighbouring blob PRMs of two classes and their peaks."""
     torch.manual_seed(0)
     filler = FillingModule({"res2": 6, "res3": 8, "res4": 10}, channels=4, pyramid_channels=8).eval()
     image = np.full((SIZE, SIZE, 3), 128, np.uint8)
     prms = blobs([(SIZE // 2, SIZE // 3), (SIZE // 2, 2 * SIZE // 3)], size=SIZE)
     peaks = np.array([[0, SIZE // 2, SIZE // 3], [1, SIZE // 2, 2 * SIZE // 3]])
+    return filler, image, prms, peaks
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_inference_fills_the_competed_prms(share):
+    filler, image, prms, peaks = two_peaks()
     plain = InferenceParams(mask_threshold=0.5, threshold_mode="relative", crf=None)
 
     def iams(maps: np.ndarray, params: InferenceParams) -> np.ndarray:
@@ -75,3 +82,22 @@ def test_inference_fills_the_competed_prms(share):
     competing = iams(prms, replace(plain, prm_competition=share))
     np.testing.assert_array_equal(competing, iams(compete(prms, share), plain))
     assert np.array_equal(competing, iams(prms, plain)) == (share == 0)
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_snapping_fills_the_competed_prms(share):
+    filler, image, prms, peaks = two_peaks()
+    cpu = torch.device("cpu")
+
+    def iams(maps: np.ndarray, competition: float) -> np.ndarray:
+        params = SnapParams(prm_competition=competition)
+        live, out = competing_iams(image, peaks, maps, TinyBackbone(), filler, SIZE, params, cpu)
+        assert live.all()
+        return out
+
+    competing = iams(prms, share)
+    np.testing.assert_array_equal(competing, iams(compete(prms, share), 0.0))
+    assert np.array_equal(competing, iams(prms, 0.0)) == (share == 0)
+    assert SnapParams.from_config(
+        {"snap_threshold": 0.5, "nms_iou": 0.4, "prm_competition": share, "duplicate_cosine": 0.9}
+    ) == SnapParams(0.5, 0.4, share, 0.9)

@@ -178,3 +178,25 @@ def test_build_writes_a_self_contained_artifact(tmp_path):
         np.testing.assert_array_equal(a.candidates, [[0, 1]])
         np.testing.assert_array_equal(a.masks[0], sp == 0)  # band 0 alone fits best
         assert b.masks.shape == (0, h, w) and b.candidates.shape == (0, 2)
+
+
+def test_competing_prms_stop_a_neighbours_spill_from_winning_the_pair_box():
+    h, w = 16, 24
+    first, second, pair = _square(h, w, 4, 12, 2, 10), _square(h, w, 4, 12, 13, 21), _square(h, w, 4, 12, 2, 21)
+    prms = np.stack(
+        [
+            np.where(first, 0.55, 0.0) + np.where(second, 0.45, 0.0),
+            np.where(first, 0.4, 0.0) + np.where(second, 0.6, 0.0),
+        ]
+    ).astype(np.float32)  # each peak spills a good part of its response onto its neighbour
+    peaks, crm = np.array([[0, 8, 6], [0, 8, 17]]), np.zeros((1, 4, 4))
+
+    def best(competition: float) -> list[np.ndarray]:
+        match = MatchParams(1.0, 0.0, 3, prm_competition=competition, duplicate_cosine=1.0)
+        pgt = image_pseudo_gt(peaks, prms, crm, np.stack([pair, first, second]), 1, match, 0.2)
+        return [pgt.masks[c] for c in pgt.candidates[:, 0]]
+
+    assert all(np.array_equal(mask, pair) for mask in best(0.0))
+    own = best(1.0)
+    np.testing.assert_array_equal(own[0], first)
+    np.testing.assert_array_equal(own[1], second)

@@ -9,19 +9,23 @@ from typing import Any
 
 import numpy as np
 
+from iam.data.maps import compete
 from iam.pseudo_gt.matching import background_map, border_connectivity, matching_scores
 
 
 @dataclass(frozen=True)
 class MatchParams:
     """f = alpha * sum(M*S) + sum(M*contour(S)) - beta * sum(B*S) / sum(B) - size_prior * |S| / |image|
-    - border_prior * boundary connectivity of S (config sections ``pseudo_gt`` and ``retrieval``)."""
+    - border_prior * boundary connectivity of S (config sections ``pseudo_gt`` and ``retrieval``), the
+    PRMs M first cut by :func:`iam.data.maps.compete` when ``prm_competition`` > 0 (ours)."""
 
     alpha: float = 1.0
     beta: float = 1.0
     contour_width: int = 3
     size_prior: float = 0.0
     border_prior: float = 0.0
+    prm_competition: float = 0.0
+    duplicate_cosine: float = 1.0
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> MatchParams:
@@ -38,6 +42,7 @@ def score_proposals(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(f (m, n), overlap (m, n))`` of an image's m peaks against its n proposals."""
     background = background_map(crm, peaks[:, 0], proposals.shape[1:]) if params.beta else None
+    prms = compete(prms, params.prm_competition, peaks[:, 0], params.duplicate_cosine)
     score, overlap = matching_scores(prms, proposals, params.alpha, params.contour_width, params.beta, background)
     if params.size_prior:
         share = proposals.reshape(len(proposals), -1).mean(1, dtype=np.float64)
