@@ -21,7 +21,7 @@ import yaml
 from shards import write_record  # benchmarks/ is on the path when this script runs
 
 from iam.crf.convcrf import CRFParams
-from iam.data.maps import compete, scale_to_max
+from iam.data.maps import compete, kept_mass, scale_to_max
 from iam.data.voc import read_image, read_split
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
@@ -35,6 +35,7 @@ from iam.training.filler import load_feature_backbone, load_filler
 CUTS = (0.5, 0.7, 0.9)
 SCORES = (
     "stored",
+    "stored, no kept share",
     "peak",
     "peak x mean",
     "class",
@@ -109,17 +110,19 @@ def score_table(
     fit: np.ndarray,
     probs: np.ndarray,
     other: np.ndarray,
+    kept: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """GT-free scores of n instances (one per IAM); ``fit``, the best IoU of each cut IAM with any of
     the image's proposals (it makes inference need proposals, as retrieval does); ``probs`` the maps the
-    masks were cut from; ``other``, the masks cut the same way from the other maps (CRF / no CRF).
+    masks were cut from; ``other``, the masks cut the same way from the other maps (CRF / no CRF);
+    ``kept``, the shipped score's factor per peak (the PRM mass share its competition kept, or 1).
     ``stability``: IoU of the cuts at 0.4 and 0.6 of the map's maximum (SAM's stability score)."""
     area = np.maximum(masks.sum((1, 2)), 1)
     mean_iam = (iams * masks).sum((1, 2)) / area
     prm = prms / np.maximum(prms.sum((1, 2)), 1e-9)[:, None, None]
     cover = (prm * masks).sum((1, 2))
     edge = contour_mean(masks, edges)
-    stored = sigmoid(peak_scores) * mean_iam
+    stored = sigmoid(peak_scores) * mean_iam * kept
     stability = paired_iou(cut(probs, 0.6), cut(probs, 0.4))
     contrast = ring_contrast(probs, masks)
     agreement = paired_iou(masks, other)
@@ -135,6 +138,7 @@ def score_table(
         "proposal fit": fit,
         "stored x proposal fit": stored * fit,
         "stored": stored,
+        "stored, no kept share": sigmoid(peak_scores) * mean_iam,
         "peak": peak_scores,
         "peak x mean": peak_scores * mean_iam,
         "class": class_scores,
@@ -156,7 +160,7 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
     names = [f"{m} cut {c:g} / {s}" for m in kinds for c in CUTS for s in SCORES]
     accs = {name: APAccumulator(len(classes), thresholds) for name in names}
     crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
-    inference = {"prm_competition": 0.0, "duplicate_cosine": 1.0, **config["inference"]}
+    inference = {"prm_competition": 0.0, "duplicate_cosine": 1.0, "kept_score": False, **config["inference"]}
     with open_hdf5(run / "prm" / "val.h5") as prm_f, open_hdf5(run / "proposals/generated/val.h5") as prop_f:
         for image_id in read_split(voc, "val")[:images]:
             p, gt = read_prm(prm_f, image_id), read_gt(image_id)
@@ -168,7 +172,8 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
                 continue
             prms, peaks, peak_scores = prms[live], p.peaks[live], p.peak_scores[live].astype(np.float64)
             labels = peaks[:, 0].astype(np.int64)
-            prms = compete(prms, inference["prm_competition"], labels, inference["duplicate_cosine"])
+            whole, prms = prms, compete(prms, inference["prm_competition"], labels, inference["duplicate_cosine"])
+            kept = kept_mass(whole, prms) if inference["kept_score"] else np.ones(len(prms))
             image = read_image(voc, image_id)
             iams = predict_iams(image, prms, backbone, filler, input_size, device)
             edges, proposals = edge_strength(image), read_proposals(prop_f, image_id)[0]
@@ -182,7 +187,7 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
                 ious = iou_matrix(masks, gt.masks, gt.void)
                 same = ious * (labels[:, None] == gt.labels[None, :])
                 classes_ = p.class_scores[labels].astype(np.float64)
-                table = score_table(iams, masks, prms, peak_scores, classes_, edges, fits.max(1), probs, other)
+                table = score_table(iams, masks, prms, peak_scores, classes_, edges, fits.max(1), probs, other, kept)
                 table["oracle"] = same.max(1) if same.size else np.zeros(len(masks))
                 for name, score in table.items():
                     keep = mask_nms(masks, labels, score.astype(np.float32), inference["nms_iou"])

@@ -14,10 +14,12 @@ With ``prm_competition`` > 0 (ours, not the paper's) each PRM is first cut to th
 at least that share of the strongest of the image's other PRMs (:func:`iam.data.maps.compete`), so
 that the halo a PRM spills onto a neighbouring instance stays with that instance's own peak; PRMs of
 one class at least ``duplicate_cosine`` alike are taken for duplicates on one instance and spared.
+With ``kept_score`` (ours) each instance's score is also multiplied by the share of its PRM's mass
+that the competition kept: a peak whose response its rivals mostly took is seldom an instance of its own.
 
 Instance i: mask = refined probability > ``mask_threshold``; class = the peak's class;
-score = sigmoid(peak score) x mean IAM inside the mask. Duplicates are removed by class-wise mask
-NMS. Two files come from the same forward pass: with CRF (``{split}.h5``) and without
+score = sigmoid(peak score) x mean IAM inside the mask (x the kept share, above). Duplicates are
+removed by class-wise mask NMS. Two files come from the same forward pass: with CRF (``{split}.h5``) and without
 (``{split}.nocrf.h5``, masks = IAM > threshold), both storing the raw IAMs as ``soft`` and the
 per-image attrs (seconds) ``time_prm`` (backbone forward + peak backpropagation, from
 ``extract_prm``: IAM needs the PRMs at test time too), ``time_fill`` (feature forward + filling
@@ -40,7 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from iam.crf.convcrf import CRFParams, refine_foreground
-from iam.data.maps import compete, resize_stack, scale_to_max
+from iam.data.maps import compete, kept_mass, resize_stack, scale_to_max
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image
 from iam.io.h5 import open_artifact, write_artifact
@@ -66,6 +68,7 @@ class InferenceParams:
     threshold_mode: str = "absolute"
     prm_competition: float = 0.0
     duplicate_cosine: float = 1.0
+    kept_score: bool = False
 
     @classmethod
     def from_config(cls, inference: Mapping[str, Any], crf: Mapping[str, Any]) -> InferenceParams:
@@ -78,6 +81,7 @@ class InferenceParams:
             inference["threshold_mode"],
             inference["prm_competition"],
             inference["duplicate_cosine"],
+            inference["kept_score"],
         )
 
 
@@ -171,14 +175,15 @@ def instances(
     classes: np.ndarray,
     peak_scores: np.ndarray,
     params: InferenceParams,
+    kept: np.ndarray | None = None,
 ) -> tuple[InstanceSet, np.ndarray]:
     """Threshold, score and NMS one image's per-peak probability maps: the kept instances and each
-    one's index into ``probs`` (its peak)."""
+    one's index into ``probs`` (its peak). ``kept``: a factor per peak on its score (default 1)."""
     masks = foreground(probs, params)
     area = masks.reshape(len(masks), -1).sum(1)
     keep = np.flatnonzero(area > 0)
     mean_iam = (iams * masks).reshape(len(masks), -1).sum(1) / np.maximum(area, 1)
-    scores = (1 / (1 + np.exp(-peak_scores)) * mean_iam).astype(np.float32)
+    scores = (1 / (1 + np.exp(-peak_scores)) * mean_iam * (1.0 if kept is None else kept)).astype(np.float32)
     masks, classes, scores = masks[keep], classes[keep], scores[keep]
     kept = mask_nms(masks, classes, scores, params.nms_iou) if len(masks) else np.zeros(0, np.int64)
     return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept]), keep[kept]
@@ -221,16 +226,17 @@ def infer_image(
     if not live.any():
         empty, none = InstanceSet.empty(height, width), np.zeros(0, np.int64)
         return ImageResult(np.zeros((0, height, width), np.float32), empty, empty, none, none, 0.0, 0.0)
-    peaks, peak_scores = peaks[live], peak_scores[live]
-    prms = compete(prms[live], params.prm_competition, peaks[:, 0], params.duplicate_cosine)
+    peaks, peak_scores, whole = peaks[live], peak_scores[live], prms[live]
+    prms = compete(whole, params.prm_competition, peaks[:, 0], params.duplicate_cosine)
+    kept = kept_mass(whole, prms) if params.kept_score else None
     tic = synced_clock(device)
     iams = predict_iams(image, prms, backbone, filler, input_size, device)
     toc = synced_clock(device)
     refined = crf_refine(image, calibrated(iams, params), params.crf, device) if params.crf else iams
     time_crf = synced_clock(device) - toc if params.crf else 0.0
     classes = peaks[:, 0].astype(np.int64)
-    with_crf, crf_source = instances(refined, iams, classes, peak_scores, params)
-    without_crf, raw_source = instances(iams, iams, classes, peak_scores, params)
+    with_crf, crf_source = instances(refined, iams, classes, peak_scores, params, kept)
+    without_crf, raw_source = instances(iams, iams, classes, peak_scores, params, kept)
     return ImageResult(iams, with_crf, without_crf, crf_source, raw_source, toc - tic, time_crf)
 
 

@@ -13,7 +13,7 @@ SYNTHETIC_SPLITS = ("train", "val", *TRANSFER_SPLITS)
 # ConvCRF (the paper's), the plain IAM cut, or each IAM snapped to the proposal it fits best.
 IAM_VARIANTS = {"crf": "", "nocrf": ".nocrf", "snap": ".snap"}
 # The ``inference`` keys of the snapped variant (its rule reruns on a change of these only).
-SNAP_KEYS = ("snap_threshold", "nms_iou", "prm_competition", "duplicate_cosine")
+SNAP_KEYS = ("snap_threshold", "nms_iou", "prm_competition", "duplicate_cosine", "kept_score")
 _IAM_METHOD = re.compile(r"iam_s(\d+)(?:_(nocrf|snap))?")
 
 

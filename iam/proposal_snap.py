@@ -4,7 +4,8 @@ where an instance is and how far it reaches, a proposal supplies a boundary that
 Each IAM is cut at ``threshold`` times its maximum and replaced by the proposal it overlaps best
 (IoU); score = sigmoid(peak score) x mean IAM over that proposal x that IoU; class-wise mask NMS
 then removes the duplicates that snapped to the same object. No CRF, no GT. The PRMs compete first,
-as in :func:`iam.inference.infer_image` (``inference.prm_competition`` and ``duplicate_cosine``).
+as in :func:`iam.inference.infer_image` (``inference.prm_competition`` and ``duplicate_cosine``), and
+with ``kept_score`` the score is multiplied by the share of the PRM's mass the competition kept.
 Unlike the paper's IAM, inference needs proposals (Table 2 counts their time, as for PRM
 retrieval). Why: the IAMs find the objects but not their outline (benchmarks/results/iam_scoring-92d9769-k5.json).
 """
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from iam.data.maps import compete
+from iam.data.maps import compete, kept_mass
 from iam.data.voc import read_image
 from iam.inference import live_iams, write_result
 from iam.io.h5 import open_artifact, write_artifact
@@ -45,6 +46,7 @@ class SnapParams:
     nms_iou: float = 0.5
     prm_competition: float = 0.0
     duplicate_cosine: float = 1.0
+    kept_score: bool = False
 
     @classmethod
     def from_config(cls, inference: Mapping[str, Any]) -> SnapParams:
@@ -61,17 +63,22 @@ def best_fits(iams: np.ndarray, proposals: np.ndarray, threshold: float) -> tupl
 
 
 def snap_instances(
-    iams: np.ndarray, proposals: np.ndarray, classes: np.ndarray, peak_scores: np.ndarray, params: SnapParams
+    iams: np.ndarray,
+    proposals: np.ndarray,
+    classes: np.ndarray,
+    peak_scores: np.ndarray,
+    params: SnapParams,
+    kept: np.ndarray | None = None,
 ) -> tuple[InstanceSet, np.ndarray]:
     """One image's instances from its (n, H, W) IAMs and (m, H, W) proposals, and each kept
-    instance's index into ``iams``."""
+    instance's index into ``iams``; ``kept``, a factor per IAM on its score (default 1)."""
     height, width = iams.shape[1:]
     if not len(iams) or not len(proposals):
         return InstanceSet.empty(height, width), np.zeros(0, np.int64)
     best, fit = best_fits(iams, proposals, params.threshold)
     masks = proposals[best].astype(bool)
     mean_iam = (iams * masks).reshape(len(masks), -1).sum(1) / np.maximum(masks.reshape(len(masks), -1).sum(1), 1)
-    scores = (mean_iam * fit / (1 + np.exp(-peak_scores))).astype(np.float32)
+    scores = (mean_iam * fit / (1 + np.exp(-peak_scores)) * (1.0 if kept is None else kept)).astype(np.float32)
     kept = mask_nms(masks, classes, scores, params.nms_iou)
     return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept]), kept
 
@@ -85,10 +92,12 @@ def competing_iams(
     input_size: int,
     params: SnapParams,
     device: torch.device,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`iam.inference.live_iams` of the PRMs after their competition (``params``)."""
-    prms = compete(prms, params.prm_competition, peaks[:, 0], params.duplicate_cosine)
-    return live_iams(image, prms, backbone, filler, input_size, device)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`iam.inference.live_iams` of the PRMs after their competition (``params``), and the
+    live PRMs' :func:`iam.data.maps.kept_mass` when ``params.kept_score`` (else None)."""
+    cut = compete(prms, params.prm_competition, peaks[:, 0], params.duplicate_cosine)
+    live, iams = live_iams(image, cut, backbone, filler, input_size, device)
+    return live, iams, kept_mass(prms[live], cut[live]) if params.kept_score else None
 
 
 def snap_split(
@@ -117,11 +126,11 @@ def snap_split(
         for image_id in image_ids:
             p, image = read_prm(prm_f, image_id), read_image(paths["voc_root"], image_id)
             tic = time.perf_counter()
-            live, iams = competing_iams(image, p.peaks, p.prm, backbone, filler, input_size, params, device)
+            live, iams, kept = competing_iams(image, p.peaks, p.prm, backbone, filler, input_size, params, device)
             toc = time.perf_counter()
             proposals, _ = read_proposals(prop_f, image_id)
             labels = p.peaks[live][:, 0].astype(np.int64)
-            inst, source = snap_instances(iams, proposals, labels, p.peak_scores[live], params)
+            inst, source = snap_instances(iams, proposals, labels, p.peak_scores[live], params, kept)
             times = {"time_fill": toc - tic, "time_retrieval": time.perf_counter() - toc, **p.times}
             if image_id in timing:
                 times["time_proposals"] = timing[image_id]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from iam.data.maps import compete
+from iam.data.maps import compete, kept_mass
 from iam.inference import InferenceParams, infer_image
 from iam.models.filling import FillingModule
 from iam.proposal_snap import SnapParams, competing_iams
@@ -90,14 +90,38 @@ def test_snapping_fills_the_competed_prms(share):
     cpu = torch.device("cpu")
 
     def iams(maps: np.ndarray, competition: float) -> np.ndarray:
-        params = SnapParams(prm_competition=competition)
-        live, out = competing_iams(image, peaks, maps, TinyBackbone(), filler, SIZE, params, cpu)
+        params = SnapParams(prm_competition=competition, kept_score=True)
+        live, out, kept = competing_iams(image, peaks, maps, TinyBackbone(), filler, SIZE, params, cpu)
         assert live.all()
+        np.testing.assert_allclose(kept, kept_mass(maps, compete(maps, competition)))
         return out
 
     competing = iams(prms, share)
     np.testing.assert_array_equal(competing, iams(compete(prms, share), 0.0))
     assert np.array_equal(competing, iams(prms, 0.0)) == (share == 0)
     assert SnapParams.from_config(
-        {"snap_threshold": 0.5, "nms_iou": 0.4, "prm_competition": share, "duplicate_cosine": 0.9}
-    ) == SnapParams(0.5, 0.4, share, 0.9)
+        {"snap_threshold": 0.5, "nms_iou": 0.4, "prm_competition": share, "duplicate_cosine": 0.9, "kept_score": True}
+    ) == SnapParams(0.5, 0.4, share, 0.9, True)
+
+
+def test_kept_mass_is_the_share_of_positive_mass_left():
+    whole = np.stack([np.full((4, 4), 2.0), np.zeros((4, 4)), np.full((4, 4), -1.0)])
+    cut = whole.copy()
+    cut[0, :1] = 0  # a quarter of the first map's mass goes
+    np.testing.assert_allclose(kept_mass(whole, cut), [0.75, 1.0, 1.0])
+
+
+def test_kept_score_scales_each_instance_by_its_prms_kept_share():
+    filler, image, prms, peaks = two_peaks()
+    prms[0] += 0.5 * prms[1]  # the first peak's response spills onto the second's ground, which it loses
+    competing = InferenceParams(mask_threshold=0.5, threshold_mode="relative", crf=None, prm_competition=1.0)
+
+    def instances(params: InferenceParams) -> dict[int, float]:
+        res = infer_image(image, peaks, np.ones(2), prms, TinyBackbone(), filler, SIZE, params, torch.device("cpu"))
+        return dict(zip(res.raw_source.tolist(), res.without_crf.scores.tolist()))
+
+    plain, scaled = instances(competing), instances(replace(competing, kept_score=True))
+    kept = kept_mass(prms, compete(prms, 1.0))
+    assert kept[0] < 0.9 and plain.keys() == scaled.keys() and len(plain) == 2
+    for source, score in plain.items():
+        assert np.isclose(scaled[source], score * kept[source], rtol=1e-5)

@@ -44,6 +44,14 @@ def normalise_prms(prms: np.ndarray) -> np.ndarray:
     return np.divide(flat, mass, out=np.zeros_like(flat), where=mass > 0)
 
 
+def kept_mass(whole: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """(n,) share of each of the (n, H, W) ``whole`` maps' positive mass that ``cut`` keeps (1 for an
+    all-zero map)."""
+    before = np.clip(whole, 0, None).reshape(len(whole), -1).sum(1, dtype=np.float64)
+    after = np.clip(cut, 0, None).reshape(len(cut), -1).sum(1, dtype=np.float64)
+    return np.divide(after, before, out=np.ones_like(before), where=before > 0)
+
+
 def compete(
     prms: np.ndarray, share: float, classes: np.ndarray | None = None, duplicate_cosine: float = 1.0
 ) -> np.ndarray:
