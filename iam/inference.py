@@ -15,7 +15,8 @@ at least that share of the strongest of the image's other PRMs (:func:`iam.data.
 that the halo a PRM spills onto a neighbouring instance stays with that instance's own peak; PRMs of
 one class at least ``duplicate_cosine`` alike are taken for duplicates on one instance and spared.
 With ``kept_score`` (ours) each instance's score is also multiplied by the share of its PRM's mass
-that the competition kept: a peak whose response its rivals mostly took is seldom an instance of its own.
+that the competition kept: a peak whose response its rivals mostly took is less often an instance of
+its own.
 
 Instance i: mask = refined probability > ``mask_threshold``; class = the peak's class;
 score = sigmoid(peak score) x mean IAM inside the mask (x the kept share, above). Duplicates are
