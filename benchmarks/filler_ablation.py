@@ -78,7 +78,9 @@ def main() -> None:
             prm[split] = out / f"prm_cut_{split}.h5"
             transform = gt_free_transform(prm_cut, args.run, config, split)
             write_prms(path, read_split(voc, split), transform, prm[split], "filler_ablation")  # type: ignore[arg-type]
-    where = SampleSource(voc, prm["train"], targets, size)
+    inference = config["inference"]
+    competition = (inference["prm_competition"], inference["duplicate_cosine"]) if cfg.kept_weight else None
+    where = SampleSource(voc, prm["train"], targets, size, competition)
     samples = training_samples(where, read_split(voc, "train"), k, source, cfg, feature_bytes(backbone, size, device))
     tic = time.perf_counter()
     model = train(backbone, samples, cfg, device, out)

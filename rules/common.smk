@@ -64,6 +64,12 @@ if SELF_TRAINING:
 # The inference keys of infer_iam and of snap_iam: each reruns only on a change of its own keys.
 IAM_INFERENCE = {k: v for k, v in config["inference"].items() if k != "snap_threshold"}
 SNAP_INFERENCE = {k: config["inference"][k] for k in SNAP_KEYS}
+# The competition whose kept mass shares weight the filler's loss (filler.kept_weight), else None.
+FILLER_COMPETITION = (
+    [config["inference"]["prm_competition"], config["inference"]["duplicate_cosine"]]
+    if config["filler"]["kept_weight"]
+    else None
+)
 # The PRM oracle's GT-cut PRMs spill onto nothing: competing would only split an instance between its peaks.
 ORACLE_INFERENCE = {**IAM_INFERENCE, "prm_competition": 0.0}
 

@@ -27,6 +27,7 @@ rule train_filler:
         k=lambda w: int(w.k),
         source=lambda w: w.source,
         filler=config["filler"],
+        competition=FILLER_COMPETITION,
         input_size=config["backbone"]["input_size"],
         seed=config["seed"],
         device=config["device"],

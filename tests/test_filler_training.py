@@ -1,6 +1,8 @@
 """Filler training: loss decreases, resume == uninterrupted, NaN is caught (a pseudo GT of another k or
 source is a case of test_bad_inputs.py)."""
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from iam.data.maps import compete, kept_mass
 from iam.errors import TrainingError
 from iam.io.h5 import put, write_artifact
 from iam.models.backbone import PeakBackbone, save_backbone
@@ -21,8 +24,9 @@ from iam.training.filler import (
     load_filler,
     train,
     training_samples,
+    weighted_bce,
 )
-from iam.training.samples import Sample, SampleSource, StreamedSamples, load_samples
+from iam.training.samples import Sample, SampleSource, StreamedSamples, index_samples, load_samples
 
 SIZE = 32
 CFG = FillerConfig(channels=4, pyramid_channels=8, epochs=3, batch_size=4, lr=0.1, peaks_per_image=2)
@@ -134,7 +138,9 @@ def write_artifacts(
         pgt_f.attrs["k"], pgt_f.attrs["source"] = k, source
         for image_id, (pixels, prms, masks, candidates) in images.items():
             cv2.imwrite(str(voc / "JPEGImages" / f"{image_id}.jpg"), pixels)
-            put(prm_f.create_group(image_id), "prm", prms, half=True)
+            group = prm_f.create_group(image_id)
+            put(group, "prm", prms, half=True)
+            put(group, "peaks", np.zeros((len(prms), 3), np.int64))  # all of class 0
             g = pgt_f.create_group(image_id)
             put(g, "prm_index", np.arange(len(prms)))
             put(g, "masks", masks)
@@ -160,6 +166,29 @@ def test_load_samples_keeps_peaks_with_candidates_and_nonzero_prms(tmp_path):
     [sample] = load_samples(where.voc_root, where.prm_path, where.pseudo_gt_path, ["a"], SIZE, k=2, source="generated")
     assert sample.prms.shape == (1, SIZE, SIZE) and float(sample.prms.max()) == 1.0
     assert sample.masks.shape == (1, SIZE, SIZE) and sample.image.shape == (3, SIZE, SIZE)
+
+
+def test_competition_weights_each_peak_by_its_prms_kept_share(tmp_path):
+    prms = np.zeros((3, 40, 48), np.float32)
+    prms[0, 5:25, 5:25] = 1.0
+    prms[1, 15:30, 15:30] = 1.0  # more concentrated: takes the overlap from the first (same class, not alike)
+    prms[2, 30:40, 40:48] = 1.0  # alone
+    image = (np.full((40, 48, 3), 128, np.uint8), prms, np.ones((1, 40, 48), np.uint8), np.array([[0, -1]] * 3))
+    where = replace(write_artifacts(tmp_path, {"a": image}), competition=(1.0, 0.9))
+    [sample] = StreamedSamples(where, index_samples(where, ["a"], 2, "generated")).load_all()
+    classes = np.zeros(3, np.int64)  # write_artifacts stores every peak as class 0
+    np.testing.assert_allclose(sample.weights, kept_mass(prms, compete(prms, 1.0, classes, 0.9)), rtol=1e-6)
+    assert sample.weights[0] < 1 and sample.weights[2] == 1
+    _, _, weights, _ = draw_batch([sample], np.random.default_rng(0), peaks_per_image=3, target="mean")
+    torch.testing.assert_close(weights, torch.from_numpy(sample.weights))
+
+
+def test_weighted_bce_scales_each_peaks_loss_by_its_weight_over_the_mean():
+    logits, target = torch.randn(3, 1, 6, 6), (torch.rand(3, 1, 6, 6) > 0.5).float()
+    plain = F.binary_cross_entropy_with_logits(logits, target)
+    torch.testing.assert_close(weighted_bce(logits, target, torch.ones(3)), plain)
+    only_first = weighted_bce(logits, target, torch.tensor([1.0, 0.0, 0.0]))
+    torch.testing.assert_close(only_first, F.binary_cross_entropy_with_logits(logits[0], target[0]))
 
 
 def write_square_artifacts(tmp_path, samples: list[Sample]) -> SampleSource:
@@ -211,25 +240,26 @@ def test_mean_target_is_the_candidates_pixelwise_mean_and_gives_their_average_lo
     samples = square_samples(3)
     samples[2].candidates = np.array([[1, -1]])  # one candidate: the "none" slot must not count
     rng = np.random.default_rng(0)
-    prms, owner, target = draw_batch(samples, rng, peaks_per_image=2, target="mean")
+    prms, owner, weights, target = draw_batch(samples, rng, peaks_per_image=2, target="mean")
+    assert weights.tolist() == [1.0, 1.0, 1.0]  # samples without weights
     assert target.shape == (3, 1, SIZE, SIZE) and owner.tolist() == [0, 1, 2]
     torch.testing.assert_close(target[0, 0], samples[0].masks.float().mean(0))
     torch.testing.assert_close(target[2, 0], samples[2].masks[1].float())
     logits = torch.randn(SIZE, SIZE)
     each = [F.binary_cross_entropy_with_logits(logits, m.float()) for m in samples[0].masks]
     torch.testing.assert_close(F.binary_cross_entropy_with_logits(logits, target[0, 0]), sum(each) / 2)
-    _, _, sampled = draw_batch(samples, rng, peaks_per_image=2)
+    _, _, _, sampled = draw_batch(samples, rng, peaks_per_image=2)
     assert set(np.unique(sampled.numpy())) <= {0.0, 1.0}
 
 
 def test_select_trains_towards_the_mean_then_the_candidate_the_prediction_fits():
     samples = square_samples(3)
     samples[2].candidates = np.array([[1, -1]])  # one candidate: the empty slot must never be picked
-    _, _, stacks = draw_batch(samples, np.random.default_rng(0), peaks_per_image=2, target="select")
+    _, _, _, stacks = draw_batch(samples, np.random.default_rng(0), peaks_per_image=2, target="select")
     assert stacks.shape == (3, 2, SIZE, SIZE) and not stacks[2, 1].any()
     cfg = FillerConfig(target="select", select_after=3)
     assert [cfg.target_in(epoch) for epoch in range(5)] == ["mean"] * 3 + ["select"] * 2
-    _, _, warm = draw_batch(samples, np.random.default_rng(0), peaks_per_image=2, target=cfg.target_in(0))
+    _, _, _, warm = draw_batch(samples, np.random.default_rng(0), peaks_per_image=2, target=cfg.target_in(0))
     torch.testing.assert_close(warm[0, 0], samples[0].masks.float().mean(0))
     torch.testing.assert_close(warm[2, 0], samples[2].masks[1].float())
     # whole square and half square: the prediction's shape picks one, whatever its logits' scale

@@ -17,7 +17,8 @@ def main(smk) -> None:
     device = resolve_device(p.device)
     cfg = FillerConfig(**p.filler, seed=p.seed)
     backbone = load_backbone(smk.input.backbone, device)
-    where = SampleSource(Path(p.voc_root), Path(smk.input.prm), Path(smk.input.pseudo_gt), p.input_size)
+    competition = tuple(p.competition) if p.competition else None
+    where = SampleSource(Path(p.voc_root), Path(smk.input.prm), Path(smk.input.pseudo_gt), p.input_size, competition)
     ids = read_split(p.voc_root, p.train_split)
     samples = training_samples(where, ids, p.k, p.source, cfg, feature_bytes(backbone, p.input_size, device))
     train(

@@ -61,6 +61,7 @@ class FillerConfig:
     finetune_backbone: bool = False
     amp: bool = False
     recompute: bool = True
+    kept_weight: bool = False
     memory_mb: int = 8192
     workers: int = 0
     seed: int = 0
@@ -104,13 +105,14 @@ def cache_features(
 
 def draw_batch(
     samples: list[Sample], rng: np.random.Generator, peaks_per_image: int, target: str = "sample"
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(P, 1, S, S) PRMs, (P,) owner index within the batch, and targets: one of each peak's
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(P, 1, S, S) PRMs, (P,) owner index within the batch, (P,) loss weights (1 where a sample
+    has none) and targets: one of each peak's
     candidates drawn at random (``sample``: (P, 1, S, S)), their pixelwise mean (``mean``: BCE is
     linear in its target, so this is exactly the loss averaged over the k candidates that ``sample``
     estimates), or all k of them for :func:`fitted_targets` (``select``: (P, k, S, S), the missing ones
     empty)."""
-    prms, owner, targets = [], [], []
+    prms, owner, weights, targets = [], [], [], []
     for b, s in enumerate(samples):
         rows = np.arange(len(s.candidates))
         if len(rows) > peaks_per_image:
@@ -127,7 +129,15 @@ def draw_batch(
                 targets.append(s.masks[int(valid[rng.integers(len(valid))])][None])
             prms.append(s.prms[row])
             owner.append(b)
-    return torch.stack(prms)[:, None].float(), torch.tensor(owner), torch.stack(targets).float()
+            weights.append(1.0 if s.weights is None else float(s.weights[row]))
+    return torch.stack(prms)[:, None].float(), torch.tensor(owner), torch.tensor(weights), torch.stack(targets).float()
+
+
+def weighted_bce(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """BCE of (P, 1, S, S) logits, each peak's pixel mean weighted by its (P,) weight over the batch's
+    mean weight (``filler.kept_weight``)."""
+    per_peak = F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).mean(1)
+    return (per_peak * weights / weights.mean().clamp_min(1e-6)).mean()
 
 
 def fitted_targets(logits: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
@@ -183,13 +193,16 @@ class Trainer:
             tqdm(zip(batches, loader), total=len(batches), desc=f"filler epoch {epoch}", leave=False, mininterval=10)
         ):
             mode = self.cfg.target_in(epoch)
-            prms, owner, target = draw_batch(batch, rng, self.cfg.peaks_per_image, mode)
+            prms, owner, weights, target = draw_batch(batch, rng, self.cfg.peaks_per_image, mode)
             with self.autocast():
                 logits = self.model(prms.to(self.device), self.features(batch, cache, idx), owner.to(self.device))
             target = target.to(self.device)
             if mode == "select":
                 target = fitted_targets(logits, target)
-            loss = F.binary_cross_entropy_with_logits(logits.float(), target)
+            if self.cfg.kept_weight:
+                loss = weighted_bce(logits.float(), target, weights.to(self.device))
+            else:
+                loss = F.binary_cross_entropy_with_logits(logits.float(), target)
             total, count = total + step(self.optimizer, loss, epoch, b) * len(prms), count + len(prms)
         return total / max(count, 1)
 

@@ -5,7 +5,9 @@ pseudo-GT candidate and a non-zero PRM. :class:`StreamedSamples` builds a :class
 index row when asked (opening the HDF5 files once per process, so DataLoader workers can read in
 parallel); :func:`load_samples` builds them all at once. Held in memory, a sample of a VOC image at
 448 px takes ~10 MB (image, PRMs, candidate masks), so the 10,582 SBD training images only fit when
-streamed; :func:`sample_megabytes` is the estimate the trainer decides with.
+streamed; :func:`sample_megabytes` is the estimate the trainer decides with. With a
+``SampleSource.competition`` each peak also carries a loss weight, its PRM's mass share that the
+competition of IAM inference keeps (:func:`iam.data.maps.kept_mass`; ``filler.kept_weight``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import h5py
 import numpy as np
 import torch
 
-from iam.data.maps import resize_stack, scale_to_max
+from iam.data.maps import compete, kept_mass, resize_stack, scale_to_max
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image
 from iam.errors import ArtifactError
@@ -43,6 +45,7 @@ class Sample:
     prms: torch.Tensor  # (n, S, S) float16, each rescaled to max 1
     masks: torch.Tensor  # (m, S, S) uint8 candidate proposals
     candidates: np.ndarray  # (n, k) int64 rows into masks, -1 = none (every row has >= 1)
+    weights: np.ndarray | None = None  # (n,) float32 loss weight per peak, None = all 1
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class SampleSource:
     prm_path: Path
     pseudo_gt_path: Path
     input_size: int
+    competition: tuple[float, float] | None = None  # (prm_competition, duplicate_cosine) for the weights
 
 
 @dataclass(frozen=True)
@@ -99,11 +103,19 @@ def index_samples(where: SampleSource, image_ids: list[str], k: int, source: str
 
 def read_sample(where: SampleSource, prm_f: h5py.File, pgt_f: h5py.File, row: IndexRow) -> Sample:
     """The :class:`Sample` of one index row, resized to the network input."""
-    g, size = read_pseudo_gt(pgt_f, row.image_id), where.input_size
-    prms = scale_to_max(resize_stack(_image_prms(prm_f, g, row.image_id)[row.keep], size, cv2.INTER_AREA))
+    g, p, size = read_pseudo_gt(pgt_f, row.image_id), read_prm(prm_f, row.image_id), where.input_size
+    whole = p.prm.astype(np.float32)
+    prms = scale_to_max(resize_stack(whole[g.prm_index][row.keep], size, cv2.INTER_AREA))
     masks = resize_stack(g.masks, size, cv2.INTER_NEAREST)
     image = to_tensor(read_image(where.voc_root, row.image_id), size)
-    return Sample(row.image_id, image, torch.from_numpy(prms).half(), torch.from_numpy(masks), g.candidates[row.keep])
+    weights = None
+    if where.competition is not None:
+        share, duplicate_cosine = where.competition
+        kept = kept_mass(whole, compete(whole, share, p.peaks[:, 0], duplicate_cosine))
+        weights = kept[g.prm_index][row.keep].astype(np.float32)
+    return Sample(
+        row.image_id, image, torch.from_numpy(prms).half(), torch.from_numpy(masks), g.candidates[row.keep], weights
+    )
 
 
 class StreamedSamples(torch.utils.data.Dataset):
