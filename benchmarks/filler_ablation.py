@@ -30,6 +30,7 @@ from prm_input import gt_free_transform  # benchmarks/ is on the path when this 
 from shards import cpu_model
 
 from iam.crf.convcrf import CRFParams
+from iam.data.maps import Competition
 from iam.data.voc import read_image, read_split
 from iam.device import resolve_device
 from iam.evaluation.ceiling import SOURCE as CEILING
@@ -79,7 +80,7 @@ def main() -> None:
             transform = gt_free_transform(prm_cut, args.run, config, split)
             write_prms(path, read_split(voc, split), transform, prm[split], "filler_ablation")  # type: ignore[arg-type]
     inference = config["inference"]
-    competition = (inference["prm_competition"], inference["duplicate_cosine"]) if cfg.kept_weight else None
+    competition = Competition.from_config(inference) if cfg.kept_weight else None
     where = SampleSource(voc, prm["train"], targets, size, competition)
     samples = training_samples(where, read_split(voc, "train"), k, source, cfg, feature_bytes(backbone, size, device))
     tic = time.perf_counter()
@@ -97,7 +98,7 @@ def main() -> None:
     row.update(filler_quality(ids[:50], lambda i: read_image(voc, i), read_gt, features, model, size, device))
     crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
     shipped = replace(InferenceParams.from_config(config["inference"], config["crf"]), crf=crf)
-    row.update(prm_competition=shipped.prm_competition, duplicate_cosine=shipped.duplicate_cosine)
+    row.update(prm_competition=shipped.competition.share, duplicate_cosine=shipped.competition.duplicate_cosine)
     for threshold, mode in thresholds:
         params = replace(shipped, mask_threshold=threshold, threshold_mode=mode)
         infer_split(

@@ -21,7 +21,7 @@ import yaml
 from shards import write_record  # benchmarks/ is on the path when this script runs
 
 from iam.crf.convcrf import CRFParams
-from iam.data.maps import compete, kept_mass, scale_to_max
+from iam.data.maps import Competition, scale_to_max
 from iam.data.voc import read_image, read_split
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
@@ -160,7 +160,8 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
     names = [f"{m} cut {c:g} / {s}" for m in kinds for c in CUTS for s in SCORES]
     accs = {name: APAccumulator(len(classes), thresholds) for name in names}
     crf = CRFParams(**{key: v for key, v in config["crf"].items() if key != "enabled"})
-    inference = {"prm_competition": 0.0, "duplicate_cosine": 1.0, "kept_score": False, **config["inference"]}
+    inference = {"kept_score": False, **config["inference"]}
+    competition = Competition.from_config(inference)
     with open_hdf5(run / "prm" / "val.h5") as prm_f, open_hdf5(run / "proposals/generated/val.h5") as prop_f:
         for image_id in read_split(voc, "val")[:images]:
             p, gt = read_prm(prm_f, image_id), read_gt(image_id)
@@ -172,8 +173,8 @@ def evaluate(run: Path, k: int, config: dict, images: int | None) -> dict[str, l
                 continue
             prms, peaks, peak_scores = prms[live], p.peaks[live], p.peak_scores[live].astype(np.float64)
             labels = peaks[:, 0].astype(np.int64)
-            whole, prms = prms, compete(prms, inference["prm_competition"], labels, inference["duplicate_cosine"])
-            kept = kept_mass(whole, prms) if inference["kept_score"] else np.ones(len(prms))
+            prms, kept = competition.kept(prms, labels)
+            kept = kept if inference["kept_score"] else np.ones(len(prms))
             image = read_image(voc, image_id)
             iams = predict_iams(image, prms, backbone, filler, input_size, device)
             edges, proposals = edge_strength(image), read_proposals(prop_f, image_id)[0]

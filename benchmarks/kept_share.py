@@ -16,7 +16,7 @@ import yaml
 from scipy.stats import spearmanr
 from shards import write_record  # benchmarks/ is on the path when this script runs
 
-from iam.data.maps import compete, kept_mass
+from iam.data.maps import Competition
 from iam.data.voc import read_split
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.prm_quality import own_instance
@@ -30,7 +30,7 @@ BINS = ((0.0, 0.5), (0.5, 0.8), (0.8, 0.99), (0.99, 1.01))
 
 def peak_rows(run: Path, config: dict, k: int) -> np.ndarray:
     """(n, 3): kept share, first-candidate IoU and mean candidate IoU of every scored training peak."""
-    voc, inference = run / "data" / "VOC2012", config["inference"]
+    voc, competition = run / "data" / "VOC2012", Competition.from_config(config["inference"])
     read_gt = instance_reader("voc", str(voc), None, config["dataset"]["classes"])
     rows = []
     with open_hdf5(run / "prm" / "train.h5") as prm_f, open_hdf5(run / f"pseudo_gt/generated/k{k}.h5") as pgt_f:
@@ -38,8 +38,7 @@ def peak_rows(run: Path, config: dict, k: int) -> np.ndarray:
             p, g, gt = read_prm(prm_f, image_id), read_pseudo_gt(pgt_f, image_id), read_gt(image_id)
             if not len(p.prm):
                 continue
-            cut = compete(p.prm, inference["prm_competition"], p.peaks[:, 0], inference["duplicate_cosine"])
-            kept = kept_mass(p.prm, cut)
+            _, kept = competition.kept(p.prm, p.peaks[:, 0])
             for i, (cls, _, _) in enumerate(p.peaks):
                 inst, valid = own_instance(int(cls), p.prm[i].astype(np.float64), gt), g.candidates[i] >= 0
                 if inst is None or not valid.any():

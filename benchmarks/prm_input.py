@@ -40,7 +40,7 @@ import torch
 import yaml
 from shards import val_split, write_record  # benchmarks/ is on the path when this script runs
 
-from iam.data.maps import compete, normalise_prms, upsample_cam
+from iam.data.maps import Competition, compete, normalise_prms, upsample_cam
 from iam.data.voc import GTInstances, read_image
 from iam.evaluation.ceiling import SOURCE as CEILING
 from iam.evaluation.instance_metrics import evaluate_instances
@@ -213,7 +213,7 @@ def main() -> None:
     filler, size = load_filler(filler_path, device)
     backbone = load_feature_backbone(filler_path, args.run / "backbone" / "model.pt", device)
     # the modes are the PRMs the filler gets: no competition on top (mode compete:G is that)
-    params = replace(InferenceParams.from_config(config["inference"], config["crf"]), prm_competition=0.0)
+    params = replace(InferenceParams.from_config(config["inference"], config["crf"]), competition=Competition())
     rows = {}
     for mode in args.modes:
         work = args.work / mode.replace(":", "_")

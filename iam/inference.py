@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 
 from iam.crf.convcrf import CRFParams, refine_foreground
-from iam.data.maps import compete, kept_mass, resize_stack, scale_to_max
+from iam.data.maps import Competition, resize_stack, scale_to_max
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image
 from iam.io.h5 import open_artifact, write_artifact
@@ -67,8 +67,7 @@ class InferenceParams:
     nms_iou: float = 0.5
     crf: CRFParams | None = CRFParams()
     threshold_mode: str = "absolute"
-    prm_competition: float = 0.0
-    duplicate_cosine: float = 1.0
+    competition: Competition = Competition()
     kept_score: bool = False
 
     @classmethod
@@ -80,8 +79,7 @@ class InferenceParams:
             inference["nms_iou"],
             refine_with,
             inference["threshold_mode"],
-            inference["prm_competition"],
-            inference["duplicate_cosine"],
+            Competition.from_config(inference),
             inference["kept_score"],
         )
 
@@ -228,16 +226,16 @@ def infer_image(
         empty, none = InstanceSet.empty(height, width), np.zeros(0, np.int64)
         return ImageResult(np.zeros((0, height, width), np.float32), empty, empty, none, none, 0.0, 0.0)
     peaks, peak_scores, whole = peaks[live], peak_scores[live], prms[live]
-    prms = compete(whole, params.prm_competition, peaks[:, 0], params.duplicate_cosine)
-    kept = kept_mass(whole, prms) if params.kept_score else None
+    prms, kept = params.competition.kept(whole, peaks[:, 0])
     tic = synced_clock(device)
     iams = predict_iams(image, prms, backbone, filler, input_size, device)
     toc = synced_clock(device)
     refined = crf_refine(image, calibrated(iams, params), params.crf, device) if params.crf else iams
     time_crf = synced_clock(device) - toc if params.crf else 0.0
     classes = peaks[:, 0].astype(np.int64)
-    with_crf, crf_source = instances(refined, iams, classes, peak_scores, params, kept)
-    without_crf, raw_source = instances(iams, iams, classes, peak_scores, params, kept)
+    factor = kept if params.kept_score else None
+    with_crf, crf_source = instances(refined, iams, classes, peak_scores, params, factor)
+    without_crf, raw_source = instances(iams, iams, classes, peak_scores, params, factor)
     return ImageResult(iams, with_crf, without_crf, crf_source, raw_source, toc - tic, time_crf)
 
 

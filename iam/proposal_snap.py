@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from iam.data.maps import compete, kept_mass
+from iam.data.maps import Competition
 from iam.data.voc import read_image
 from iam.inference import live_iams, write_result
 from iam.io.h5 import open_artifact, write_artifact
@@ -32,7 +32,6 @@ from iam.io.prm import read_prm
 from iam.masks import iou_matrix, mask_nms
 from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
-from iam.names import SNAP_KEYS
 from iam.proposals.store import KIND as PROPOSALS
 from iam.proposals.store import read_generator_seconds, read_proposals
 
@@ -44,13 +43,14 @@ class SnapParams:
 
     threshold: float = 0.9
     nms_iou: float = 0.5
-    prm_competition: float = 0.0
-    duplicate_cosine: float = 1.0
+    competition: Competition = Competition()
     kept_score: bool = False
 
     @classmethod
     def from_config(cls, inference: Mapping[str, Any]) -> SnapParams:
-        return cls(*(inference[key] for key in SNAP_KEYS))
+        """From the keys :data:`iam.names.SNAP_KEYS` of the ``inference`` section."""
+        competition = Competition.from_config(inference)
+        return cls(inference["snap_threshold"], inference["nms_iou"], competition, inference["kept_score"])
 
 
 def best_fits(iams: np.ndarray, proposals: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -95,9 +95,9 @@ def competing_iams(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """:func:`iam.inference.live_iams` of the PRMs after their competition (``params``), and the
     live PRMs' :func:`iam.data.maps.kept_mass` when ``params.kept_score`` (else None)."""
-    cut = compete(prms, params.prm_competition, peaks[:, 0], params.duplicate_cosine)
+    cut, kept = params.competition.kept(prms, peaks[:, 0])
     live, iams = live_iams(image, cut, backbone, filler, input_size, device)
-    return live, iams, kept_mass(prms[live], cut[live]) if params.kept_score else None
+    return live, iams, kept[live] if params.kept_score else None
 
 
 def snap_split(

@@ -10,10 +10,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from iam.data.maps import compete, kept_mass
+from iam.data.maps import Competition, compete, kept_mass
 from iam.errors import TrainingError
 from iam.io.h5 import put, write_artifact
 from iam.models.backbone import PeakBackbone, save_backbone
+from iam.training import filler as filler_training
 from iam.training.checkpoint import load_latest
 from iam.training.filler import (
     FillerConfig,
@@ -81,9 +82,11 @@ def test_loss_decreases_and_model_reloads(tmp_path):
         torch.testing.assert_close(loaded.state_dict()[key], value)
 
 
-def test_resume_after_interruption_equals_uninterrupted_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
+def test_resume_after_interruption_equals_uninterrupted_run(tmp_path, monkeypatch, ema_decay):
+    cfg = replace(CFG, ema_decay=ema_decay)
     samples = square_samples(8)
-    train(TinyBackbone(), samples, CFG, torch.device("cpu"), tmp_path / "straight")
+    train(TinyBackbone(), samples, cfg, torch.device("cpu"), tmp_path / "straight")
     real_epoch, epochs_run = Trainer.epoch, []
 
     def killed_in_epoch_2(self, samples, cache, epoch):
@@ -97,14 +100,37 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path, monkeypatc
 
     monkeypatch.setattr(Trainer, "epoch", killed_in_epoch_2)
     with pytest.raises(KeyboardInterrupt):
-        train(TinyBackbone(), samples, CFG, torch.device("cpu"), tmp_path / "resumed")
+        train(TinyBackbone(), samples, cfg, torch.device("cpu"), tmp_path / "resumed")
     assert not (tmp_path / "resumed" / "model.pt").exists()
     monkeypatch.setattr(Trainer, "epoch", recorded)
-    train(TinyBackbone(), samples, CFG, torch.device("cpu"), tmp_path / "resumed")
+    train(TinyBackbone(), samples, cfg, torch.device("cpu"), tmp_path / "resumed")
     assert epochs_run == [2], "the rerun did not resume after the epoch-2 checkpoint"
     straight, resumed = final_state(tmp_path / "straight"), final_state(tmp_path / "resumed")
     for key in straight:
         torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=0)
+
+
+def test_ema_decay_writes_the_moving_average_of_every_steps_weights(tmp_path, monkeypatch):
+    """The filler written is e_1 = w_1, e_t = d_t e_(t-1) + (1 - d_t) w_t over the steps' weights w_t
+    with d_t = min(d, t / (9 + t)), not the last step's weights."""
+    decay, steps = 0.8, []
+    real_step = filler_training.step
+
+    def recorded(optimizer, loss, epoch, batch):
+        value = real_step(optimizer, loss, epoch, batch)
+        steps.append([p.detach().clone() for p in optimizer.param_groups[0]["params"]])
+        return value
+
+    monkeypatch.setattr(filler_training, "step", recorded)
+    model = train(TinyBackbone(), square_samples(8), replace(CFG, ema_decay=decay), torch.device("cpu"), tmp_path)
+    expected = steps[0]
+    for t, weights in enumerate(steps[1:], start=2):
+        rate = min(decay, t / (9 + t))
+        expected = [rate * e + (1 - rate) * w for e, w in zip(expected, weights)]
+    assert len(steps) == CFG.epochs * 2
+    for saved, want in zip(model.parameters(), expected):
+        torch.testing.assert_close(saved.detach(), want)
+    assert any(not torch.allclose(s.detach(), last) for s, last in zip(model.parameters(), steps[-1]))
 
 
 def test_nan_loss_names_epoch_and_batch_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
@@ -174,7 +200,7 @@ def test_competition_weights_each_peak_by_its_prms_kept_share(tmp_path):
     prms[1, 15:30, 15:30] = 1.0  # more concentrated: takes the overlap from the first (same class, not alike)
     prms[2, 30:40, 40:48] = 1.0  # alone
     image = (np.full((40, 48, 3), 128, np.uint8), prms, np.ones((1, 40, 48), np.uint8), np.array([[0, -1]] * 3))
-    where = replace(write_artifacts(tmp_path, {"a": image}), competition=(1.0, 0.9))
+    where = replace(write_artifacts(tmp_path, {"a": image}), competition=Competition(1.0, 0.9))
     [sample] = StreamedSamples(where, index_samples(where, ["a"], 2, "generated")).load_all()
     classes = np.zeros(3, np.int64)  # write_artifacts stores every peak as class 0
     np.testing.assert_allclose(sample.weights, kept_mass(prms, compete(prms, 1.0, classes, 0.9)), rtol=1e-6)

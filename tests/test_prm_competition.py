@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from iam.data.maps import compete, kept_mass
+from iam.data.maps import Competition, compete, kept_mass
 from iam.inference import InferenceParams, infer_image
 from iam.models.filling import FillingModule
 from iam.proposal_snap import SnapParams, competing_iams
@@ -79,7 +79,7 @@ def test_inference_fills_the_competed_prms(share):
         cpu = torch.device("cpu")
         return infer_image(image, peaks, np.ones(2), maps, TinyBackbone(), filler, SIZE, params, cpu).iams
 
-    competing = iams(prms, replace(plain, prm_competition=share))
+    competing = iams(prms, replace(plain, competition=Competition(share)))
     np.testing.assert_array_equal(competing, iams(compete(prms, share), plain))
     assert np.array_equal(competing, iams(prms, plain)) == (share == 0)
 
@@ -90,7 +90,7 @@ def test_snapping_fills_the_competed_prms(share):
     cpu = torch.device("cpu")
 
     def iams(maps: np.ndarray, competition: float) -> np.ndarray:
-        params = SnapParams(prm_competition=competition, kept_score=True)
+        params = SnapParams(competition=Competition(competition), kept_score=True)
         live, out, kept = competing_iams(image, peaks, maps, TinyBackbone(), filler, SIZE, params, cpu)
         assert live.all()
         np.testing.assert_allclose(kept, kept_mass(maps, compete(maps, competition)))
@@ -101,7 +101,7 @@ def test_snapping_fills_the_competed_prms(share):
     assert np.array_equal(competing, iams(prms, 0.0)) == (share == 0)
     assert SnapParams.from_config(
         {"snap_threshold": 0.5, "nms_iou": 0.4, "prm_competition": share, "duplicate_cosine": 0.9, "kept_score": True}
-    ) == SnapParams(0.5, 0.4, share, 0.9, True)
+    ) == SnapParams(0.5, 0.4, Competition(share, 0.9), True)
 
 
 def test_kept_mass_is_the_share_of_positive_mass_left():
@@ -114,7 +114,7 @@ def test_kept_mass_is_the_share_of_positive_mass_left():
 def test_kept_score_scales_each_instance_by_its_prms_kept_share():
     filler, image, prms, peaks = two_peaks()
     prms[0] += 0.5 * prms[1]  # the first peak's response spills onto the second's ground, which it loses
-    competing = InferenceParams(mask_threshold=0.5, threshold_mode="relative", crf=None, prm_competition=1.0)
+    competing = InferenceParams(mask_threshold=0.5, threshold_mode="relative", crf=None, competition=Competition(1.0))
 
     def instances(params: InferenceParams) -> dict[int, float]:
         res = infer_image(image, peaks, np.ones(2), prms, TinyBackbone(), filler, SIZE, params, torch.device("cpu"))

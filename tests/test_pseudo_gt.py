@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from iam.data.maps import Competition
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.prm import PRMRecord, write_prm
 from iam.io.pseudo_gt import read_pseudo_gt
@@ -192,7 +193,7 @@ def test_competing_prms_stop_a_neighbours_spill_from_winning_the_pair_box():
     peaks, crm = np.array([[0, 8, 6], [0, 8, 17]]), np.zeros((1, 4, 4))
 
     def best(competition: float) -> list[np.ndarray]:
-        match = MatchParams(1.0, 0.0, 3, prm_competition=competition, duplicate_cosine=1.0)
+        match = MatchParams(1.0, 0.0, 3, competition=Competition(competition))
         pgt = image_pseudo_gt(peaks, prms, crm, np.stack([pair, first, second]), 1, match, 0.2)
         return [pgt.masks[c] for c in pgt.candidates[:, 0]]
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from iam.data.maps import Competition
 from iam.data.voc import read_split
 from iam.device import resolve_device
 from iam.models.backbone import load_backbone
@@ -17,7 +18,7 @@ def main(smk) -> None:
     device = resolve_device(p.device)
     cfg = FillerConfig(**p.filler, seed=p.seed)
     backbone = load_backbone(smk.input.backbone, device)
-    competition = tuple(p.competition) if p.competition else None
+    competition = Competition(*p.competition) if p.competition else None
     where = SampleSource(Path(p.voc_root), Path(smk.input.prm), Path(smk.input.pseudo_gt), p.input_size, competition)
     ids = read_split(p.voc_root, p.train_split)
     samples = training_samples(where, ids, p.k, p.source, cfg, feature_bytes(backbone, p.input_size, device))

@@ -3,6 +3,10 @@ the torch-free core env (baselines, transfer evaluation) can use them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -50,6 +54,29 @@ def kept_mass(whole: np.ndarray, cut: np.ndarray) -> np.ndarray:
     before = np.clip(whole, 0, None).reshape(len(whole), -1).sum(1, dtype=np.float64)
     after = np.clip(cut, 0, None).reshape(len(cut), -1).sum(1, dtype=np.float64)
     return np.divide(after, before, out=np.ones_like(before), where=before > 0)
+
+
+@dataclass(frozen=True)
+class Competition:
+    """How an image's PRMs compete for their pixels before they are used (ours; ``share`` 0, the
+    default, leaves them whole as the papers do): :func:`compete` with these settings, from the keys
+    ``prm_competition`` and ``duplicate_cosine`` of a config section."""
+
+    share: float = 0.0
+    duplicate_cosine: float = 1.0
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> Competition:
+        return cls(section.get("prm_competition", cls.share), section.get("duplicate_cosine", cls.duplicate_cosine))
+
+    def cut(self, prms: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        """The (n, H, W) PRMs of peaks of ``classes`` after their competition."""
+        return compete(prms, self.share, classes, self.duplicate_cosine)
+
+    def kept(self, prms: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`cut` and each PRM's :func:`kept_mass` under it."""
+        cut = self.cut(prms, classes)
+        return cut, kept_mass(prms, cut)
 
 
 def compete(

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from iam.data.maps import compete
+from iam.data.maps import Competition
 from iam.pseudo_gt.matching import background_map, border_connectivity, matching_scores
 
 
@@ -17,20 +17,20 @@ from iam.pseudo_gt.matching import background_map, border_connectivity, matching
 class MatchParams:
     """f = alpha * sum(M*S) + sum(M*contour(S)) - beta * sum(B*S) / sum(B) - size_prior * |S| / |image|
     - border_prior * boundary connectivity of S (config sections ``pseudo_gt`` and ``retrieval``), the
-    PRMs M first cut by :func:`iam.data.maps.compete` when ``prm_competition`` > 0 (ours)."""
+    PRMs M first cut by their :class:`iam.data.maps.Competition` (ours; none by default)."""
 
     alpha: float = 1.0
     beta: float = 1.0
     contour_width: int = 3
     size_prior: float = 0.0
     border_prior: float = 0.0
-    prm_competition: float = 0.0
-    duplicate_cosine: float = 1.0
+    competition: Competition = Competition()
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> MatchParams:
         """The matching keys of a config section (others, such as ``k``, are ignored)."""
-        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
+        plain = {f.name: section[f.name] for f in fields(cls) if f.name in section}
+        return cls(**plain, competition=Competition.from_config(section))
 
 
 def score_proposals(
@@ -42,7 +42,7 @@ def score_proposals(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(f (m, n), overlap (m, n))`` of an image's m peaks against its n proposals."""
     background = background_map(crm, peaks[:, 0], proposals.shape[1:]) if params.beta else None
-    prms = compete(prms, params.prm_competition, peaks[:, 0], params.duplicate_cosine)
+    prms = params.competition.cut(prms, peaks[:, 0])
     score, overlap = matching_scores(prms, proposals, params.alpha, params.contour_width, params.beta, background)
     if params.size_prior:
         share = proposals.reshape(len(proposals), -1).mean(1, dtype=np.float64)

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import cast
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -62,6 +64,7 @@ class FillerConfig:
     amp: bool = False
     recompute: bool = True
     kept_weight: bool = False
+    ema_decay: float = 0.0
     memory_mb: int = 8192
     workers: int = 0
     seed: int = 0
@@ -163,6 +166,7 @@ class Trainer:
     optimizer: torch.optim.Optimizer
     cfg: FillerConfig
     device: torch.device
+    ema: AveragedModel | None = None
 
     def features(
         self, batch: list[Sample], cache: list[dict[str, torch.Tensor]] | None, idx: np.ndarray
@@ -204,12 +208,52 @@ class Trainer:
             else:
                 loss = F.binary_cross_entropy_with_logits(logits.float(), target)
             total, count = total + step(self.optimizer, loss, epoch, b) * len(prms), count + len(prms)
+            if self.ema is not None:
+                self.ema.update_parameters(self.trained())
         return total / max(count, 1)
+
+    def trained(self) -> nn.ModuleDict:
+        """The modules the optimiser trains: the filler, plus the backbone when it is fine-tuned."""
+        modules: dict[str, nn.Module] = {"filler": self.model}
+        if self.cfg.finetune_backbone:
+            modules["backbone"] = self.backbone
+        return nn.ModuleDict(modules)
+
+    def checkpointed(self) -> nn.ModuleDict:
+        """What a checkpoint holds: the trained modules, and their running average when there is one."""
+        if self.ema is None:
+            return self.trained()
+        return nn.ModuleDict({"trained": self.trained(), "ema": self.ema})
+
+    def result(self) -> nn.ModuleDict:
+        """The modules the run ends with: the running average of the weights (``ema_decay`` > 0) or
+        the last step's."""
+        return self.trained() if self.ema is None else cast(nn.ModuleDict, self.ema.module)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.cfg.amp and self.device.type == "cuda":
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+
+Tensors = tuple[torch.Tensor, ...] | list[torch.Tensor]
+
+
+def warmed_ema(decay: float) -> Callable[[Tensors, Tensors, torch.Tensor | int], None]:
+    """The moving-average update of :class:`AveragedModel` after its n-th step (the first copies the
+    weights): decay min(``decay``, (1 + n) / (10 + n)), timm's warm-up, so that the first steps'
+    weights do not linger in the average."""
+
+    @torch.no_grad()
+    def update(averaged: Tensors, current: Tensors, n: torch.Tensor | int) -> None:
+        rate = min(decay, (1 + float(n)) / (10 + float(n)))
+        for avg, now in zip(averaged, current, strict=True):
+            if avg.is_floating_point():
+                avg.lerp_(now, 1 - rate)
+            else:  # BatchNorm's step counter
+                avg.copy_(now)
+
+    return update
 
 
 def build_optimizer(params: list[nn.Parameter], cfg: FillerConfig) -> torch.optim.Optimizer:
@@ -268,6 +312,8 @@ def train(
     params = list(model.parameters()) + (list(backbone.parameters()) if cfg.finetune_backbone else [])
     optimizer = build_optimizer(params, cfg)
     trainer = Trainer(model, backbone, optimizer, cfg, device)
+    if cfg.ema_decay > 0:
+        trainer.ema = AveragedModel(trainer.trained(), multi_avg_fn=warmed_ema(cfg.ema_decay), use_buffers=True)
     cache: list[dict[str, torch.Tensor]] | None = None
     if isinstance(samples, list) and not cfg.finetune_backbone:
         cache = cache_features(backbone, [s.image for s in samples], device)
@@ -280,7 +326,7 @@ def train(
 
     run_epochs(
         out_dir,
-        trained_modules(trainer),
+        trainer.checkpointed(),
         optimizer,
         cfg.epochs,
         epoch_metrics,
@@ -288,16 +334,11 @@ def train(
         schedule=cfg.schedule,
         same={"config": asdict(cfg)},
     )
-    save_model(out_dir / "model.pt", model, cfg, input_size, backbone if cfg.finetune_backbone else None)
-    return model.eval()
-
-
-def trained_modules(trainer: Trainer) -> nn.ModuleDict:
-    """What a checkpoint holds: the filler, plus the backbone when it is fine-tuned."""
-    modules: dict[str, nn.Module] = {"filler": trainer.model}
-    if trainer.cfg.finetune_backbone:
-        modules["backbone"] = trainer.backbone
-    return nn.ModuleDict(modules)
+    final = trainer.result()
+    filler = cast(FillingModule, final["filler"])
+    tuned = cast(PeakBackbone, final["backbone"]) if cfg.finetune_backbone else None
+    save_model(out_dir / "model.pt", filler, cfg, input_size, tuned)
+    return filler.eval()
 
 
 def save_model(

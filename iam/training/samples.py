@@ -23,7 +23,7 @@ import h5py
 import numpy as np
 import torch
 
-from iam.data.maps import compete, kept_mass, resize_stack, scale_to_max
+from iam.data.maps import Competition, resize_stack, scale_to_max
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image
 from iam.errors import ArtifactError
@@ -56,7 +56,7 @@ class SampleSource:
     prm_path: Path
     pseudo_gt_path: Path
     input_size: int
-    competition: tuple[float, float] | None = None  # (prm_competition, duplicate_cosine) for the weights
+    competition: Competition | None = None  # whose kept mass shares weight the loss (filler.kept_weight)
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,7 @@ def read_sample(where: SampleSource, prm_f: h5py.File, pgt_f: h5py.File, row: In
     image = to_tensor(read_image(where.voc_root, row.image_id), size)
     weights = None
     if where.competition is not None:
-        share, duplicate_cosine = where.competition
-        kept = kept_mass(whole, compete(whole, share, p.peaks[:, 0], duplicate_cosine))
+        _, kept = where.competition.kept(whole, p.peaks[:, 0])
         weights = kept[g.prm_index][row.keep].astype(np.float32)
     return Sample(
         row.image_id, image, torch.from_numpy(prms).half(), torch.from_numpy(masks), g.candidates[row.keep], weights
