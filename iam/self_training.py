@@ -1,7 +1,8 @@
 """Self-training (our extension of the paper, opt-in ``self_training.enabled``): the first filler's
 IAMs on the training split, each snapped to the proposal it fits best (:func:`iam.proposal_snap.best_fits`,
 as ``iam_s{k}_snap`` does on val), become a second filler's targets, one candidate per peak instead
-of the matching score's top k. GT-free, like the pseudo GT it replaces.
+of the matching score's top k. The PRMs compete first as on val (:func:`iam.proposal_snap.competing_iams`).
+GT-free, like the pseudo GT it replaces.
 
 Why: the pseudo GT's first candidate covers the peak's instance with IoU 0.24 on the default run (the
 matching score favours proposals that hold the PRM's spill); the filler has learnt where its
@@ -19,7 +20,6 @@ import numpy as np
 import torch
 
 from iam.data.voc import read_image
-from iam.inference import live_iams
 from iam.io.h5 import open_artifact, write_artifact
 from iam.io.prm import KIND as PRM
 from iam.io.prm import read_prm
@@ -27,7 +27,7 @@ from iam.io.pseudo_gt import KIND, PseudoGT, write_pseudo_gt
 from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
 from iam.names import SELF_TRAINED_SOURCE
-from iam.proposal_snap import best_fits
+from iam.proposal_snap import SnapParams, best_fits, competing_iams
 from iam.proposals.store import KIND as PROPOSALS
 from iam.proposals.store import read_proposals
 
@@ -56,12 +56,13 @@ def build_targets(
     paths: Mapping[str, str | Path],
     image_ids: list[str],
     k: int,
-    threshold: float,
+    params: SnapParams,
     device: torch.device,
     provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """Write the targets of ``image_ids`` to ``paths["out"]`` (a pseudo-GT artifact of ``k`` and source
-    ``selftrain``) from ``paths`` ``prm``, ``proposals`` and ``voc_root``; return the peak counts."""
+    ``selftrain``) from ``paths`` ``prm``, ``proposals`` and ``voc_root``, the IAMs cut at
+    ``params.threshold`` and their PRMs competing as ``params`` says; return the peak counts."""
     backbone, filler = backbone.to(device).eval(), filler.to(device).eval()
     counts = {"peaks": 0, "without_candidates": 0}
     with (
@@ -73,8 +74,8 @@ def build_targets(
         for image_id in image_ids:
             p, (proposals, _) = read_prm(prm_f, image_id), read_proposals(prop_f, image_id)
             image = read_image(paths["voc_root"], image_id)
-            live, iams = live_iams(image, p.prm, backbone, filler, input_size, device)
-            targets = snapped_targets(p.peaks, iams, live, proposals, threshold, k)
+            live, iams, _ = competing_iams(image, p.peaks, p.prm, backbone, filler, input_size, params, device)
+            targets = snapped_targets(p.peaks, iams, live, proposals, params.threshold, k)
             write_pseudo_gt(out, image_id, targets)
             counts["peaks"] += len(targets.peaks)
             counts["without_candidates"] += targets.n_without_candidates

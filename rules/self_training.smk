@@ -25,7 +25,10 @@ rule self_training_targets:
     params:
         k=lambda w: int(w.k),
         source=SOURCE,
-        snap_threshold=config["self_training"]["snap_threshold"],
+        inference={
+            **SNAP_INFERENCE,
+            "snap_threshold": config["self_training"]["snap_threshold"],
+        },
         device=config["device"],
         train_split=TRAIN,
         voc_root=voc_root_of,

@@ -2,6 +2,7 @@
 
 from iam.data.voc import read_split
 from iam.device import resolve_device
+from iam.proposal_snap import SnapParams
 from iam.self_training import build_targets
 from iam.training.filler import load_feature_backbone, load_filler
 from iam.workflow import run, shard_ids
@@ -20,9 +21,9 @@ def main(smk) -> None:
         paths,
         ids,
         p.k,
-        p.snap_threshold,
+        SnapParams.from_config(p.inference),
         device,
-        provenance={"k": p.k, "source": p.source, "snap_threshold": p.snap_threshold},
+        provenance={"k": p.k, "source": p.source, **p.inference},
     )
 
 
