@@ -24,7 +24,8 @@ from unittest import mock
 import numpy as np
 import torch
 import yaml
-from shards import write_record  # benchmarks/ is on the path when this script runs
+from prm_input import box_of  # benchmarks/ is on the path when this script runs
+from shards import write_record
 
 import iam.inference
 from iam.data.voc import read_image, read_split
@@ -50,15 +51,6 @@ def flipped(image, prms, backbone, filler, size, device) -> np.ndarray:
     return (SHIPPED(image, prms, backbone, filler, size, device) + mirror[:, :, ::-1]) / 2
 
 
-def grown_box(region: np.ndarray, margin: float) -> np.ndarray:
-    """The bounding box of a non-empty (H, W) region, grown by ``margin`` x its sides, as a mask."""
-    ys, xs = np.nonzero(region)
-    dy, dx = margin * (np.ptp(ys) + 1), margin * (np.ptp(xs) + 1)
-    box = np.zeros(region.shape, bool)
-    box[int(max(0, ys.min() - dy)) : int(ys.max() + 1 + dy), int(max(0, xs.min() - dx)) : int(xs.max() + 1 + dx)] = True
-    return box
-
-
 def cut_or_keep(prms: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Each PRM times its (n, H, W) or (H, W) ``keep`` mask, unless that empties it."""
     cut = prms * keep
@@ -73,7 +65,7 @@ def snapbox(proposals_of: Callable[[], np.ndarray], margin: float) -> Predict:
         if not len(first) or not len(proposals):
             return first
         best, _ = best_fits(first, proposals, 0.5)
-        boxes = np.stack([grown_box(proposals[b].astype(bool), margin) for b in best])
+        boxes = np.stack([box_of(proposals[b].astype(bool), margin) for b in best])
         return SHIPPED(image, cut_or_keep(prms, boxes), backbone, filler, size, device)
 
     return predict
@@ -99,12 +91,11 @@ def evaluate(run: Path, k: int, variant: str, config: dict, work: Path) -> dict[
     name, _, arg = variant.partition(":")
     with open_hdf5(run / "proposals" / config["proposals"]["source"] / "val.h5") as prop_f:
         predict = {
-            "shipped": SHIPPED,
-            "flip": flipped,
+            "shipped": lambda: SHIPPED,
+            "flip": lambda: flipped,
             "snapbox": lambda: snapbox(lambda: read_proposals(prop_f, current["id"])[0], float(arg)),
             "border": lambda: border(float(arg)),
-        }[name]
-        predict = predict() if name in ("snapbox", "border") else predict
+        }[name]()
 
         def tracked(root, image_id: str) -> np.ndarray:
             current["id"] = image_id

@@ -96,11 +96,12 @@ def cut_each(p: StoredPRM, keep: Callable[[int], np.ndarray | None]) -> np.ndarr
     return normalise_prms(out).reshape(out.shape)
 
 
-def box_of(mask: np.ndarray) -> np.ndarray:
-    """The filled bounding box of a non-empty (H, W) mask."""
+def box_of(mask: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """The filled bounding box of a non-empty (H, W) mask, grown by ``margin`` x its sides."""
     ys, xs = np.nonzero(mask)
+    dy, dx = margin * (np.ptp(ys) + 1), margin * (np.ptp(xs) + 1)
     box = np.zeros(mask.shape, bool)
-    box[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = True
+    box[int(max(0, ys.min() - dy)) : int(ys.max() + 1 + dy), int(max(0, xs.min() - dx)) : int(xs.max() + 1 + dx)] = True
     return box
 
 
