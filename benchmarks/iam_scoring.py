@@ -20,6 +20,7 @@ import torch
 import yaml
 from shards import write_record  # benchmarks/ is on the path when this script runs
 
+from iam.contour_edges import contour_mean, edge_strength
 from iam.crf.convcrf import CRFParams
 from iam.data.maps import Competition, scale_to_max
 from iam.data.voc import read_image, read_split
@@ -58,23 +59,6 @@ SCORES = (
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
-
-
-def edge_strength(image: np.ndarray) -> np.ndarray:
-    """Sobel gradient magnitude of the grey image over its mean: > 1 on edges stronger than average."""
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    magnitude = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-    return magnitude / max(float(magnitude.mean()), 1e-6)
-
-
-def contour_mean(masks: np.ndarray, field: np.ndarray) -> np.ndarray:
-    """Mean of ``field`` on each mask's one-pixel inner contour (0 for an empty mask)."""
-    kernel = np.ones((3, 3), np.uint8)
-    out = np.zeros(len(masks))
-    for i, m in enumerate(masks.astype(np.uint8)):
-        contour = m.astype(bool) & ~cv2.erode(m, kernel).astype(bool)
-        out[i] = field[contour].mean() if contour.any() else 0.0
-    return out
 
 
 def cut(probs: np.ndarray, fraction: float) -> np.ndarray:

@@ -43,7 +43,7 @@ from iam.baselines.prm_retrieval import retrieve
 from iam.config import validate_config
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image, read_split
-from iam.inference import InferenceParams, crf_refine, fill_iams, instances, synced_clock
+from iam.inference import InferenceParams, crf_refine, fill_iams, foreground, instances, synced_clock
 from iam.io.atomic import write_json
 from iam.models.backbone import load_backbone
 from iam.prm.backprop import probabilistic
@@ -95,7 +95,7 @@ def time_image(
     if len(prm.peaks):
         iams = clock("fill", lambda: fill_iams(prm.prm, prm.features, models["filler"], size, image.shape[:2]))
         refined = clock("crf", lambda: crf_refine(image, iams, params.crf, device) if params.crf else iams)
-        clock("masks", lambda: instances(refined, iams, classes, prm.peak_scores, params))
+        clock("masks", lambda: instances(foreground(refined, params), iams, classes, prm.peak_scores, params))
     gen = cfg["proposals"]["generator"]
     gen_cfg = GeneratorConfig(tuple(gen["scales"]), gen["sigma"], gen["min_size"], gen["min_area"], gen["dedup_iou"])
     props = Clock(torch.device("cpu"))

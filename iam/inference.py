@@ -16,10 +16,17 @@ that the halo a PRM spills onto a neighbouring instance stays with that instance
 one class at least ``duplicate_cosine`` alike are taken for duplicates on one instance and spared.
 With ``kept_score`` (ours) each instance's score is also multiplied by the share of its PRM's mass
 that the competition kept: a peak whose response its rivals mostly took is less often an instance of
-its own.
+its own. With ``edge_score`` (ours) it is multiplied by the mask's contour edge strength
+(:mod:`iam.contour_edges`): a mask whose outline follows the image's edges ranks above one that ends
+on flat colour.
+
+With ``threshold_mode: edge`` (ours) each IAM is cut, without CRF, at the fraction of its maximum among
+``edge_levels`` whose cut's outline follows the image's strongest edges (:mod:`iam.contour_edges`), and
+the CRF's input is rescaled so that this level is its 0.5 boundary; the CRF's output is then cut at
+``mask_threshold`` x its maximum, as in the relative mode.
 
 Instance i: mask = refined probability > ``mask_threshold``; class = the peak's class;
-score = sigmoid(peak score) x mean IAM inside the mask (x the kept share, above). Duplicates are
+score = sigmoid(peak score) x mean IAM inside the mask (x the kept share, x the edge strength, above). Duplicates are
 removed by class-wise mask NMS. Two files come from the same forward pass: with CRF (``{split}.h5``) and without
 (``{split}.nocrf.h5``, masks = IAM > threshold), both storing the raw IAMs as ``soft`` and the
 per-image attrs (seconds) ``time_prm`` (backbone forward + peak backpropagation, from
@@ -42,6 +49,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from iam.contour_edges import contour_mean, edge_aligned_level, edge_strength
 from iam.crf.convcrf import CRFParams, refine_foreground
 from iam.data.maps import Competition, resize_stack, scale_to_max
 from iam.data.transforms import to_tensor
@@ -69,6 +77,9 @@ class InferenceParams:
     threshold_mode: str = "absolute"
     competition: Competition = Competition()
     kept_score: bool = False
+    edge_score: bool = False
+    edge_levels: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+    edge_area_power: float = 0.25
 
     @classmethod
     def from_config(cls, inference: Mapping[str, Any], crf: Mapping[str, Any]) -> InferenceParams:
@@ -81,6 +92,9 @@ class InferenceParams:
             inference["threshold_mode"],
             Competition.from_config(inference),
             inference["kept_score"],
+            inference["edge_score"],
+            tuple(inference["edge_levels"]),
+            inference["edge_area_power"],
         )
 
 
@@ -153,36 +167,57 @@ def crf_refine(image: np.ndarray, iams: np.ndarray, params: CRFParams, device: t
     return refine_foreground(rgb, logit, params).cpu().numpy()
 
 
-def foreground(probs: np.ndarray, params: InferenceParams) -> np.ndarray:
-    """(n, H, W) bool masks of (n, H, W) maps: above the threshold, or (relative) at least the
-    threshold times each map's maximum."""
-    if params.threshold_mode == "relative":
-        peak = probs.reshape(len(probs), -1).max(1) if len(probs) else np.zeros(0, probs.dtype)
-        return (probs >= params.mask_threshold * peak[:, None, None]) & (peak[:, None, None] > 0)
-    return probs > params.mask_threshold
+def foreground(probs: np.ndarray, params: InferenceParams, levels: np.ndarray | None = None) -> np.ndarray:
+    """(n, H, W) bool masks of (n, H, W) maps: above ``mask_threshold`` (absolute), or at least
+    ``levels`` (n,) times each map's maximum (default: ``mask_threshold``)."""
+    if params.threshold_mode == "absolute":
+        return probs > params.mask_threshold
+    peak = probs.reshape(len(probs), -1).max(1) if len(probs) else np.zeros(0, probs.dtype)
+    levels = np.full(len(probs), params.mask_threshold) if levels is None else levels
+    return (probs >= (levels * peak)[:, None, None]) & (peak[:, None, None] > 0)
 
 
-def calibrated(iams: np.ndarray, params: InferenceParams) -> np.ndarray:
+def cut_levels(iams: np.ndarray, edges: np.ndarray | None, params: InferenceParams) -> np.ndarray:
+    """(n,) the fraction of each IAM's maximum where its no-CRF mask is cut: ``mask_threshold``, or with
+    ``threshold_mode: edge`` the :func:`~iam.contour_edges.edge_aligned_level` of the image's ``edges``
+    (which that mode needs)."""
+    if params.threshold_mode != "edge":
+        return np.full(len(iams), params.mask_threshold)
+    if edges is None:
+        raise ValueError("threshold_mode edge cuts each IAM where the image's edges are: pass them")
+    return np.array([edge_aligned_level(m, edges, params.edge_levels, params.edge_area_power) for m in iams])
+
+
+def calibrated(iams: np.ndarray, params: InferenceParams, levels: np.ndarray) -> np.ndarray:
     """The maps the CRF refines: with the relative threshold each IAM is rescaled to maximum 1 first,
-    so that a filler whose maps peak below 0.5 is not erased by the CRF's unary term."""
-    return scale_to_max(iams) if params.threshold_mode == "relative" else iams
+    so that a filler whose maps peak below 0.5 is not erased by the CRF's unary term; with the edge
+    threshold it is rescaled so that its cut level (``levels`` x its maximum) becomes 0.5, capped at 1."""
+    if params.threshold_mode == "absolute":
+        return iams
+    if params.threshold_mode == "relative":
+        return scale_to_max(iams)
+    peak = iams.reshape(len(iams), -1).max(1)
+    return np.clip(iams / np.maximum(2 * levels * peak, EPS)[:, None, None], 0, 1).astype(np.float32)
 
 
 def instances(
-    probs: np.ndarray,
+    masks: np.ndarray,
     iams: np.ndarray,
     classes: np.ndarray,
     peak_scores: np.ndarray,
     params: InferenceParams,
     kept: np.ndarray | None = None,
+    edges: np.ndarray | None = None,
 ) -> tuple[InstanceSet, np.ndarray]:
-    """Threshold, score and NMS one image's per-peak probability maps: the kept instances and each
-    one's index into ``probs`` (its peak). ``kept``: a factor per peak on its score (default 1)."""
-    masks = foreground(probs, params)
+    """Score and NMS one image's per-peak (n, H, W) masks (:func:`foreground`): the kept instances and
+    each one's index into ``masks`` (its peak). ``kept``: a factor per peak on its score (default 1);
+    ``edges``: the image's :func:`~iam.contour_edges.edge_strength`, whose mean on each mask's contour
+    multiplies its score (default: not used)."""
     area = masks.reshape(len(masks), -1).sum(1)
     keep = np.flatnonzero(area > 0)
     mean_iam = (iams * masks).reshape(len(masks), -1).sum(1) / np.maximum(area, 1)
-    scores = (1 / (1 + np.exp(-peak_scores)) * mean_iam * (1.0 if kept is None else kept)).astype(np.float32)
+    scores = 1 / (1 + np.exp(-peak_scores)) * mean_iam * (1.0 if kept is None else kept)
+    scores = (scores * (1.0 if edges is None else contour_mean(masks, edges))).astype(np.float32)
     masks, classes, scores = masks[keep], classes[keep], scores[keep]
     kept = mask_nms(masks, classes, scores, params.nms_iou) if len(masks) else np.zeros(0, np.int64)
     return InstanceSet(masks[kept], classes[kept].astype(np.int64), scores[kept]), keep[kept]
@@ -230,13 +265,26 @@ def infer_image(
     tic = synced_clock(device)
     iams = predict_iams(image, prms, backbone, filler, input_size, device)
     toc = synced_clock(device)
-    refined = crf_refine(image, calibrated(iams, params), params.crf, device) if params.crf else iams
+    raw_masks, crf_masks, edges = masks_of(image, iams, params, device)
     time_crf = synced_clock(device) - toc if params.crf else 0.0
-    classes = peaks[:, 0].astype(np.int64)
-    factor = kept if params.kept_score else None
-    with_crf, crf_source = instances(refined, iams, classes, peak_scores, params, factor)
-    without_crf, raw_source = instances(iams, iams, classes, peak_scores, params, factor)
+    classes, factor = peaks[:, 0].astype(np.int64), kept if params.kept_score else None
+    with_crf, crf_source = instances(crf_masks, iams, classes, peak_scores, params, factor, edges)
+    without_crf, raw_source = instances(raw_masks, iams, classes, peak_scores, params, factor, edges)
     return ImageResult(iams, with_crf, without_crf, crf_source, raw_source, toc - tic, time_crf)
+
+
+def masks_of(
+    image: np.ndarray, iams: np.ndarray, params: InferenceParams, device: torch.device
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(n, H, W) masks of the IAMs without and with ConvCRF (the same without ``params.crf``), and the
+    image's :func:`~iam.contour_edges.edge_strength` when ``params.edge_score`` asks for it (else None)."""
+    edges = edge_strength(image) if params.edge_score or params.threshold_mode == "edge" else None
+    levels = cut_levels(iams, edges, params)
+    raw = foreground(iams, params, levels)
+    if params.crf:
+        refined = crf_refine(image, calibrated(iams, params, levels), params.crf, device)
+        return raw, foreground(refined, params), edges if params.edge_score else None
+    return raw, raw, edges if params.edge_score else None
 
 
 def write_result(f: h5py.File, image_id: str, inst: InstanceSet, iams: np.ndarray, times: Mapping[str, float]) -> None:

@@ -22,7 +22,8 @@ def test_instances_threshold_score_and_classwise_nms():
     probs[0, :5] = probs[1, :5] = probs[2, :5] = 0.9  # 0 and 1 duplicate; 2 same place, other class
     probs[1, 5] = 0.9
     iams = probs.copy()
-    inst, source = instances(probs, iams, np.array([0, 0, 1, 0]), np.array([2.0, 0.0, 0.0, 5.0]), PARAMS)
+    masks = foreground(probs, PARAMS)
+    inst, source = instances(masks, iams, np.array([0, 0, 1, 0]), np.array([2.0, 0.0, 0.0, 5.0]), PARAMS)
     assert sorted(inst.labels.tolist()) == [0, 1]  # 1 suppressed by 0, 3 has an empty mask
     assert sorted(source.tolist()) == [0, 2]  # each instance remembers its peak (for its soft map)
     top = int(np.argmax(inst.scores))
