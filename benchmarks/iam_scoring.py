@@ -2,7 +2,9 @@
 the val split are recomputed (with and without ConvCRF), cut at several fractions of each map's
 maximum (and, in the ``snap`` rows, replaced by the proposal each cut fits best), scored by several
 GT-free scores, NMS-ed and evaluated (mAP^r); the oracle score (true IoU, reads GT) bounds what
-ranking alone can give. The PRMs compete first as the config's ``inference`` section says.
+ranking alone can give. The PRMs compete first as the config's ``inference`` section says. The cuts
+are those of ``threshold_mode: relative`` and ``stored`` is the score without ``edge_score`` (its own
+row ``stored x edge``); ``iam_variants.py --overrides`` measures the edge-aligned cut.
 
     .venv/bin/python benchmarks/iam_scoring.py results/synthetic --k 5 \\
         --out benchmarks/results/iam_scoring.json

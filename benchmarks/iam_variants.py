@@ -9,13 +9,20 @@ Variants (``--variants``); each changes only how a peak's IAM is computed from i
 ``border:L``      the filler's IAM of a PRM on the image's 4-px border taken as background: each PRM is cut
                   where that map is below L x its maximum before filling
 
+Each variant runs under the config's ``inference`` section and under each ``--overrides`` JSON object
+merged into it (rows ``"{variant} {overrides}"``), e.g. the edge-aligned cut against the relative one:
+
     .venv/bin/python benchmarks/iam_variants.py results/synthetic --k 5 --variants shipped flip snapbox:0 \\
         --out benchmarks/results/iam_variants.json
+    .venv/bin/python benchmarks/iam_variants.py results/synthetic --variants shipped \\
+        --overrides '{"threshold_mode": "relative"}' '{"edge_area_power": 0}' --out ...
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +35,7 @@ from prm_input import box_of  # benchmarks/ is on the path when this script runs
 from shards import write_record
 
 import iam.inference
+from iam.config import validate_config
 from iam.data.voc import read_image, read_split
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.instance_metrics import evaluate_instances
@@ -134,15 +142,18 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--variants", nargs="+", default=["shipped", "flip"])
     parser.add_argument("--config", type=Path, default=Path("config.yaml"))
+    parser.add_argument("--overrides", nargs="*", type=json.loads, default=[], help="JSON objects of inference keys")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/iam_variants.json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
-    config = yaml.safe_load(args.config.read_text())
+    config = validate_config(yaml.safe_load(args.config.read_text()), source=str(args.config))
     rows = {}
-    for variant in args.variants:
+    for variant, overrides in itertools.product(args.variants, [{}, *args.overrides]):
+        name = f"{variant} {json.dumps(overrides)}" if overrides else variant
+        changed = {**config, "inference": {**config["inference"], **overrides}}
         with tempfile.TemporaryDirectory() as work:
-            rows[variant] = evaluate(args.run, args.k, variant, config, Path(work))
-        print(f"{variant:14s} crf {rows[variant]['crf']}  no crf {rows[variant]['nocrf']}", flush=True)
+            rows[name] = evaluate(args.run, args.k, variant, changed, Path(work))
+        print(f"{name:14s} crf {rows[name]['crf']}  no crf {rows[name]['nocrf']}", flush=True)
     write_record(args.out, args.run, k=args.k, columns="mAP^r @.25/.5/.75 (%), ABO x100", variants=rows)
 
 
