@@ -23,13 +23,12 @@ import torch
 import yaml
 from shards import write_record  # benchmarks/ is on the path when this script runs
 
-from iam.contour_edges import edge_strength
 from iam.crf.convcrf import CRFParams
 from iam.data.voc import read_image, read_split
 from iam.evaluation.abo import average_best_overlap
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
-from iam.inference import InferenceParams, calibrated, crf_refine, cut_levels, foreground, instances, live_iams
+from iam.inference import InferenceParams, instances, live_iams, masks_of
 from iam.io.h5 import open_hdf5
 from iam.io.prm import read_prm
 from iam.masks import iou_matrix
@@ -104,12 +103,8 @@ def main() -> None:
             live, iams = live_iams(image, p.prm.astype(np.float32), backbone, filler, size, device)
             labels, peak_scores = p.peaks[live, 0].astype(np.int64), p.peak_scores[live].astype(np.float64)
             half = next(h for h, members in halves.items() if image_id in members)
-            edges = edge_strength(image)
             for name, params in grid.items():
-                refine = params.crf is not None and len(iams)
-                levels = cut_levels(iams, edges, params)
-                probs = crf_refine(image, calibrated(iams, params, levels), params.crf, device) if refine else iams
-                masks = foreground(probs, params, None if refine else levels)
+                masks = masks_of(image, iams, params, device)[1] if len(iams) else iams.astype(bool)
                 found, _ = instances(masks, iams, labels, peak_scores, params)
                 ious = iou_matrix(found.masks.astype(bool), gt.masks, gt.void)
                 ap, per_image = accs[(name, half)]

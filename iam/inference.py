@@ -280,11 +280,11 @@ def masks_of(
     image's :func:`~iam.contour_edges.edge_strength` when ``params.edge_score`` asks for it (else None)."""
     edges = edge_strength(image) if params.edge_score or params.threshold_mode == "edge" else None
     levels = cut_levels(iams, edges, params)
-    raw = foreground(iams, params, levels)
-    if params.crf:
-        refined = crf_refine(image, calibrated(iams, params, levels), params.crf, device)
-        return raw, foreground(refined, params), edges if params.edge_score else None
-    return raw, raw, edges if params.edge_score else None
+    raw, score_edges = foreground(iams, params, levels), edges if params.edge_score else None
+    if not params.crf:
+        return raw, raw, score_edges
+    refined = crf_refine(image, calibrated(iams, params, levels), params.crf, device)
+    return raw, foreground(refined, params), score_edges
 
 
 def write_result(f: h5py.File, image_id: str, inst: InstanceSet, iams: np.ndarray, times: Mapping[str, float]) -> None:
