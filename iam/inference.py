@@ -23,10 +23,14 @@ on flat colour.
 With ``threshold_mode: edge`` (ours) each IAM is cut, without CRF, at the fraction of its maximum among
 ``edge_levels`` whose cut's outline follows the image's strongest edges (:mod:`iam.contour_edges`), and
 the CRF's input is rescaled so that this level is its 0.5 boundary; the CRF's output is then cut at
-``mask_threshold`` x its maximum, as in the relative mode.
+``mask_threshold`` x its maximum, as in the relative mode. With ``stability_score`` (ours) each score is
+also multiplied by the IoU of the IAM's cuts ``stability_delta`` below and above its level, and with
+``agreement_score`` (ours) each CRF instance's by the IoU of its mask with the cut the CRF refined
+(:mod:`iam.mask_stability`): a mask that moves with the level or under the CRF is less often an object.
 
 Instance i: mask = refined probability > ``mask_threshold``; class = the peak's class;
-score = sigmoid(peak score) x mean IAM inside the mask (x the kept share, x the edge strength, above). Duplicates are
+score = sigmoid(peak score) x mean IAM inside the mask (x the kept share, the edge strength, the
+stability and the CRF's agreement, above). Duplicates are
 removed by class-wise mask NMS. Two files come from the same forward pass: with CRF (``{split}.h5``) and without
 (``{split}.nocrf.h5``, masks = IAM > threshold), both storing the raw IAMs as ``soft`` and the
 per-image attrs (seconds) ``time_prm`` (backbone forward + peak backpropagation, from
@@ -41,7 +45,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import h5py
@@ -59,6 +63,7 @@ from iam.io.instances import KIND as INSTANCES
 from iam.io.instances import InstanceSet, set_classes, write_instances
 from iam.io.prm import KIND as PRM
 from iam.io.prm import read_prm
+from iam.mask_stability import cut_stability, pair_iou
 from iam.masks import mask_nms
 from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
@@ -80,6 +85,9 @@ class InferenceParams:
     edge_score: bool = False
     edge_levels: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
     edge_area_power: float = 0.25
+    stability_score: bool = False
+    stability_delta: float = 0.1
+    agreement_score: bool = False
 
     @classmethod
     def from_config(cls, inference: Mapping[str, Any], crf: Mapping[str, Any]) -> InferenceParams:
@@ -95,6 +103,9 @@ class InferenceParams:
             inference["edge_score"],
             tuple(inference["edge_levels"]),
             inference["edge_area_power"],
+            inference["stability_score"],
+            inference["stability_delta"],
+            inference["agreement_score"],
         )
 
 
@@ -206,17 +217,17 @@ def instances(
     classes: np.ndarray,
     peak_scores: np.ndarray,
     params: InferenceParams,
-    kept: np.ndarray | None = None,
+    factor: np.ndarray | None = None,
     edges: np.ndarray | None = None,
 ) -> tuple[InstanceSet, np.ndarray]:
     """Score and NMS one image's per-peak (n, H, W) masks (:func:`foreground`): the kept instances and
-    each one's index into ``masks`` (its peak). ``kept``: a factor per peak on its score (default 1);
+    each one's index into ``masks`` (its peak). ``factor``: per peak, on its score (default 1);
     ``edges``: the image's :func:`~iam.contour_edges.edge_strength`, whose mean on each mask's contour
     multiplies its score (default: not used)."""
     area = masks.reshape(len(masks), -1).sum(1)
     keep = np.flatnonzero(area > 0)
     mean_iam = (iams * masks).reshape(len(masks), -1).sum(1) / np.maximum(area, 1)
-    scores = 1 / (1 + np.exp(-peak_scores)) * mean_iam * (1.0 if kept is None else kept)
+    scores = 1 / (1 + np.exp(-peak_scores)) * mean_iam * (1.0 if factor is None else factor)
     scores = (scores * (1.0 if edges is None else contour_mean(masks, edges))).astype(np.float32)
     masks, classes, scores = masks[keep], classes[keep], scores[keep]
     kept = mask_nms(masks, classes, scores, params.nms_iou) if len(masks) else np.zeros(0, np.int64)
@@ -265,26 +276,47 @@ def infer_image(
     tic = synced_clock(device)
     iams = predict_iams(image, prms, backbone, filler, input_size, device)
     toc = synced_clock(device)
-    raw_masks, crf_masks, edges = masks_of(image, iams, params, device)
+    cuts = masks_of(image, iams, params, device)
     time_crf = synced_clock(device) - toc if params.crf else 0.0
-    classes, factor = peaks[:, 0].astype(np.int64), kept if params.kept_score else None
-    with_crf, crf_source = instances(crf_masks, iams, classes, peak_scores, params, factor, edges)
-    without_crf, raw_source = instances(raw_masks, iams, classes, peak_scores, params, factor, edges)
+    classes, (raw_factor, crf_factor) = peaks[:, 0].astype(np.int64), score_factors(iams, cuts, kept, params)
+    with_crf, crf_source = instances(cuts.refined, iams, classes, peak_scores, params, crf_factor, cuts.edges)
+    without_crf, raw_source = instances(cuts.raw, iams, classes, peak_scores, params, raw_factor, cuts.edges)
     return ImageResult(iams, with_crf, without_crf, crf_source, raw_source, toc - tic, time_crf)
 
 
-def masks_of(
-    image: np.ndarray, iams: np.ndarray, params: InferenceParams, device: torch.device
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(n, H, W) masks of the IAMs without and with ConvCRF (the same without ``params.crf``), and the
-    image's :func:`~iam.contour_edges.edge_strength` when ``params.edge_score`` asks for it (else None)."""
+class Cuts(NamedTuple):
+    """One image's masks of its (n, H, W) IAMs, without and with ConvCRF (the same without ``params.crf``),
+    each IAM's cut level (fractions of its maximum), and the image's
+    :func:`~iam.contour_edges.edge_strength` when ``params.edge_score`` asks for it (else None)."""
+
+    raw: np.ndarray
+    refined: np.ndarray
+    edges: np.ndarray | None
+    levels: np.ndarray
+
+
+def score_factors(
+    iams: np.ndarray, cuts: Cuts, kept: np.ndarray, params: InferenceParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) factors on the no-CRF and the CRF instances' scores: the competition's ``kept`` share,
+    :func:`~iam.mask_stability.cut_stability` and the CRF's agreement
+    (:func:`~iam.mask_stability.pair_iou`), each where ``params`` asks for it."""
+    raw = (kept if params.kept_score else np.ones(len(iams))).astype(np.float64)
+    if params.stability_score:
+        raw = raw * cut_stability(iams, cuts.levels, params.stability_delta)
+    agree = params.agreement_score and params.crf is not None
+    return raw, raw * pair_iou(cuts.raw, cuts.refined) if agree else raw
+
+
+def masks_of(image: np.ndarray, iams: np.ndarray, params: InferenceParams, device: torch.device) -> Cuts:
+    """The :class:`Cuts` of one image's (n, H, W) IAMs."""
     edges = edge_strength(image) if params.edge_score or params.threshold_mode == "edge" else None
     levels = cut_levels(iams, edges, params)
     raw, score_edges = foreground(iams, params, levels), edges if params.edge_score else None
     if not params.crf:
-        return raw, raw, score_edges
+        return Cuts(raw, raw, score_edges, levels)
     refined = crf_refine(image, calibrated(iams, params, levels), params.crf, device)
-    return raw, foreground(refined, params), score_edges
+    return Cuts(raw, foreground(refined, params), score_edges, levels)
 
 
 def write_result(f: h5py.File, image_id: str, inst: InstanceSet, iams: np.ndarray, times: Mapping[str, float]) -> None:

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "iam"
 STAGES: tuple[tuple[str, ...], ...] = (
     ("iam", "errors", "allocator", "device", "names"),  # package root, process-wide helpers, method and split names
     ("io",),  # artifact files
-    ("masks", "contour_edges", "visualise"),  # mask IoU/NMS; image edges on mask outlines; drawing and PNG output
+    ("masks", "contour_edges", "mask_stability", "visualise"),  # mask IoU/NMS, edges, stability; drawing
     ("data",),  # datasets, image and response-map transforms
     ("config",),  # the run config (checks the VOC split lists)
     ("models",),  # networks and the window op they share with ConvCRF
