@@ -17,7 +17,8 @@ import numpy as np
 
 def pair_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n,) IoU of each mask of (n, H, W) ``a`` with the same-index mask of ``b``; 0 where both are empty."""
-    a, b = a.reshape(len(a), -1).astype(bool), b.reshape(len(b), -1).astype(bool)
+    pixels = int(np.prod(a.shape[1:]))
+    a, b = a.reshape(len(a), pixels).astype(bool), b.reshape(len(b), pixels).astype(bool)
     union = (a | b).sum(1)
     return np.divide((a & b).sum(1), union, out=np.zeros(len(a)), where=union > 0)
 
