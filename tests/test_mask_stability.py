@@ -8,7 +8,6 @@ import numpy as np
 import torch
 
 import iam.inference
-
 from iam.crf.convcrf import CRFParams
 from iam.inference import Cuts, InferenceParams, infer_image, score_factors
 from iam.mask_stability import cut_stability, pair_iou
