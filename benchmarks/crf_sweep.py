@@ -1,6 +1,7 @@
 """ConvCRF and mask settings against IAM quality: on a finished run, one filler's val IAMs are computed
 once, then refined with each setting of a small grid (one key changed from the config at a time, and
-the grid's pairs), cut, scored and NMS-ed as ``infer_iam`` does, and evaluated (mAP^r, ABO) on two
+the grid's pairs), cut, scored and NMS-ed as ``infer_iam`` does (the PRMs compete and the scores take
+the config's factors: kept share, edge strength, stability, the CRF's agreement), and evaluated (mAP^r, ABO) on two
 halves of val: settings are chosen on the first half and checked on the second, so a choice does not
 rest on the images it is reported on. A grid key is a key of the ``crf`` section or of ``inference``
 (``mask_threshold``, ``threshold_mode``, ``nms_iou``); ``--grid`` replaces the grid (JSON, e.g.
@@ -28,10 +29,12 @@ from iam.data.voc import read_image, read_split
 from iam.evaluation.abo import average_best_overlap
 from iam.evaluation.gt import instance_reader
 from iam.evaluation.voc_ap import APAccumulator, mean_ap
-from iam.inference import InferenceParams, instances, live_iams, masks_of
+from iam.inference import InferenceParams, instances, masks_of, score_factors
 from iam.io.h5 import open_hdf5
+from iam.io.instances import InstanceSet
 from iam.io.prm import read_prm
 from iam.masks import iou_matrix
+from iam.proposal_snap import SnapParams, competing_iams
 from iam.training.filler import load_feature_backbone, load_filler
 
 GRID = {
@@ -76,6 +79,22 @@ def settings(base: InferenceParams, grid: dict[str, tuple]) -> dict[str, Inferen
     return out
 
 
+def found(
+    image: np.ndarray,
+    iams: np.ndarray,
+    labels: np.ndarray,
+    peak_scores: np.ndarray,
+    kept: np.ndarray,
+    params: InferenceParams,
+) -> InstanceSet:
+    """One image's instances under ``params``, as ``infer_iam`` writes its CRF file (no-CRF file without a CRF)."""
+    if not len(iams):
+        return InstanceSet.empty(*image.shape[:2])
+    cuts = masks_of(image, iams, params, torch.device("cpu"))
+    _, factor = score_factors(iams, cuts, kept, params)
+    return instances(cuts.refined, iams, labels, peak_scores, params, factor, cuts.edges)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run", type=Path, help="results/<run> of a finished run")
@@ -94,21 +113,22 @@ def main() -> None:
     filler, size = load_filler(filler_path, device)
     backbone = load_feature_backbone(filler_path, args.run / "backbone" / "model.pt", device)
     grid = settings(InferenceParams.from_config(config["inference"], {**config["crf"], "enabled": True}), args.grid)
+    competition = dataclasses.replace(SnapParams.from_config(config["inference"]), kept_score=True)
     ids = read_split(voc, "val")
     halves = {"first half": set(ids[: len(ids) // 2]), "second half": set(ids[len(ids) // 2 :])}
     accs = {(n, h): (APAccumulator(len(classes), thresholds), []) for n in grid for h in halves}
     with open_hdf5(args.run / "prm" / "val.h5") as prm_f:
         for image_id in ids:
             p, gt, image = read_prm(prm_f, image_id), read_gt(image_id), read_image(voc, image_id)
-            live, iams = live_iams(image, p.prm.astype(np.float32), backbone, filler, size, device)
+            prms = p.prm.astype(np.float32)
+            live, iams, kept = competing_iams(image, p.peaks, prms, backbone, filler, size, competition, device)
             labels, peak_scores = p.peaks[live, 0].astype(np.int64), p.peak_scores[live].astype(np.float64)
             half = next(h for h, members in halves.items() if image_id in members)
             for name, params in grid.items():
-                masks = masks_of(image, iams, params, device)[1] if len(iams) else iams.astype(bool)
-                found, _ = instances(masks, iams, labels, peak_scores, params)
-                ious = iou_matrix(found.masks.astype(bool), gt.masks, gt.void)
+                inst = found(image, iams, labels, peak_scores, np.ones(len(iams)) if kept is None else kept, params)
+                ious = iou_matrix(inst.masks.astype(bool), gt.masks, gt.void)
                 ap, per_image = accs[(name, half)]
-                ap.add(found.labels, found.scores, gt.labels, ious)
+                ap.add(inst.labels, inst.scores, gt.labels, ious)
                 per_image.append(ious)
     rows = {
         f"{name} / {half}": [round(100 * float(v), 2) for v in mean_ap(ap.average_precisions("voc"))]
