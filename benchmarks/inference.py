@@ -27,7 +27,7 @@ from iam.crf.convcrf import CRFParams, refine
 from iam.inference import EPS, crf_refine, predict_iams, synced_clock
 from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
-from iam.workflow import limit_threads
+from iam.workflow import flush_subnormals, limit_threads
 
 
 def time_image(size: int, channels: int, peaks: int, repeats: int, device: torch.device) -> dict:
@@ -73,6 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     retain_freed_memory()  # as the pipeline's rules do
     limit_threads(torch.get_num_threads())
+    flush_subnormals()
     device = torch.device(args.device)
     results = []
     for size, channels in ((128, 8), (128, 32), (448, 32)):

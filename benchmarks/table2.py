@@ -51,7 +51,7 @@ from iam.prm.extract import PeakRule, image_prm
 from iam.proposals.generate import GeneratorConfig, generate
 from iam.pseudo_gt.scoring import MatchParams
 from iam.training.filler import load_filler
-from iam.workflow import limit_threads
+from iam.workflow import flush_subnormals, limit_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 IAM_STAGES, PRM_STAGES = ("prm", "fill", "crf", "masks"), ("prm", "proposals", "retrieval")
@@ -207,6 +207,7 @@ def main() -> None:
     args = parser.parse_args()
     retained = not args.default_malloc and retain_freed_memory()
     limit_threads(torch.get_num_threads())
+    flush_subnormals()  # as the pipeline's rules do
     cfg = validate_config(yaml.safe_load(Path(args.configfile).read_text()))
     cfg["prm"]["dtype"] = args.prm_dtype or cfg["prm"]["dtype"]
     results, device = Path("results") / cfg["run"], torch.device(args.device)
