@@ -201,6 +201,7 @@ rule make_ceiling_targets:
         log_path("make_ceiling_targets"),
     benchmark:
         benchmark_path("make_ceiling_targets")
+    priority: 1  # feeds the ceiling filler: at 0 it waited behind evaluation-split work and that filler ran last, alone
     conda:
         "../envs/core.yaml"
     threads: 1
