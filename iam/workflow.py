@@ -62,11 +62,11 @@ def limit_threads(count: int) -> None:
 
 def flush_subnormals() -> bool:
     """Have torch's CPU kernels treat subnormal floats (below ~1.2e-38) as zero (FTZ/DAZ), when torch is
-    imported; whether that took effect. x86 cores take 10-100x longer per subnormal operand, and training
-    drifts into them: filling weights and the states they decay over N steps, optimiser moments. Measured
-    on the k = 5 filler of the default run (one thread, 1 Xeon): steps slowed from 0.2 to 0.6 s as training
-    went on without it and stayed at 0.18-0.21 s with it (benchmarks/README.md). Values this small carry
-    nothing a float32 result keeps, and flushing them is deterministic."""
+    imported; whether that took effect. x86 cores compute subnormal operands 10-100x slower, and filler
+    training drifts into them: two fresh clones of the default run an hour apart on one Xeon VM spent
+    1,333 and 672 CPU s in train_filler, without and with the flush, their backbones 502 and 500
+    (benchmarks/results/default-run-xeon-72541d7.json, -355cbb5.json). Values this small carry nothing
+    a float32 result keeps, and flushing them is deterministic."""
     torch = sys.modules.get("torch")
     return torch is not None and bool(torch.set_flush_denormal(True))
 
