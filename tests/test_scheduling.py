@@ -1,6 +1,7 @@
 """Scheduling hints of the default DAG: on few cores the training split's chain (PRMs -> pseudo GT ->
-filler training) is the critical path, so its jobs carry a higher Snakemake priority than the
-evaluation splits' per-image work, which fills the idle cores around it."""
+filler training, and the ceiling filler's GT-mask targets) is the critical path, so its jobs carry a
+higher Snakemake priority than the evaluation splits' per-image work, which fills the idle cores
+around it."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def job_priorities(workdir: Path) -> dict[str, int]:
 
 CHAIN = re.compile(
     r"/(backbone/model\.pt|prm/train(/shard\d+)?\.h5|proposals/generated/(mat/)?train(/shard\d+)?(\.h5)?"
-    r"|pseudo_gt/\w+/k\d+(/shard\d+)?\.h5|filler/\w+/k\d+/model\.pt)$"
+    r"|pseudo_gt/\w+/k\d+(/shard\d+)?\.h5|ceiling/targets\.h5|filler/\w+/k\d+/model\.pt)$"
 )
 
 
@@ -43,4 +44,5 @@ def test_training_chain_is_scheduled_before_evaluation_split_work(tmp_path: Path
     assert any("/prm/val/" in path for path in priorities) and not any("/prm/val/" in path for path in raised)
     assert sum("/prm/train/" in path for path in raised) == 2  # both shards of config.yaml
     assert sum(path.endswith("/model.pt") and "/filler/" in path for path in raised) == 4  # one per k + the ceiling
+    assert any(path.endswith("/ceiling/targets.h5") for path in raised)  # else the ceiling filler starts last
     assert sum(re.search(r"/pseudo_gt/\w+/k\d+\.h5$", path) is not None for path in raised) == 3  # the merges
