@@ -22,6 +22,24 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+DTYPES = ("auto", "float32", "bfloat16")
+
+
+def resolve_dtype(name: str, device: torch.device, key: str = "dtype") -> torch.dtype:
+    """A ``*.dtype`` config value as a torch dtype: ``auto`` is bfloat16 where ``device`` computes in it
+    natively (:func:`has_fast_bfloat16`) and float32 elsewhere; ``key`` names the config key in errors."""
+    if name not in DTYPES:
+        raise InputError(f"config key {key!r}", f"unknown dtype {name!r} ({', '.join(DTYPES)})")
+    if name == "auto":
+        return torch.bfloat16 if has_fast_bfloat16(device) else torch.float32
+    return getattr(torch, name)
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``float32`` for ``torch.float32``: the config's spelling of a dtype."""
+    return str(dtype).removeprefix("torch.")
+
+
 def has_fast_bfloat16(device: torch.device) -> bool:
     """Whether ``device`` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with
     AVX512-BF16 or AMX (read from /proc/cpuinfo; False where that is missing)."""

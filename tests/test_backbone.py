@@ -101,7 +101,7 @@ def test_schedule_scales_both_lr_groups_and_survives_a_resume(voc, tmp_path, mon
     monkeypatch.setattr(
         backbone_training,
         "train_epoch",
-        lambda model, loader, opt, epoch, device: seen.append([g["lr"] for g in opt.param_groups]) or 0,
+        lambda model, loader, opt, epoch, device, dtype: seen.append([g["lr"] for g in opt.param_groups]) or 0,
     )
     cfg = BackboneConfig(**{**CFG.__dict__, "lr": 0.02, "trunk_lr": 0.01, "schedule": "cosine"})
     _train(voc, tmp_path, cfg)
@@ -122,14 +122,14 @@ def test_training_is_deterministic_and_resume_equals_uninterrupted(voc, tmp_path
 
     real_epoch, epochs_run = backbone_training.train_epoch, []
 
-    def killed_in_epoch_2(model, loader, optimizer, epoch, device):
+    def killed_in_epoch_2(model, loader, optimizer, epoch, device, dtype):
         if epoch == 1:
             raise KeyboardInterrupt
-        return real_epoch(model, loader, optimizer, epoch, device)
+        return real_epoch(model, loader, optimizer, epoch, device, dtype)
 
-    def recorded(model, loader, optimizer, epoch, device):
+    def recorded(model, loader, optimizer, epoch, device, dtype):
         epochs_run.append(epoch)
-        return real_epoch(model, loader, optimizer, epoch, device)
+        return real_epoch(model, loader, optimizer, epoch, device, dtype)
 
     monkeypatch.setattr(backbone_training, "train_epoch", killed_in_epoch_2)
     with pytest.raises(KeyboardInterrupt):
@@ -167,3 +167,31 @@ def test_checkpoints_of_another_configuration_are_not_resumed(voc, tmp_path):
     _train(voc, tmp_path, BackboneConfig(**{**CFG.__dict__, "epochs": 1, "lr": 0.05}))
     second = _weights(tmp_path / "model.pt")  # a resume would have reloaded the first run's weights
     assert not torch.equal(first["classifier.weight"], second["classifier.weight"])
+
+
+def test_bfloat16_training_runs_convolutions_in_bfloat16_and_keeps_float32_weights(voc, tmp_path, monkeypatch):
+    """backbone.dtype bfloat16: autocast puts the trunk's convolutions in bfloat16; the CRM (peaks, scores),
+    the loss and the weights stay float32, and the run differs from a float32 run of the same seed."""
+    conv_dtypes, outputs = set(), []
+    real_forward = PeakBackbone.forward
+
+    def forward(self, x):
+        out = real_forward(self, x)
+        outputs.append(out)
+        return out
+
+    monkeypatch.setattr(PeakBackbone, "forward", forward)
+    hook = torch.nn.modules.module.register_module_forward_hook(
+        lambda m, i, o: conv_dtypes.add(o.dtype) if isinstance(m, nn.Conv2d) else None
+    )
+    try:
+        _train(voc, tmp_path / "bf16", replace(CFG, epochs=1, dtype="bfloat16"))
+    finally:
+        hook.remove()
+    assert conv_dtypes == {torch.bfloat16}
+    assert {o.crm.dtype for o in outputs} == {o.scores.dtype for o in outputs} == {torch.float32}
+    bf16 = _weights(tmp_path / "bf16" / "model.pt")
+    assert {v.dtype for v in bf16.values() if v.is_floating_point()} == {torch.float32}
+    _train(voc, tmp_path / "fp32", replace(CFG, epochs=1, dtype="float32"))
+    fp32 = _weights(tmp_path / "fp32" / "model.pt")
+    assert not torch.equal(bf16["classifier.weight"], fp32["classifier.weight"])

@@ -1,9 +1,7 @@
 """PRMs of one shard of a split: peaks, Peak Response Maps, class scores and CRMs to HDF5."""
 
-import torch
-
 from iam.data.voc import read_split
-from iam.device import resolve_device
+from iam.device import dtype_name, resolve_device, resolve_dtype
 from iam.models.backbone import load_backbone
 from iam.prm.extract import PeakRule, extract_split
 from iam.workflow import run, shard_ids
@@ -12,7 +10,9 @@ from iam.workflow import run, shard_ids
 def main(smk) -> None:
     p, split = smk.params, smk.wildcards.split
     ids = shard_ids(read_split(p.voc_root, split), int(smk.wildcards.i), p.shards)
-    backbone = load_backbone(smk.input.backbone, resolve_device(p.device), num_classes=len(p.classes))
+    device = resolve_device(p.device)
+    backbone = load_backbone(smk.input.backbone, device, num_classes=len(p.classes))
+    dtype = resolve_dtype(p.prm["dtype"], device, "prm.dtype")
     peak_rule = PeakRule(
         split == p.train_split,
         p.prm.get("class_threshold"),  # None on the training split (rules/common.smk: prm_params)
@@ -29,8 +29,8 @@ def main(smk) -> None:
         peak_rule,
         smk.output[0],
         smk.rule,
-        {**p.prm, "input_size": p.input_size, "split": split, "voc_root": p.voc_root},
-        getattr(torch, p.prm["dtype"]),
+        {**p.prm, "input_size": p.input_size, "split": split, "voc_root": p.voc_root, "dtype": dtype_name(dtype)},
+        dtype,
         None if p.prm["contrast"] == "none" else p.prm["contrast"],
     )
 

@@ -4,7 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from iam.data.voc import read_split
-from iam.device import resolve_device
+from iam.device import dtype_name, resolve_device, resolve_dtype
 from iam.training.backbone import BackboneConfig, train_backbone, train_fingerprint
 from iam.workflow import run, seed_everything
 
@@ -12,7 +12,8 @@ from iam.workflow import run, seed_everything
 def main(smk) -> None:
     p = smk.params
     seed_everything(p.seed)
-    cfg, classes = BackboneConfig(**p.backbone), list(p.classes)
+    cfg, classes, device = BackboneConfig(**p.backbone), list(p.classes), resolve_device(p.device)
+    cfg = replace(cfg, dtype=dtype_name(resolve_dtype(cfg.dtype, device, "backbone.dtype")))  # resume only alike
     if cfg.weights == "pretrain":  # the trunk of rule pretrain_backbone
         cfg = replace(cfg, weights=smk.input.pretrained)
     train_backbone(
@@ -21,7 +22,7 @@ def main(smk) -> None:
         read_split(p.voc_root, p.val_split),
         classes,
         cfg,
-        resolve_device(p.device),
+        device,
         Path(smk.output.model).parent,
         fingerprint=train_fingerprint(cfg, classes, p.seed, list(smk.input)),
     )

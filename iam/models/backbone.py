@@ -86,7 +86,7 @@ class PeakBackbone(nn.Module):
 
     def forward(self, x: torch.Tensor) -> BackboneOutput:
         features = self.features(x)
-        crm = self.classifier(self.layer4(features["res4"]))
+        crm = self.classifier(self.layer4(features["res4"])).float()  # peaks in float32 under autocast too
         return BackboneOutput(crm, peak_stimulation(crm), features)
 
 

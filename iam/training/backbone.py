@@ -3,13 +3,16 @@
 Multi-label soft margin loss on the peak-stimulated scores, SGD with two parameter groups
 (``lr`` for the classifier, ``trunk_lr`` for the ResNet trunk, both scaled by ``schedule`` over the
 epochs), horizontal flips, a fixed input
-size. After every epoch: classification mAP on val, a checkpoint (resumed from when rerun;
+size; ``dtype`` bfloat16 runs the forward (and so the backward) convolutions under autocast, weights
+and loss stay float32 (``auto``: bfloat16 where native, :func:`iam.device.resolve_dtype`). After every
+epoch: classification mAP on val, a checkpoint (resumed from when rerun;
 :mod:`iam.training.loop`). Outputs in ``out_dir``: ``model.pt`` (atomic), ``metrics.json``,
 ``metrics.csv`` (``epoch``, ``loss``, ``val_map``, ``lr``), ``checkpoints/``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,10 +24,13 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from iam.data.datasets import ImageLabelDataset
+from iam.device import resolve_dtype
 from iam.io.atomic import atomic_path
 from iam.models.backbone import PeakBackbone, save_backbone
 from iam.training.checkpoint import run_fingerprint
 from iam.training.loop import run_epochs, step
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class BackboneConfig:
     momentum: float = 0.9
     weight_decay: float = 1e-4
     schedule: str = "constant"
+    dtype: str = "float32"
 
 
 def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -68,23 +75,38 @@ def build_optimizer(model: PeakBackbone, cfg: BackboneConfig) -> torch.optim.SGD
     return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
 
+def precision(device: torch.device, dtype: torch.dtype) -> torch.autocast:
+    """The autocast context of the forward pass: bfloat16 convolutions, or none for float32."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == torch.bfloat16)
+
+
 def train_epoch(
-    model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer, epoch: int, device: torch.device
+    model: nn.Module,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    epoch: int,
+    device: torch.device,
+    dtype: torch.dtype = torch.float32,
 ) -> float:
     """One pass over ``loader`` in (0-based) ``epoch``; mean loss."""
     model.train()
     criterion, total, count = nn.MultiLabelSoftMarginLoss(), 0.0, 0
     for batch, (x, y) in enumerate(tqdm(loader, desc=f"epoch {epoch + 1}", mininterval=10)):
-        loss = criterion(model(x.to(device)).scores, y.to(device))
+        with precision(device, dtype):
+            scores = model(x.to(device)).scores
+        loss = criterion(scores, y.to(device))
         total, count = total + step(optimizer, loss, epoch, batch) * len(x), count + len(x)
     return total / count
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: ImageLabelDataset, device: torch.device, batch_size: int) -> float:
+def evaluate(
+    model: nn.Module, data: ImageLabelDataset, device: torch.device, batch_size: int, dtype: torch.dtype = torch.float32
+) -> float:
     """Classification mAP of ``model`` on ``data``."""
     model.eval()
-    scores = [model(x.to(device)).scores.cpu() for x, _ in DataLoader(data, batch_size=batch_size)]
+    with precision(device, dtype):
+        scores = [model(x.to(device)).scores.cpu() for x, _ in DataLoader(data, batch_size=batch_size)]
     return classification_map(torch.cat(scores).numpy(), data.labels.numpy())
 
 
@@ -111,7 +133,8 @@ def train_backbone(
 ) -> list[dict]:
     """Train the backbone, resuming from checkpoints of the same run (``fingerprint``, by default
     :func:`train_fingerprint` of the config); the caller seeds the RNGs. Returns the per-epoch metrics."""
-    out_dir = Path(out_dir)
+    out_dir, dtype = Path(out_dir), resolve_dtype(cfg.dtype, device, "backbone.dtype")
+    log.info("training in %s on %s", dtype, device)
     fingerprint = fingerprint or train_fingerprint(cfg, classes)
     model = PeakBackbone(cfg.arch, len(classes), cfg.dilate_layer3, cfg.dilate_layer4, cfg.weights).to(device)
     optimizer = build_optimizer(model, cfg)
@@ -120,8 +143,8 @@ def train_backbone(
 
     def epoch_metrics(epoch: int) -> dict[str, float]:
         loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, num_workers=0)
-        loss = train_epoch(model, loader, optimizer, epoch, device)
-        return {"loss": loss, "val_map": evaluate(model, val, device, cfg.batch_size)}
+        loss = train_epoch(model, loader, optimizer, epoch, device, dtype)
+        return {"loss": loss, "val_map": evaluate(model, val, device, cfg.batch_size, dtype)}
 
     rows = run_epochs(
         out_dir,
