@@ -28,6 +28,7 @@ from shards import cpu_model  # benchmarks/ is on the path when this script runs
 from iam.allocator import retain_freed_memory
 from iam.config import validate_config
 from iam.data.voc import read_split
+from iam.device import resolve_dtype
 from iam.io.atomic import write_json
 from iam.models.backbone import load_backbone
 from iam.prm.extract import PeakRule, extract_split
@@ -55,7 +56,7 @@ def child(configfile: str, n: int) -> dict:
             config["backbone"]["input_size"],
             peak_rule,
             path,
-            dtype=getattr(torch, prm["dtype"]),
+            dtype=resolve_dtype(prm["dtype"], torch.device("cpu"), "prm.dtype"),
         )
         seconds = time.perf_counter() - tic
         size_mb = path.stat().st_size / 2**20

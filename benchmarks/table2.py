@@ -43,6 +43,7 @@ from iam.baselines.prm_retrieval import retrieve
 from iam.config import validate_config
 from iam.data.transforms import to_tensor
 from iam.data.voc import read_image, read_split
+from iam.device import DTYPES, dtype_name, resolve_dtype
 from iam.inference import InferenceParams, crf_refine, fill_iams, foreground, instances, synced_clock
 from iam.io.atomic import write_json
 from iam.models.backbone import load_backbone
@@ -183,7 +184,7 @@ def load_models(results: Path, cfg: dict, device: torch.device) -> dict:
     k = cfg["evaluation"]["transfer_k"]
     backbone = load_backbone(results / "backbone" / "model.pt", device)
     filler, _ = load_filler(results / "filler" / cfg["proposals"]["source"] / f"k{k}" / "model.pt", device)
-    prm_net = probabilistic(backbone, getattr(torch, cfg["prm"]["dtype"]))
+    prm_net = probabilistic(backbone, resolve_dtype(cfg["prm"]["dtype"], device, "prm.dtype"))
     return {"backbone": backbone, "prm_net": prm_net, "filler": filler.eval()}
 
 
@@ -200,7 +201,7 @@ def main() -> None:
         "(a model trained at another size may score no class above the threshold)",
     )
     parser.add_argument("--out", type=Path, help="result file (default: results/table2-<device>-<size>.json)")
-    parser.add_argument("--prm-dtype", choices=["float32", "bfloat16"], help="override the config's prm.dtype")
+    parser.add_argument("--prm-dtype", choices=DTYPES, help="override the config's prm.dtype")
     parser.add_argument(
         "--default-malloc", action="store_true", help="leave glibc's allocator settings alone (see iam.allocator)"
     )
@@ -209,8 +210,8 @@ def main() -> None:
     limit_threads(torch.get_num_threads())
     flush_subnormals()  # as the pipeline's rules do
     cfg = validate_config(yaml.safe_load(Path(args.configfile).read_text()))
-    cfg["prm"]["dtype"] = args.prm_dtype or cfg["prm"]["dtype"]
     results, device = Path("results") / cfg["run"], torch.device(args.device)
+    cfg["prm"]["dtype"] = dtype_name(resolve_dtype(args.prm_dtype or cfg["prm"]["dtype"], device, "prm.dtype"))
     if not (results / "backbone" / "model.pt").is_file():
         raise SystemExit(f"{results}: no trained run; run the pipeline (make run) first")
     size = args.size or cfg["backbone"]["input_size"]
