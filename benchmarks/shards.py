@@ -73,9 +73,11 @@ def val_split(run: Path, config: dict) -> tuple[Path, list[str], list[str], Call
 
 
 def write_record(out: Path, run: Path, **fields: object) -> None:
-    """A benchmark's result file: today's date, this machine (:func:`cpu_model`), the run it read and
-    ``fields``."""
-    write_json(out, {"date": datetime.date.today().isoformat(), "machine": cpu_model(), "run": str(run), **fields})
+    """A benchmark's result file: today's date, the UTC time (which orders records of one day), this
+    machine (:func:`cpu_model`), the run it read and ``fields``."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    stamp = {"date": datetime.date.today().isoformat(), "recorded": now.isoformat(timespec="seconds")}
+    write_json(out, {**stamp, "machine": cpu_model(), "run": str(run), **fields})
 
 
 def copy_workflow(dest: Path, config: dict, count: int) -> Path:

@@ -49,7 +49,7 @@ class BackboneConfig:
     momentum: float = 0.9
     weight_decay: float = 1e-4
     schedule: str = "constant"
-    dtype: str = "float32"
+    dtype: str = "auto"
 
 
 def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
