@@ -35,11 +35,10 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from iam.allocator import retain_freed_memory
 from iam.config import validate_config
 from iam.models.filling import FillingModule
 from iam.training.filler import FillerConfig, build_model
-from iam.workflow import flush_subnormals
+from iam.workflow import prepare_process
 
 CHANNELS = {"res2": 64, "res3": 128, "res4": 256}
 CASES = [
@@ -77,8 +76,7 @@ def shipped_case() -> dict:
 def build(case: dict, device: torch.device) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
     """The case's filler and optimiser: config.yaml's for the shipped case, else the plain module and SGD."""
     if case.get("shipped"):
-        retain_freed_memory()  # as the rule does (iam.workflow)
-        flush_subnormals()
+        prepare_process(torch.get_num_threads())  # as the rule does
         cfg = FillerConfig(**shipped_config()["filler"])
         model = build_model(CHANNELS, cfg).to(device)
         return model, torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -29,7 +29,6 @@ import yaml
 from prm_input import gt_free_transform  # benchmarks/ is on the path when this script runs
 from shards import cpu_model
 
-from iam.allocator import retain_freed_memory
 from iam.crf.convcrf import CRFParams
 from iam.data.maps import Competition
 from iam.data.voc import read_image, read_split
@@ -43,7 +42,7 @@ from iam.inference import InferenceParams, infer_split
 from iam.models.backbone import load_backbone
 from iam.training.filler import FillerConfig, feature_bytes, load_feature_backbone, train, training_samples
 from iam.training.samples import SampleSource
-from iam.workflow import flush_subnormals, seed_everything
+from iam.workflow import prepare_process, seed_everything
 
 
 def main() -> None:
@@ -58,9 +57,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/filler_ablation"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/filler_ablation.jsonl"))
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    retain_freed_memory()  # as the rules do (iam.workflow.run)
-    flush_subnormals()
+    prepare_process(args.threads)  # as the rules do
     seed_everything(args.seed)
     config = yaml.safe_load(Path(args.config).read_text())
     over = dict(args.overrides)

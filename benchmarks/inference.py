@@ -22,12 +22,11 @@ import numpy as np
 import torch
 from shards import cpu_model  # benchmarks/ is on the path when this script runs
 
-from iam.allocator import retain_freed_memory
 from iam.crf.convcrf import CRFParams, refine
 from iam.inference import EPS, crf_refine, predict_iams, synced_clock
 from iam.models.backbone import PeakBackbone
 from iam.models.filling import FillingModule
-from iam.workflow import flush_subnormals, limit_threads
+from iam.workflow import prepare_process
 
 
 def time_image(size: int, channels: int, peaks: int, repeats: int, device: torch.device) -> dict:
@@ -71,9 +70,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    retain_freed_memory()  # as the pipeline's rules do
-    limit_threads(torch.get_num_threads())
-    flush_subnormals()
+    prepare_process(torch.get_num_threads())  # as the pipeline's rules do
     device = torch.device(args.device)
     results = []
     for size, channels in ((128, 8), (128, 32), (448, 32)):

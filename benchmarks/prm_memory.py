@@ -25,20 +25,20 @@ import torch
 import yaml
 from shards import cpu_model  # benchmarks/ is on the path when this script runs
 
-from iam.allocator import retain_freed_memory
 from iam.config import validate_config
 from iam.data.voc import read_split
 from iam.device import resolve_dtype
 from iam.io.atomic import write_json
 from iam.models.backbone import load_backbone
 from iam.prm.extract import PeakRule, extract_split
+from iam.workflow import prepare_process
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def child(configfile: str, n: int) -> dict:
     """Extract the first ``n`` training images' PRMs in this process; its figures."""
-    retain_freed_memory()  # as the rule does
+    prepare_process(torch.get_num_threads())  # as the rule does
     config = validate_config(yaml.safe_load(Path(configfile).read_text()))
     out, prm = Path("results") / config["run"], config["prm"]
     voc_root = out / "data" / "VOC2012"

@@ -38,7 +38,6 @@ import torch
 import yaml
 from shards import cpu_model  # benchmarks/ is on the path when this script runs
 
-from iam.allocator import retain_freed_memory
 from iam.baselines.prm_retrieval import retrieve
 from iam.config import validate_config
 from iam.data.transforms import to_tensor
@@ -52,7 +51,7 @@ from iam.prm.extract import PeakRule, image_prm
 from iam.proposals.generate import GeneratorConfig, generate
 from iam.pseudo_gt.scoring import MatchParams
 from iam.training.filler import load_filler
-from iam.workflow import flush_subnormals, limit_threads
+from iam.workflow import prepare_process
 
 RESULTS = Path(__file__).resolve().parent / "results"
 IAM_STAGES, PRM_STAGES = ("prm", "fill", "crf", "masks"), ("prm", "proposals", "retrieval")
@@ -206,9 +205,7 @@ def main() -> None:
         "--default-malloc", action="store_true", help="leave glibc's allocator settings alone (see iam.allocator)"
     )
     args = parser.parse_args()
-    retained = not args.default_malloc and retain_freed_memory()
-    limit_threads(torch.get_num_threads())
-    flush_subnormals()  # as the pipeline's rules do
+    retained = prepare_process(torch.get_num_threads(), not args.default_malloc)  # as the pipeline's rules do
     cfg = validate_config(yaml.safe_load(Path(args.configfile).read_text()))
     results, device = Path("results") / cfg["run"], torch.device(args.device)
     cfg["prm"]["dtype"] = dtype_name(resolve_dtype(args.prm_dtype or cfg["prm"]["dtype"], device, "prm.dtype"))

@@ -71,10 +71,20 @@ def flush_subnormals() -> bool:
     return torch is not None and bool(torch.set_flush_denormal(True))
 
 
+def prepare_process(threads: int, retain_memory: bool = True) -> bool:
+    """Set this process up as every rule runs: thread pools limited to ``threads``
+    (:func:`limit_threads`), freed memory kept for reuse (:mod:`iam.allocator`; unless ``retain_memory``
+    is False) and subnormals flushed (:func:`flush_subnormals`). Benchmarks that imitate a rule call it
+    too. Returns whether freed memory is retained."""
+    limit_threads(threads)
+    retained = retain_memory and retain_freed_memory()
+    flush_subnormals()
+    return retained
+
+
 def run(smk: Any, main: Callable[[Any], None]) -> None:
-    """Run ``main(snakemake)`` with logging into ``snakemake.log[0]``, every thread pool limited to the
-    rule's threads (:func:`limit_threads`), freed memory kept for reuse (:mod:`iam.allocator`) and
-    subnormals flushed (:func:`flush_subnormals`).
+    """Run ``main(snakemake)`` with logging into ``snakemake.log[0]`` in a process set up by
+    :func:`prepare_process` for the rule's threads.
 
     Exceptions are logged with their traceback and re-raised so the rule fails non-zero.
     """
@@ -87,9 +97,7 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
         handlers=handlers,
         force=True,
     )
-    limit_threads(int(smk.threads))
-    retain_freed_memory()
-    flush_subnormals()
+    prepare_process(int(smk.threads))
     try:
         main(smk)
     except Exception:
