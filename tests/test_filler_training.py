@@ -310,3 +310,36 @@ def test_a_fine_tuning_filler_saves_the_trunk_it_trained_and_leaves_layer4_alone
     assert not torch.equal(after["layer3.0.conv1.weight"], before["layer3.0.conv1.weight"])
     for key in ("layer4.0.conv1.weight", "layer4.0.bn1.running_mean", "classifier.weight"):
         assert torch.equal(after[key], before[key]), key
+
+
+class SquareSpy(nn.Module):
+    """Predicts the bright pixels of each peak's image (as the filler sees it) and records those images;
+    a PRM whose dot is not on them (mirrored apart from its image) fails the forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(()))
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, prms, features, owner):
+        bright = (features["image"][owner, :1] > 0).float()
+        assert torch.equal(prms * bright, prms), "a PRM's dot lies off its image's square"
+        self.seen += list(features["image"][:, 0])
+        return bright * 40 - 20 + self.bias
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_flip_mirrors_each_images_features_prms_and_targets_together(cached):
+    samples = square_samples(8)
+    for s in samples:
+        s.candidates = np.array([[0, -1]])  # the whole square: a prediction of the image's square is exact
+    cfg = replace(CFG, flip=True, peaks_per_image=1, target="mean")
+    backbone, cpu, images = TinyBackbone(), torch.device("cpu"), [s.image for s in samples]
+    cache = filler_training.cache_features(backbone, images + [im.flip(-1) for im in images], cpu) if cached else None
+    spy = SquareSpy()
+    trainer = Trainer(spy, backbone, torch.optim.SGD(spy.parameters(), lr=0.0), cfg, cpu)
+    assert trainer.epoch(samples, cache, 0) < 1e-6  # targets mirrored with their images
+    originals = torch.stack([im[0] for im in images])
+    as_seen = [bool((seen == originals).all((1, 2)).any()) for seen in spy.seen]
+    mirrored = [bool((seen == originals.flip(-1)).all((1, 2)).any()) for seen in spy.seen]
+    assert all(a or m for a, m in zip(as_seen, mirrored)) and 0 < sum(mirrored) < len(spy.seen)

@@ -6,8 +6,10 @@ cached (float16); ``finetune_backbone`` runs it in every step instead. PRMs (res
 candidate masks are resized to the network input once. When the samples and the feature cache would
 take more than ``memory_mb`` (:func:`training_samples`), samples are streamed from the artifacts by
 ``workers`` DataLoader processes and the features recomputed per batch, rounded to float16 as the
-cache would hold them: the same training, memory bounded by a batch. Every epoch draws its image
-order, peak subset and candidates from ``numpy.random.default_rng((seed, epoch))``, so a run resumed
+cache would hold them: the same training, memory bounded by a batch. With ``flip`` (ours) each image
+of a batch is mirrored left-right with probability 1/2, with its PRMs, targets and features (the
+cache holds the mirrored images' features after the originals'). Every epoch draws its image order,
+peak subset, candidates and flips from ``numpy.random.default_rng((seed, epoch))``, so a run resumed
 from an epoch checkpoint repeats an uninterrupted run exactly on CPU.
 """
 
@@ -64,6 +66,7 @@ class FillerConfig:
     amp: bool = False
     recompute: bool = True
     kept_weight: bool = False
+    flip: bool = False
     ema_decay: float = 0.0
     memory_mb: int = 8192
     workers: int = 0
@@ -85,7 +88,8 @@ def training_samples(
     """The samples of proposal ``source``'s pseudo GT in memory (a list) when they and the feature cache
     fit ``cfg.memory_mb``, else streamed."""
     streamed = StreamedSamples(where, index_samples(where, image_ids, k, source))
-    need = sample_megabytes(streamed.rows, where.input_size, 0 if cfg.finetune_backbone else feature_bytes)
+    cached = 0 if cfg.finetune_backbone else feature_bytes * (2 if cfg.flip else 1)
+    need = sample_megabytes(streamed.rows, where.input_size, cached)
     if need > cfg.memory_mb:
         log.info("samples and features need ~%.0f MB > memory_mb %d: streaming them", need, cfg.memory_mb)
         return streamed
@@ -136,6 +140,11 @@ def draw_batch(
     return torch.stack(prms)[:, None].float(), torch.tensor(owner), torch.tensor(weights), torch.stack(targets).float()
 
 
+def mirrored(maps: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) ``maps`` with those where ``which`` (B,) bool is set mirrored left-right."""
+    return torch.where(which[:, None, None, None], maps.flip(-1), maps)
+
+
 def weighted_bce(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """BCE of (P, 1, S, S) logits, each peak's pixel mean weighted by its (P,) weight over the batch's
     mean weight (``filler.kept_weight``)."""
@@ -169,11 +178,19 @@ class Trainer:
     ema: AveragedModel | None = None
 
     def features(
-        self, batch: list[Sample], cache: list[dict[str, torch.Tensor]] | None, idx: np.ndarray
+        self,
+        batch: list[Sample],
+        cache: list[dict[str, torch.Tensor]] | None,
+        idx: np.ndarray,
+        flipped: np.ndarray | None = None,
     ) -> dict[str, torch.Tensor]:
+        """The batch's features; ``flipped`` (B,) bool: those images mirrored (the cache holds the
+        mirrored images' features after the originals')."""
         if cache is not None:
-            return {level: torch.stack([cache[i][level] for i in idx]).float() for level in FEATURES}
-        images = torch.stack([s.image for s in batch]).to(self.device)
+            rows = idx if flipped is None else idx + len(cache) // 2 * flipped
+            return {level: torch.stack([cache[i][level] for i in rows]).float() for level in FEATURES}
+        images = torch.stack([s.image for s in batch])
+        images = (images if flipped is None else mirrored(images, torch.from_numpy(flipped))).to(self.device)
         if self.cfg.finetune_backbone:
             return self.backbone.features(images)
         with torch.no_grad():  # what the cache would hold
@@ -198,8 +215,13 @@ class Trainer:
         ):
             mode = self.cfg.target_in(epoch)
             prms, owner, weights, target = draw_batch(batch, rng, self.cfg.peaks_per_image, mode)
+            flipped = rng.random(len(idx)) < 0.5 if self.cfg.flip else None
+            if flipped is not None:
+                per_peak = torch.from_numpy(flipped)[owner]
+                prms, target = mirrored(prms, per_peak), mirrored(target, per_peak)
             with self.autocast():
-                logits = self.model(prms.to(self.device), self.features(batch, cache, idx), owner.to(self.device))
+                features = self.features(batch, cache, idx, flipped)
+                logits = self.model(prms.to(self.device), features, owner.to(self.device))
             target = target.to(self.device)
             if mode == "select":
                 target = fitted_targets(logits, target)
@@ -316,7 +338,8 @@ def train(
         trainer.ema = AveragedModel(trainer.trained(), multi_avg_fn=warmed_ema(cfg.ema_decay), use_buffers=True)
     cache: list[dict[str, torch.Tensor]] | None = None
     if isinstance(samples, list) and not cfg.finetune_backbone:
-        cache = cache_features(backbone, [s.image for s in samples], device)
+        images = [s.image for s in samples]
+        cache = cache_features(backbone, images + [im.flip(-1) for im in images] if cfg.flip else images, device)
 
     def epoch_metrics(epoch: int) -> dict[str, float]:
         tic = time.perf_counter()
