@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 from scipy.optimize import minimize
-from score_cues import add_ranked, ap_row  # benchmarks/ is on the path when this script runs
+from score_cues import add_ranked, ap_row, best_ious  # benchmarks/ is on the path when this script runs
 from shards import write_record
 
 from iam.evaluation.voc_ap import APAccumulator
@@ -28,10 +29,10 @@ PROPOSAL_CUES = ("proposal_fit", "objectness")
 L2 = 1e-3
 
 
-def attr(path: Path, name: str) -> object:
-    """An attribute score_cues.py --dump wrote to ``path``."""
+def attrs(path: Path) -> dict[str, Any]:
+    """The attributes score_cues.py --dump wrote to ``path`` (run, k, nms_iou, thresholds, n_classes)."""
     with h5py.File(path, "r") as f:
-        return f.attrs[name]
+        return dict(f.attrs)
 
 
 def images(path: Path) -> Iterator[h5py.Group]:
@@ -47,14 +48,14 @@ def features(g: h5py.Group, cues: tuple[str, ...]) -> np.ndarray:
 
 
 def correct(g: h5py.Group) -> np.ndarray:
-    labels, ious, gt_labels = g["labels"][()], g["ious"][()], g["gt_labels"][()]
-    return np.where(labels[:, None] == gt_labels[None], ious, 0).max(1, initial=0.0) >= 0.5
+    """(n,) whether each of one image's masks has IoU >= 0.5 with a GT instance of its class."""
+    return best_ious(g["labels"][()], g["gt_labels"][()], g["ious"][()]) >= 0.5
 
 
 def fit(paths: list[Path], cues: tuple[str, ...]) -> Callable[[np.ndarray], np.ndarray]:
     """The fitted logistic model's logit, as a function of :func:`features`."""
-    x = np.concatenate([features(g, cues) for p in paths for g in images(p)])
-    y = np.concatenate([correct(g) for p in paths for g in images(p)]).astype(np.float64)
+    pairs = [(features(g, cues), correct(g)) for p in paths for g in images(p)]
+    x, y = np.concatenate([f for f, _ in pairs]), np.concatenate([c for _, c in pairs]).astype(np.float64)
     mu, sd = x.mean(0), x.std(0) + 1e-9
     z = np.concatenate([(x - mu) / sd, np.ones((len(x), 1))], 1)
 
@@ -68,8 +69,9 @@ def fit(paths: list[Path], cues: tuple[str, ...]) -> Callable[[np.ndarray], np.n
 
 
 def evaluate(path: Path, score: Callable[[h5py.Group], np.ndarray]) -> list[float]:
-    acc = APAccumulator(int(attr(path, "n_classes")), list(attr(path, "thresholds")))
-    nms_iou = float(attr(path, "nms_iou"))
+    """mAP^r (%) of the masks dumped to ``path`` ranked by ``score`` of each image's group."""
+    meta = attrs(path)
+    acc, nms_iou = APAccumulator(int(meta["n_classes"]), list(meta["thresholds"])), float(meta["nms_iou"])
     for g in images(path):
         masks, labels = g["masks"][()].astype(bool), g["labels"][()]
         add_ranked(acc, masks, labels, score(g), g["gt_labels"][()], g["ious"][()], nms_iou)
@@ -83,11 +85,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/cue_ranker.json"))
     args = parser.parse_args()
     cues = CUES + (PROPOSAL_CUES if args.proposals else ())
-    run_of = {p: str(attr(p, "run")) for p in args.dumps}
+    meta = {p: attrs(p) for p in args.dumps}
+    run_of = {p: str(m["run"]) for p, m in meta.items()}
     rows = []
     for path in args.dumps:
         model = fit([p for p in args.dumps if run_of[p] != run_of[path]], cues)
-        k = int(attr(path, "k"))
+        k = int(meta[path]["k"])
         shipped = evaluate(path, lambda g: g["shipped"][()])
         learned = evaluate(path, lambda g, m=model: m(features(g, cues)))
         rows.append({"run": run_of[path], "k": k, "shipped": shipped, "learned": learned})

@@ -127,6 +127,11 @@ def candidates(
             )
 
 
+def best_ious(labels: np.ndarray, gt_labels: np.ndarray, ious: np.ndarray) -> np.ndarray:
+    """(n,) each mask's best IoU with a GT instance of its class (``ious``: masks x GT instances)."""
+    return np.where(labels[:, None] == gt_labels[None], ious, 0).max(1, initial=0.0)
+
+
 def rankings(found: Mapping[str, np.ndarray], best: np.ndarray) -> dict[str, np.ndarray]:
     """The scores of :data:`RANKINGS` for one image's masks, from their cues and best IoUs."""
     fit = found["shipped"] * found["proposal_fit"]
@@ -181,7 +186,7 @@ def main() -> None:
             )
         for n, (found, labels, masks, gt) in enumerate(candidates(args.run, args.k, config)):
             ious = iou_matrix(masks, gt.masks, gt.void)
-            best = np.where(labels[:, None] == gt.labels[None], ious, 0).max(1, initial=0.0)
+            best = best_ious(labels, gt.labels, ious)
             for name, value in {**found, "best_iou": best}.items():
                 table.setdefault(name, []).append(value)
             for name, scores in rankings(found, best).items():
