@@ -97,6 +97,10 @@ def _other_class_threshold(config: dict) -> None:
     config["prm"]["class_threshold"] -= 1.0  # chooses the classes of val and test only
 
 
+def _larger_prm_input(config: dict) -> None:
+    config["prm"]["input_size"] = config["backbone"]["input_size"] + 16  # the same backbone, a finer CRM
+
+
 def _add_k(config: dict) -> None:
     config["pseudo_gt"]["k"].append(3)
 
@@ -133,6 +137,11 @@ def _add_k(config: dict) -> None:
             _other_class_threshold,
             {"extract_prm", "retrieve_prm", "infer_iam", "report"},
             {"train_backbone", "make_pseudo_gt", "train_filler", "make_ceiling_targets", "generate_proposals"},
+        ),
+        (
+            _larger_prm_input,
+            {"extract_prm", "make_pseudo_gt", "retrieve_prm", "train_filler", "infer_iam", "report"},
+            {"make_dataset", "train_backbone", "generate_proposals", "dataset_stats"},
         ),
         (
             _add_k,

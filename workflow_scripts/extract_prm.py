@@ -13,6 +13,7 @@ def main(smk) -> None:
     device = resolve_device(p.device)
     backbone = load_backbone(smk.input.backbone, device, num_classes=len(p.classes))
     dtype = resolve_dtype(p.prm["dtype"], device, "prm.dtype")
+    size = p.prm["input_size"] or p.input_size
     peak_rule = PeakRule(
         split == p.train_split,
         p.prm.get("class_threshold"),  # None on the training split (rules/common.smk: prm_params)
@@ -25,11 +26,11 @@ def main(smk) -> None:
         p.voc_root,
         ids,
         list(p.classes),
-        p.input_size,
+        size,
         peak_rule,
         smk.output[0],
         smk.rule,
-        {**p.prm, "input_size": p.input_size, "split": split, "voc_root": p.voc_root, "dtype": dtype_name(dtype)},
+        {**p.prm, "input_size": size, "split": split, "voc_root": p.voc_root, "dtype": dtype_name(dtype)},
         dtype,
         None if p.prm["contrast"] == "none" else p.prm["contrast"],
     )
