@@ -1,6 +1,7 @@
 """The generated tables of README.md and benchmarks/README.md are what scripts/generated_docs.py writes."""
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,18 @@ def test_a_run_of_an_overlay_is_not_the_shipped_config():
     assert docs._of_shipped_config(run, shipped)
     run["workload"]["filler"] = {**shipped["filler"], "finetune_backbone": not shipped["filler"]["finetune_backbone"]}
     assert not docs._of_shipped_config(run, shipped)
+
+
+def test_a_spread_over_an_overlays_runs_is_not_the_shipped_configs(tmp_path, monkeypatch):
+    """README's seed-spread table, like Table 1, comes from the shipped config: a spread whose runs used
+    an overlay (here another prm.input_size) is passed over, whatever its training seeds."""
+    shipped = yaml.safe_load((ROOT / "config.yaml").read_text())
+    keys = ("synthetic", "backbone", "prm")
+    for seed, input_size in ((1, None), (2, None), (3, 176)):
+        workload = {"seed": seed, **{k: shipped[k] for k in keys}, "filler": dict(shipped["filler"])}
+        workload["prm"] = {**shipped["prm"], "input_size": input_size}
+        (tmp_path / f"run{seed}.json").write_text(json.dumps({"workload": workload}))
+    monkeypatch.setattr(docs, "RESULTS", tmp_path)
+    assert docs._spans_shipped_config({"runs": [{"record": "run1.json"}, {"record": "run2.json"}]}, shipped)
+    assert not docs._spans_shipped_config({"runs": [{"record": "run1.json"}, {"record": "run3.json"}]}, shipped)
+    assert not docs._spans_shipped_config({"runs": [{"record": "run1.json"}, {"record": "gone.json"}]}, shipped)
