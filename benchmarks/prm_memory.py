@@ -44,7 +44,7 @@ def child(configfile: str, n: int) -> dict:
     voc_root = out / "data" / "VOC2012"
     ids = read_split(voc_root, config["dataset"]["train_split"])[:n]
     backbone = load_backbone(out / "backbone" / "model.pt", torch.device("cpu"))
-    peak_rule = PeakRule(True, prm["class_threshold"], prm["peak_threshold"], prm["max_peaks"])
+    peak_rule = PeakRule.from_config(prm, use_labels=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "prm.h5"
         tic = time.perf_counter()

@@ -47,7 +47,7 @@ def main() -> None:
     device = torch.device("cpu")
     backbone = load_backbone(args.run / "backbone" / "model.pt", device, num_classes=len(classes))
     dtype = resolve_dtype(prm["dtype"], device, "prm.dtype")
-    rule = PeakRule(False, prm["class_threshold"], prm["peak_threshold"], prm["max_peaks"], prm["refine_peaks"])
+    rule = PeakRule.from_config(prm, use_labels=False)
     ids, read_gt = read_split(voc, args.split), instance_reader("voc", str(voc), None, classes)
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -86,9 +86,7 @@ def time_image(
     instead of the classes above ``prm.class_threshold``)."""
     clock, size = Clock(device), image.shape[0]
     labels = None if n_classes is None else top_classes(image, models["backbone"], n_classes, device)
-    peak_rule = PeakRule(
-        labels is not None, cfg["prm"]["class_threshold"], cfg["prm"]["peak_threshold"], cfg["prm"]["max_peaks"]
-    )
+    peak_rule = PeakRule.from_config(cfg["prm"], use_labels=labels is not None)
     prm = clock("prm", lambda: image_prm(models["prm_net"], image, labels, size, peak_rule))
     params = InferenceParams.from_config(cfg["inference"], cfg["crf"])
     classes = prm.peaks[:, 0].astype(np.int64)

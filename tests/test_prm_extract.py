@@ -154,3 +154,10 @@ def test_without_a_class_above_threshold_the_top_class_stands_in_and_keeps_its_b
     crm[1, 2, 3] = -1.0  # the stand-in class's map is below the peak threshold everywhere
     peaks = select_peaks(crm, *peak_classes(np.array([-2.0, -0.5, -1.0]), None, scored), scored)
     assert peaks.tolist() == [[1, 2, 3]]
+
+
+def test_peak_rule_from_config_reads_every_key_and_tolerates_the_training_splits_missing_threshold():
+    prm = {"class_threshold": -1.0, "peak_threshold": 0.5, "max_peaks": 2, "refine_peaks": False}
+    assert PeakRule.from_config(prm, use_labels=False) == PeakRule(False, -1.0, 0.5, 2, False)
+    train = {k: v for k, v in prm.items() if k != "class_threshold"}  # rules/common.smk: prm_params
+    assert PeakRule.from_config(train, use_labels=True) == PeakRule(True, None, 0.5, 2, False)

@@ -14,13 +14,7 @@ def main(smk) -> None:
     backbone = load_backbone(smk.input.backbone, device, num_classes=len(p.classes))
     dtype = resolve_dtype(p.prm["dtype"], device, "prm.dtype")
     size = p.prm["input_size"] or p.input_size
-    peak_rule = PeakRule(
-        split == p.train_split,
-        p.prm.get("class_threshold"),  # None on the training split (rules/common.smk: prm_params)
-        p.prm["peak_threshold"],
-        p.prm["max_peaks"],
-        p.prm["refine_peaks"],
-    )
+    peak_rule = PeakRule.from_config(p.prm, use_labels=split == p.train_split)
     extract_split(
         backbone,
         p.voc_root,

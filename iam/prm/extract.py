@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -43,6 +45,12 @@ class PeakRule:
     peak_threshold: float
     max_peaks: int
     refine: bool = True  # store each peak where its PRM peaks (:func:`refine_peaks`), not at the CRM cell
+
+    @classmethod
+    def from_config(cls, prm: Mapping[str, Any], use_labels: bool) -> PeakRule:
+        """From the config section ``prm`` (``class_threshold`` may be absent, as the training split's
+        rule params leave it out: rules/common.smk ``prm_params``)."""
+        return cls(use_labels, prm.get("class_threshold"), prm["peak_threshold"], prm["max_peaks"], prm["refine_peaks"])
 
 
 @dataclass(frozen=True)
