@@ -16,7 +16,7 @@ check_data_tree(config)
 
 include: "rules/common.smk"
 include: "rules/dataset.smk"  # make_dataset (synthetic benchmark in VOC/SBD formats)
-include: "rules/pretrain.smk"  # pretrain_backbone (generated many-class set: the ImageNet stand-in)
+include: "rules/pretrain.smk"  # pretrain_backbone (the ImageNet stand-in), pretrain_selfsup (SimCLR)
 include: "rules/backbone.smk"  # train_backbone (ResNet + peak stimulation, image labels only)
 include: "rules/prm.smk"  # extract_prm -> prm/{split}.h5 (peaks, PRMs, CRMs)
 include: "rules/proposals.smk"  # generate_proposals -> MCG .mat -> ingest_proposals -> HDF5

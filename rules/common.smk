@@ -119,10 +119,18 @@ def benchmark_settings():
     return {key: value for key, value in config["synthetic"].items() if key != "seed"}
 
 
+PRETRAINED_TRUNKS = (
+    "pretrain",
+    "selfsup",
+)  # backbone.weights values made by a rule of pretrain.smk
+
+
 def pretrain_output(name):
-    """An input function: pretrain/{name} when backbone.weights is pretrain (nothing otherwise)."""
+    """An input function: {weights}/{name} when backbone.weights names a trunk that a rule
+    pretrains (pretrain_backbone or pretrain_selfsup), nothing otherwise."""
+    weights = config["backbone"]["weights"]
     return lambda wildcards=None: (
-        f"{OUT}/pretrain/{name}" if config["backbone"]["weights"] == "pretrain" else []
+        f"{OUT}/{weights}/{name}" if weights in PRETRAINED_TRUNKS else []
     )
 
 

@@ -88,6 +88,10 @@ def _longer_pretraining(config: dict) -> None:
     config["pretrain"]["epochs"] += 1
 
 
+def _selfsup_trunk(config: dict) -> None:
+    config["backbone"]["weights"] = "selfsup"
+
+
 def _other_training_seed(config: dict) -> None:
     config["synthetic"]["seed"] = config["seed"]  # the benchmark's draw stays where it was
     config["seed"] += 1
@@ -127,6 +131,11 @@ def _add_k(config: dict) -> None:
             _longer_pretraining,
             {"pretrain_backbone", "train_backbone", "extract_prm", "make_pseudo_gt", "train_filler", "report"},
             {"make_dataset", "generate_proposals", "dataset_stats"},
+        ),
+        (
+            _selfsup_trunk,
+            {"pretrain_selfsup", "train_backbone", "extract_prm", "make_pseudo_gt", "train_filler", "report"},
+            {"make_dataset", "generate_proposals", "dataset_stats", "pretrain_backbone"},
         ),
         (
             _other_training_seed,

@@ -14,7 +14,7 @@ def main(smk) -> None:
     seed_everything(p.seed)
     cfg, classes, device = BackboneConfig(**p.backbone), list(p.classes), resolve_device(p.device)
     cfg = replace(cfg, dtype=dtype_name(resolve_dtype(cfg.dtype, device, "backbone.dtype")))  # resume only alike
-    if cfg.weights == "pretrain":  # the trunk of rule pretrain_backbone
+    if cfg.weights in ("pretrain", "selfsup"):  # the trunk of rule pretrain_backbone or pretrain_selfsup
         cfg = replace(cfg, weights=smk.input.pretrained)
     train_backbone(
         p.voc_root,

@@ -104,6 +104,7 @@ TRUNK_ROWS = {
     "val_accuracy": "ImageNet stand-in: held-out accuracy (64 classes)",
     "val_outline_accuracy": "ImageNet stand-in: outline family right",
     "val_hue_accuracy": "ImageNet stand-in: hue right",
+    "view_accuracy": "self-supervised trunk: views whose nearest other view is their twin",
     "val_map": "classification mAP on val (last epoch)",
 }
 PRM_ROWS = {
