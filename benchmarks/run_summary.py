@@ -82,13 +82,20 @@ def run_config(paths: list[Path]) -> dict:
     return config
 
 
+def trunk_rule_dir(config: dict) -> str:
+    """``pretrain`` or ``selfsup`` (the section and results folder of the rule that pretrained the
+    trunk), or "" when the run has no such rule."""
+    weights = config["backbone"]["weights"]
+    return weights if weights in ("pretrain", "selfsup") else ""
+
+
 def workload(config: dict) -> dict:
     """The config values that set the run's cost and its filler (older records hold three filler keys)."""
     return {
         "seed": config["seed"],
         "synthetic": config["synthetic"],
         "backbone": config["backbone"],
-        "pretrain": config.get("pretrain") if config["backbone"]["weights"] == "pretrain" else None,
+        "pretrain": config.get(trunk_rule_dir(config)),  # the section of the rule that pretrained the trunk
         "prm": config["prm"],
         "filler": config["filler"],
         "pseudo_gt_k": config["pseudo_gt"]["k"],
@@ -108,7 +115,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    rules = rule_seconds(args.results)
+    rules, config = rule_seconds(args.results), run_config(args.config)
     commit = (
         args.commit
         or subprocess.run(
@@ -129,10 +136,10 @@ def main() -> None:
         "jobs": sum(r["jobs"] for r in rules.values()),
         "sum_job_s": sum(r["s"] for r in rules.values()),
         "sum_job_cpu_s": sum(r["cpu_s"] for r in rules.values()),
-        "workload": workload(run_config(args.config)),
+        "workload": workload(config),
         "headline": headline(args.results),
         "backbone_val_map": backbone_val_map(args.results),
-        "pretrain_last_epoch": last_row(args.results / "pretrain" / "metrics.json"),
+        "pretrain_last_epoch": last_row(args.results / trunk_rule_dir(config) / "metrics.json"),
         "diagnostics": diagnostics(args.results),
         "rules": rules,
     }
