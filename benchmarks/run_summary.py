@@ -25,6 +25,7 @@ from shards import cpu_model  # benchmarks/ is on the path when this script runs
 from snakemake.utils import update_config
 
 from iam.io.atomic import write_json
+from iam.names import PRETRAINED_TRUNKS
 
 
 def rule_seconds(results: Path) -> dict[str, dict[str, float]]:
@@ -82,11 +83,11 @@ def run_config(paths: list[Path]) -> dict:
     return config
 
 
-def trunk_rule_dir(config: dict) -> str:
-    """``pretrain`` or ``selfsup`` (the section and results folder of the rule that pretrained the
-    trunk), or "" when the run has no such rule."""
+def pretrained_trunk(config: dict) -> str | None:
+    """The config section and results folder of the rule that pretrained the run's trunk
+    (``pretrain`` or ``selfsup``), None when no rule did."""
     weights = config["backbone"]["weights"]
-    return weights if weights in ("pretrain", "selfsup") else ""
+    return weights if weights in PRETRAINED_TRUNKS else None
 
 
 def workload(config: dict) -> dict:
@@ -95,7 +96,7 @@ def workload(config: dict) -> dict:
         "seed": config["seed"],
         "synthetic": config["synthetic"],
         "backbone": config["backbone"],
-        "pretrain": config.get(trunk_rule_dir(config)),  # the section of the rule that pretrained the trunk
+        "pretrain": config.get(trunk) if (trunk := pretrained_trunk(config)) else None,
         "prm": config["prm"],
         "filler": config["filler"],
         "pseudo_gt_k": config["pseudo_gt"]["k"],
@@ -116,6 +117,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     rules, config = rule_seconds(args.results), run_config(args.config)
+    trunk = pretrained_trunk(config)
     commit = (
         args.commit
         or subprocess.run(
@@ -139,7 +141,7 @@ def main() -> None:
         "workload": workload(config),
         "headline": headline(args.results),
         "backbone_val_map": backbone_val_map(args.results),
-        "pretrain_last_epoch": last_row(args.results / trunk_rule_dir(config) / "metrics.json"),
+        "pretrain_last_epoch": last_row(args.results / trunk / "metrics.json") if trunk else None,
         "diagnostics": diagnostics(args.results),
         "rules": rules,
     }

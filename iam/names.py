@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 
+# The backbone.weights values that name a trunk a workflow rule pretrains (pretrain_backbone,
+# pretrain_selfsup); each is also that rule's config section and its folder under results/<run>/.
+PRETRAINED_TRUNKS = ("pretrain", "selfsup")
+
 LOCALIZATION, SALIENCY = "loc_test", "saliency_test"  # the transfer splits (Tables 3-4)
 TRANSFER_SPLITS = (LOCALIZATION, SALIENCY)
 SYNTHETIC_SPLITS = ("train", "val", *TRANSFER_SPLITS)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from iam.names import (
     IAM_VARIANTS,
+    PRETRAINED_TRUNKS,
     PRM_ORACLE,
     SNAP_KEYS,
     SELF_TRAINED_SOURCE,
@@ -119,10 +120,8 @@ def benchmark_settings():
     return {key: value for key, value in config["synthetic"].items() if key != "seed"}
 
 
-PRETRAINED_TRUNKS = (
-    "pretrain",
-    "selfsup",
-)  # backbone.weights values made by a rule of pretrain.smk
+# The trunk the rules of pretrain.smk train: the backbone's architecture, dilated as the backbone is.
+TRUNK = {k: config["backbone"][k] for k in ("arch", "dilate_layer3", "dilate_layer4")}
 
 
 def pretrain_output(name):

@@ -20,10 +20,7 @@ rule pretrain_backbone:
         gpu=torch_resources,
     params:
         pretrain=config["pretrain"],
-        trunk={
-            k: config["backbone"][k]
-            for k in ("arch", "dilate_layer3", "dilate_layer4")
-        },
+        trunk=TRUNK,
         seed=config["seed"],
         device=config["device"],
     script:
@@ -54,10 +51,7 @@ rule pretrain_selfsup:
         gpu=torch_resources,
     params:
         selfsup=config["selfsup"],
-        trunk={
-            k: config["backbone"][k]
-            for k in ("arch", "dilate_layer3", "dilate_layer4")
-        },
+        trunk=TRUNK,
         input_size=config["backbone"]["input_size"],
         dtype=config["backbone"]["dtype"],
         seed=config["seed"],
